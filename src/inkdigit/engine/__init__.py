@@ -1,0 +1,1 @@
+"""Recognition engine: decoding, preprocessing, models. Imports no web code and no PyTorch."""
