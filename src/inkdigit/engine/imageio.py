@@ -1,0 +1,170 @@
+"""Turn whatever a caller hands us into pixels, safely.
+
+Accepted inputs: a filesystem path, encoded bytes, a PIL image or a NumPy array. Encoded input is
+checked against byte and pixel limits *before* pixels are decoded, so a decompression bomb costs a
+header read, not gigabytes. Every refusal is an :class:`ImageInputError` with a stable ``code`` that
+the HTTP service maps to a status; the engine itself knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ImageInput = str | os.PathLike[str] | bytes | bytearray | memoryview | Image.Image | np.ndarray
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_PIXELS = 40_000_000
+
+
+class ImageInputError(ValueError):
+    """An input that cannot be read as an image; ``code`` is stable, ``str()`` is for people."""
+
+    code = "invalid_image"
+
+
+class EmptyInputError(ImageInputError):
+    code = "empty_input"
+
+
+class NotAnImageError(ImageInputError):
+    code = "not_an_image"
+
+
+class CorruptImageError(ImageInputError):
+    code = "corrupt_image"
+
+
+class ImageTooLargeError(ImageInputError):
+    code = "image_too_large"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Refuse inputs above these sizes (bytes of the encoded file, pixels of the decoded image)."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class Pixels:
+    """Decoded pixels in [0, 1]: ``color`` is (H, W) gray or (H, W, 3) RGB; ``alpha`` (H, W) or None."""
+
+    color: np.ndarray
+    alpha: np.ndarray | None
+
+
+def _open_encoded(data: bytes, limits: Limits) -> Image.Image:
+    if not data:
+        raise EmptyInputError("The image is empty (0 bytes).")
+    if len(data) > limits.max_bytes:
+        raise ImageTooLargeError(
+            f"The file is {len(data):,} bytes; the limit is {limits.max_bytes:,} bytes.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError as exc:
+        raise NotAnImageError("The file is not an image in a format we can read "
+                              "(PNG, JPEG, GIF, BMP, TIFF or WebP).") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLargeError(
+            f"The image has too many pixels; the limit is {limits.max_pixels:,}.") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise CorruptImageError(f"The image could not be read: {exc}.") from exc
+    _check_pixels(img.size, limits)
+    try:
+        img.load()
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise CorruptImageError(f"The image is truncated or corrupt: {exc}.") from exc
+    return img
+
+
+def _check_pixels(size: tuple[int, int], limits: Limits) -> None:
+    w, h = size
+    if w < 1 or h < 1:
+        raise CorruptImageError(f"The image has no pixels ({w}×{h}).")
+    if w * h > limits.max_pixels:
+        raise ImageTooLargeError(
+            f"The image is {w}×{h} = {w * h:,} pixels; the limit is {limits.max_pixels:,}.")
+
+
+def open_image(source: ImageInput, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
+    """Decode ``source`` into a PIL image, upright per its EXIF orientation, first frame only."""
+    if isinstance(source, Image.Image):
+        _check_pixels(source.size, limits)
+        img = source
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        img = _open_encoded(bytes(source), limits)
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise ImageInputError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+        if size > limits.max_bytes:
+            raise ImageTooLargeError(
+                f"{path} is {size:,} bytes; the limit is {limits.max_bytes:,} bytes.")
+        img = _open_encoded(path.read_bytes(), limits)
+    else:
+        raise ImageInputError(f"Cannot read an image from a {type(source).__name__}.")
+    if getattr(img, "n_frames", 1) > 1:
+        img.seek(0)
+    try:
+        return ImageOps.exif_transpose(img) or img
+    except (OSError, ValueError, SyntaxError, TypeError):
+        return img  # a broken EXIF block is no reason to refuse the pixels
+
+
+def _from_array(arr: np.ndarray, limits: Limits) -> Pixels:
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
+        raise ImageInputError(f"An array image must be (H, W), (H, W, 3) or (H, W, 4); got {arr.shape}.")
+    _check_pixels((arr.shape[1], arr.shape[0]), limits)
+    if arr.dtype == np.bool_:
+        data = arr.astype(np.float32)
+    elif np.issubdtype(arr.dtype, np.integer):
+        top = 65535.0 if arr.dtype.itemsize > 1 and arr.max(initial=0) > 255 else 255.0
+        data = arr.astype(np.float32) / top
+    elif np.issubdtype(arr.dtype, np.floating):
+        data = np.nan_to_num(arr.astype(np.float32))
+        if data.max(initial=0.0) > 1.0:
+            data = data / 255.0
+    else:
+        raise ImageInputError(f"Unsupported array dtype {arr.dtype}.")
+    data = np.clip(data, 0.0, 1.0)
+    if data.ndim == 3 and data.shape[2] == 4:
+        return Pixels(data[:, :, :3], data[:, :, 3])
+    return Pixels(data, None)
+
+
+def to_pixels(source: ImageInput, limits: Limits = DEFAULT_LIMITS) -> Pixels:
+    """Decode any supported input into float pixels in [0, 1] (gray or RGB, plus alpha if any)."""
+    if isinstance(source, np.ndarray):
+        return _from_array(source, limits)
+    img = open_image(source, limits)
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float32)
+        top = 65535.0 if mode.startswith("I") and arr.max(initial=0) > 255 else 255.0
+        if mode == "F" and arr.max(initial=0) <= 1.0:
+            top = 1.0
+        return Pixels(np.clip(arr / top, 0.0, 1.0), None)
+    has_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info)
+    if mode in ("L", "1") and not has_alpha:
+        return Pixels(np.asarray(img.convert("L"), dtype=np.float32) / 255.0, None)
+    rgba = np.asarray(img.convert("RGBA" if has_alpha else "RGB"), dtype=np.float32) / 255.0
+    if has_alpha:
+        return Pixels(rgba[:, :, :3], rgba[:, :, 3])
+    return Pixels(rgba, None)
