@@ -1,0 +1,341 @@
+"""One versioned function that turns any image of a digit into MNIST's 28×28 format.
+
+MNIST digits are white ink on black, size-normalised to fit a 20×20 box keeping their aspect ratio,
+then centred by centre of mass in 28×28. Models trained on it fail on real input mostly because
+real input is not like that: dark ink on paper, a thin pen line on a 1000-pixel canvas, a small
+digit in a corner, a shadow across a photo. Every stage below removes one of those differences, and
+the *same* function prepares training data, so the model learns exactly what serving will show it.
+
+Stages (each can be returned as an image): ``input`` gray view → ``ink`` (ink strength in [0, 1],
+whatever the polarity or colour) → ``cleaned`` (specks removed) → ``cropped`` (to the digit, at a
+fixed working scale) → ``stroke`` (stroke width normalised) → ``deskewed`` → ``fitted`` (20×20
+box) → ``final`` (28×28, centred by mass). Change anything that alters outputs → bump ``VERSION``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, Limits, Pixels, to_pixels
+
+VERSION = "1"
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """Parameters of the normalisation; stored in every model card so serving matches training."""
+
+    size: int = 28  # output side
+    box: int = 20  # the digit's longer side is scaled to this
+    work: int = 64  # longer side of the crop while stroke width and slant are normalised
+    stroke: float = 8.0  # target stroke width at the working scale (MNIST's median, ≈ 2.5 px at 20)
+    stroke_low: float = 0.6  # strokes thinner than stroke*low are thickened ...
+    stroke_high: float = 1.7  # ... thicker than stroke*high are thinned
+    deskew: bool = True
+    max_skew: float = 0.6
+    max_side: int = 1024  # larger inputs are first reduced (a digit is never that fine)
+    min_contrast: float = 0.08  # below this the image is treated as blank
+    speck_ratio: float = 0.04  # components smaller than this fraction of the largest are noise
+
+    def to_dict(self) -> dict[str, object]:
+        return {"version": VERSION, **asdict(self)}
+
+
+DEFAULT_CONFIG = PreprocessConfig()
+
+
+@dataclass
+class Preprocessed:
+    """Result: ``image`` (size×size float32 in [0, 1], ink bright), ``is_empty``, optional stages."""
+
+    image: np.ndarray
+    is_empty: bool
+    stages: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _gray(px: Pixels) -> np.ndarray:
+    c = px.color
+    if c.ndim == 2:
+        return c
+    return c @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def _reduce(px: Pixels, max_side: int) -> Pixels:
+    h, w = px.color.shape[:2]
+    factor = int(np.ceil(max(h, w) / max_side))
+    if factor <= 1:
+        return px
+
+    def down(a: np.ndarray) -> np.ndarray:
+        hh, ww = (a.shape[0] // factor) * factor, (a.shape[1] // factor) * factor
+        a = a[:hh, :ww]
+        shape = (hh // factor, factor, ww // factor, factor) + a.shape[2:]
+        return a.reshape(shape).mean(axis=(1, 3), dtype=np.float32)
+
+    return Pixels(down(px.color), None if px.alpha is None else down(px.alpha))
+
+
+def _border(a: np.ndarray) -> np.ndarray:
+    return np.concatenate([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]])
+
+
+def _normalise(strength: np.ndarray, min_contrast: float) -> np.ndarray | None:
+    """Map raw ink strength to [0, 1]: background noise → 0, the digit's core → 1; None if blank."""
+    sample = strength[:: max(1, strength.shape[0] // 128), :: max(1, strength.shape[1] // 128)]
+    top = float(np.percentile(sample, 99.7)) if sample.size > 400 else float(sample.max())
+    top = max(top, float(strength.max()) * 0.5)
+    if top < min_contrast:
+        return None
+    quiet = sample[sample < 0.25 * top]  # background-like pixels: their spread is the noise
+    floor = 0.18 * top
+    if quiet.size:
+        med = float(np.median(quiet))
+        floor = max(floor, med + 6.0 * 1.4826 * float(np.median(np.abs(quiet - med))))
+    if floor >= top * 0.9:
+        return None
+    return np.clip((strength - floor) / (top - floor), 0.0, 1.0).astype(np.float32)
+
+
+def _distance(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    d = a - ref
+    return np.abs(d) if a.ndim == 1 or a.shape[-1:] != ref.shape else np.linalg.norm(d, axis=-1)
+
+
+def _mode_colour(sample: np.ndarray) -> np.ndarray:
+    """The most frequent colour (32 levels a channel), refined as the mean of the pixels in it."""
+    q = np.minimum((sample * 32).astype(np.int32), 31)
+    codes = q if q.ndim == 1 else (q[:, 0] * 32 + q[:, 1]) * 32 + q[:, 2]
+    top = np.bincount(codes).argmax()
+    return np.asarray(sample[codes == top].mean(axis=0), dtype=np.float32)
+
+
+def _flat_background(color: np.ndarray) -> np.ndarray | None:
+    """The background colour if the image has a uniform one (canvas, scan, data set), else None.
+
+    The background is the most frequent colour. It counts as uniform when most pixels, and most
+    of the border, are close to it; tiny images always do (too small to estimate a photo's shading
+    locally, and a size-normalised digit may touch every edge).
+    """
+    step = max(1, max(color.shape[:2]) // 128)
+    sample = color[::step, ::step].reshape(-1, *color.shape[2:])
+    bg = _mode_colour(sample)
+    if max(color.shape[:2]) < 64:
+        return bg
+    near = float(np.mean(_distance(sample, bg) < 0.1))
+    border_near = float(np.mean(_distance(_border(color), bg) < 0.15))
+    if near > 0.5 and border_near > 0.6:
+        return bg
+    return None
+
+
+def ink_map(px: Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray | None:
+    """Ink strength per pixel in [0, 1], whatever the ink's colour or polarity; None if blank.
+
+    Transparency wins when present (canvas exports draw opaque strokes on a transparent ground).
+    Otherwise the background is the border's median colour; if the border is uniform the ink is
+    the colour distance from it (any ink colour, light or dark). A non-uniform border means a photo:
+    then the background is estimated locally by a morphological closing (or opening for light ink)
+    much wider than a stroke, and the ink is the difference from it, which removes shading.
+    """
+    if px.alpha is not None and float(np.mean(px.alpha < 0.5)) > 0.02:
+        alpha = px.alpha
+        if float(np.mean(alpha > 0.5)) < 0.5:
+            return _normalise(alpha, cfg.min_contrast)
+        px = Pixels(px.color * alpha[..., None] if px.color.ndim == 3 else px.color * alpha, None)
+    color = px.color
+    bg = _flat_background(color)
+    if bg is not None:
+        diff = color - bg
+        strength = np.abs(diff) if color.ndim == 2 else np.sqrt((diff * diff).sum(axis=2)) / np.sqrt(3.0)
+        return _normalise(strength.astype(np.float32), cfg.min_contrast)
+    # a photo: sensor noise first (it would pass for ink in the shadows), then shading
+    gray = ndimage.gaussian_filter(_gray(px), sigma=max(0.8, max(px.color.shape[:2]) / 500))
+    size = max(3, int(max(gray.shape) / 6)) | 1
+    small = max(1, int(max(gray.shape) / 192))
+    g = gray[::small, ::small]
+    k = max(3, size // small)
+
+    def smooth_up(bg: np.ndarray) -> np.ndarray:
+        bg = ndimage.uniform_filter(bg, size=max(3, k // 4))
+        if small > 1:
+            zoom = (gray.shape[0] / bg.shape[0], gray.shape[1] / bg.shape[1])
+            bg = ndimage.zoom(bg, zoom, order=1, grid_mode=True, mode="nearest")
+        return bg[: gray.shape[0], : gray.shape[1]]
+
+    # polarity: strokes answer strongly to the top-hat of their own polarity, shading to neither;
+    # but the paper inside a loop answers too, so light ink (chalk) must win clearly
+    closed, opened = ndimage.grey_closing(g, size=(k, k)), ndimage.grey_opening(g, size=(k, k))
+    dark_ink = 1.5 * np.percentile(closed - g, 99.9) >= np.percentile(g - opened, 99.9)
+    background = smooth_up(closed if dark_ink else opened)
+    # dark ink absorbs a fraction of the light falling on the paper: measure it relative to the
+    # local paper brightness, so a stroke in shadow is as strong as one in full light
+    strength = (background - gray) / np.maximum(background, 0.1) if dark_ink else gray - background
+    return _normalise(np.maximum(strength, 0).astype(np.float32), cfg.min_contrast)
+
+
+def _clean(ink: np.ndarray, cfg: PreprocessConfig) -> np.ndarray | None:
+    """Zero specks far smaller than the digit; None if nothing digit-sized remains."""
+    mask = ink > 0.35
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    if n == 0:
+        return None
+    areas = np.bincount(labels.ravel())[1:]
+    largest = int(areas.max())
+    if largest < 4:
+        return None
+    keep_ids = np.flatnonzero(areas >= max(2, cfg.speck_ratio * largest)) + 1
+    if len(keep_ids) == n:
+        return ink
+    keep = np.isin(labels, keep_ids)
+    keep = ndimage.binary_dilation(keep, iterations=2)
+    return np.where(keep, ink, 0.0).astype(np.float32)
+
+
+def _bbox(a: np.ndarray, thr: float) -> tuple[int, int, int, int] | None:
+    rows = np.flatnonzero(a.max(axis=1) > thr)
+    cols = np.flatnonzero(a.max(axis=0) > thr)
+    if len(rows) == 0:
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _resize(a: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Area averaging when shrinking (sharp, alias-free, like MNIST's own), bilinear when growing."""
+    img = Image.fromarray(a.astype(np.float32, copy=False))  # mode F
+    shrink = width <= a.shape[1] and height <= a.shape[0]
+    method = Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR
+    return np.asarray(img.resize((width, height), method), dtype=np.float32)
+
+
+def _fit(a: np.ndarray, side: int) -> np.ndarray:
+    """Scale ``a`` so its longer side is ``side``, keeping aspect (antialiased)."""
+    h, w = a.shape
+    scale = side / max(h, w)
+    return _resize(a, max(1, round(w * scale)), max(1, round(h * scale)))
+
+
+def _disk(r: int) -> np.ndarray:
+    y, x = np.ogrid[-r: r + 1, -r: r + 1]
+    return np.asarray(x * x + y * y <= r * r + r * 0.5)
+
+
+def stroke_width(a: np.ndarray) -> float:
+    """Mean stroke width in pixels: 2 × ink area / boundary length (exact for long strokes)."""
+    mask = a > 0.5
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    inner = int(ndimage.binary_erosion(mask).sum())
+    return 2.0 * area / max(1, area - inner)
+
+
+def _normalise_stroke(a: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+    width = stroke_width(a)
+    if 0 < width < cfg.stroke * cfg.stroke_low:
+        r = max(1, round((cfg.stroke - width) / 2))
+        return ndimage.grey_dilation(a, footprint=_disk(r))
+    if width > cfg.stroke * cfg.stroke_high:
+        r = max(1, round((width - cfg.stroke) / 2))
+        thinner = ndimage.grey_erosion(a, footprint=_disk(r))
+        if (thinner > 0.5).sum() >= 0.25 * (a > 0.5).sum():
+            return thinner
+    return a
+
+
+def _deskew(a: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+    """Shear horizontally so the digit's principal axis is vertical (moment-based, as in LeCun '98)."""
+    total = float(a.sum())
+    if total <= 0:
+        return a
+    h, w = a.shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    cy, cx = float((ys * a).sum() / total), float((xs * a).sum() / total)
+    mu02 = float((((ys - cy) ** 2) * a).sum() / total)
+    mu11 = float(((ys - cy) * (xs - cx) * a).sum() / total)
+    if mu02 < 1e-3:
+        return a
+    alpha = float(np.clip(mu11 / mu02, -cfg.max_skew, cfg.max_skew))
+    if abs(alpha) < 0.02:
+        return a
+    pad = int(np.ceil(abs(alpha) * h / 2)) + 1
+    out_w = w + 2 * pad
+    # output (y, x) samples input (y, x - pad + alpha * (y - cy))
+    matrix = np.array([[1.0, 0.0], [alpha, 1.0]])
+    offset = np.array([0.0, -pad - alpha * cy])
+    return ndimage.affine_transform(a, matrix, offset=offset, output_shape=(h, out_w), order=1)
+
+
+def _centre(fitted: np.ndarray, size: int) -> np.ndarray:
+    """Place ``fitted`` in a size×size frame so its centre of mass sits at the frame's centre."""
+    out = np.zeros((size, size), dtype=np.float32)
+    h, w = fitted.shape
+    total = float(fitted.sum())
+    cy, cx = ((h - 1) / 2, (w - 1) / 2) if total <= 0 else ndimage.center_of_mass(fitted)
+    top = int(round(size / 2 - cy))  # MNIST puts the centre of mass at (14, 14)
+    left = int(round(size / 2 - cx))
+    top = min(max(top, 0), size - h)
+    left = min(max(left, 0), size - w)
+    out[top: top + h, left: left + w] = fitted
+    return out
+
+
+def preprocess(source: ImageInput | Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG,
+               return_stages: bool = False, limits: Limits = DEFAULT_LIMITS) -> Preprocessed:
+    """Normalise one image to MNIST format. An image with no digit-like ink is ``is_empty``."""
+    px = source if isinstance(source, Pixels) else to_pixels(source, limits)
+    px = _reduce(px, cfg.max_side)
+    stages: dict[str, np.ndarray] = {}
+    blank = np.zeros((cfg.size, cfg.size), dtype=np.float32)
+    if return_stages:
+        stages["input"] = _gray(px) if px.alpha is None else _gray(px) * px.alpha + (1 - px.alpha)
+    ink = ink_map(px, cfg)
+    if ink is None:
+        return Preprocessed(blank, True, stages)
+    if return_stages:
+        stages["ink"] = ink
+    cleaned = _clean(ink, cfg)
+    if cleaned is None:
+        return Preprocessed(blank, True, stages)
+    if return_stages:
+        stages["cleaned"] = cleaned
+    box = _bbox(cleaned, 0.1)
+    if box is None:
+        return Preprocessed(blank, True, stages)
+    y0, y1, x0, x1 = box
+    crop = _fit(np.pad(cleaned[y0:y1, x0:x1], 1), cfg.work)
+    # shrinking a pen line much thinner than a working pixel leaves it faint: restore its contrast
+    inked = crop[crop > 0.02]
+    peak = float(np.percentile(inked, 99)) if inked.size else 1.0
+    if peak < 0.9:
+        crop = np.clip(crop / max(peak, 0.05), 0.0, 1.0)
+    if return_stages:
+        stages["cropped"] = crop
+    crop = _normalise_stroke(crop, cfg)
+    if return_stages:
+        stages["stroke"] = crop
+    if cfg.deskew:
+        crop = _deskew(crop, cfg)
+        if return_stages:
+            stages["deskewed"] = crop
+    box = _bbox(crop, 0.05)
+    if box is None:
+        return Preprocessed(blank, True, stages)
+    y0, y1, x0, x1 = box
+    fitted = np.clip(_fit(crop[y0:y1, x0:x1], cfg.box), 0.0, 1.0)
+    final = _centre(fitted, cfg.size)
+    if return_stages:
+        stages["fitted"] = fitted
+        stages["final"] = final
+    return Preprocessed(final, False, stages)
+
+
+def preprocess_many(images: np.ndarray, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray:
+    """Preprocess a stack of (N, H, W) images; returns (N, size, size) float32. Blank → zeros."""
+    out = np.zeros((len(images), cfg.size, cfg.size), dtype=np.float32)
+    for i, img in enumerate(images):
+        out[i] = preprocess(img, cfg).image
+    return out
