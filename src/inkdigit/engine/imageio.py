@@ -12,6 +12,7 @@ import io
 import os
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -56,12 +57,37 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-@dataclass(frozen=True)
 class Pixels:
-    """Decoded pixels in [0, 1]: ``color`` is (H, W) gray or (H, W, 3) RGB; ``alpha`` (H, W) or None."""
+    """Decoded pixels in [0, 1]: ``color`` is (H, W) gray or (H, W, 3) RGB; ``alpha`` (H, W) or None.
 
-    color: np.ndarray
-    alpha: np.ndarray | None
+    Built from floats, or from 8-bit arrays that are scaled only when first read: a transparent
+    canvas export is read from its alpha alone, and its colour channels are never converted.
+    """
+
+    def __init__(self, color: np.ndarray, alpha: np.ndarray | None) -> None:
+        self._color = color
+        self._alpha = alpha
+
+    @staticmethod
+    def _unit(a: np.ndarray) -> np.ndarray:
+        return a.astype(np.float32) * np.float32(1 / 255) if a.dtype == np.uint8 else a
+
+    @cached_property
+    def color(self) -> np.ndarray:
+        return self._unit(self._color)
+
+    @cached_property
+    def alpha(self) -> np.ndarray | None:
+        return None if self._alpha is None else self._unit(self._alpha)
+
+    @property
+    def alpha_u8(self) -> np.ndarray | None:
+        """The alpha channel as decoded, if it was 8-bit (lets callers stay in integers)."""
+        return self._alpha if self._alpha is not None and self._alpha.dtype == np.uint8 else None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self._color.shape[0], self._color.shape[1]
 
 
 def _open_encoded(data: bytes, limits: Limits) -> Image.Image:
@@ -163,8 +189,8 @@ def to_pixels(source: ImageInput, limits: Limits = DEFAULT_LIMITS) -> Pixels:
         return Pixels(np.clip(arr / top, 0.0, 1.0), None)
     has_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info)
     if mode in ("L", "1") and not has_alpha:
-        return Pixels(np.asarray(img.convert("L"), dtype=np.float32) / 255.0, None)
-    rgba = np.asarray(img.convert("RGBA" if has_alpha else "RGB"), dtype=np.float32) / 255.0
-    if has_alpha:
-        return Pixels(rgba[:, :, :3], rgba[:, :, 3])
+        return Pixels(np.asarray(img.convert("L")), None)
+    rgba = np.asarray(img.convert("RGBA" if has_alpha else "RGB"))
+    if has_alpha:  # a contiguous alpha plane: strided 8-bit scans cost several times more
+        return Pixels(rgba[:, :, :3], np.ascontiguousarray(rgba[:, :, 3]))
     return Pixels(rgba, None)

@@ -65,7 +65,7 @@ def _gray(px: Pixels) -> np.ndarray:
 
 
 def _reduce(px: Pixels, max_side: int) -> Pixels:
-    h, w = px.color.shape[:2]
+    h, w = px.shape
     factor = int(np.ceil(max(h, w) / max_side))
     if factor <= 1:
         return px
@@ -83,26 +83,48 @@ def _border(a: np.ndarray) -> np.ndarray:
     return np.concatenate([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]])
 
 
+def _quantile(a: np.ndarray, q: float) -> float:
+    """One order statistic of a small sample. A full sort, not ``np.partition``: introselect
+    degrades badly on the mostly-equal values of a clean background (0.4 ms against 0.02)."""
+    flat = np.sort(a, axis=None)
+    return float(flat[int(q * (flat.size - 1))])
+
+
 def _normalise(strength: np.ndarray, min_contrast: float) -> np.ndarray | None:
-    """Map raw ink strength to [0, 1]: background noise → 0, the digit's core → 1; None if blank."""
-    sample = strength[:: max(1, strength.shape[0] // 128), :: max(1, strength.shape[1] // 128)]
-    top = float(np.percentile(sample, 99.7)) if sample.size > 400 else float(sample.max())
-    top = max(top, float(strength.max()) * 0.5)
+    """Map raw ink strength to [0, 1], background noise → 0 and the digit's core → 1, cropped to
+    the box holding every inked pixel (everything outside it is 0); None if the image is blank.
+
+    Statistics come from a subsample of ~4k pixels: plenty for a noise level, and it keeps a
+    canvas in well under a millisecond. The full-image maximum guards against a subsample that
+    misses every pixel of a thin stroke.
+    """
+    step = max(1, int(np.sqrt(strength.size / 4096)))
+    sample = strength[::step, ::step]
+    peak = float(strength.max())
+    top = max(_quantile(sample, 0.997) if sample.size > 400 else peak, 0.5 * peak)
     if top < min_contrast:
         return None
     quiet = sample[sample < 0.25 * top]  # background-like pixels: their spread is the noise
     floor = 0.18 * top
-    if quiet.size:
-        med = float(np.median(quiet))
-        floor = max(floor, med + 6.0 * 1.4826 * float(np.median(np.abs(quiet - med))))
+    if quiet.size and quiet.any():  # an exactly clean background (a canvas) has no noise to measure
+        med = _quantile(quiet, 0.5)
+        floor = max(floor, med + 6.0 * 1.4826 * _quantile(np.abs(quiet - med), 0.5))
     if floor >= top * 0.9:
         return None
-    return np.clip((strength - floor) / (top - floor), 0.0, 1.0).astype(np.float32)
+    box = _bbox(strength, floor)
+    if box is None:
+        return None
+    y0, y1, x0, x1 = box
+    region = strength[max(0, y0 - 1): y1 + 1, max(0, x0 - 1): x1 + 1]
+    return np.clip((region - floor) / (top - floor), 0.0, 1.0).astype(np.float32)
 
 
 def _distance(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Euclidean colour distance of each pixel from ``ref`` (absolute difference for gray)."""
     d = a - ref
-    return np.abs(d) if a.ndim == 1 or a.shape[-1:] != ref.shape else np.linalg.norm(d, axis=-1)
+    if a.ndim == 1 or a.shape[-1:] != ref.shape:
+        return np.abs(d)
+    return np.sqrt(np.einsum("...k,...k->...", d, d))  # far faster than a reduction over a 3-long axis
 
 
 def _mode_colour(sample: np.ndarray) -> np.ndarray:
@@ -141,6 +163,15 @@ def ink_map(px: Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray | 
     then the background is estimated locally by a morphological closing (or opening for light ink)
     much wider than a stroke, and the ink is the difference from it, which removes shading.
     """
+    alpha8 = px.alpha_u8
+    if alpha8 is not None:  # 8-bit alpha: decide and crop in integers, convert only the digit's box
+        n = alpha8.size
+        if np.count_nonzero(alpha8 < 128) > 0.02 * n and np.count_nonzero(alpha8 > 128) < 0.5 * n:
+            box = _bbox(alpha8, 0)
+            if box is None:
+                return None
+            y0, y1, x0, x1 = box
+            return _normalise(alpha8[y0:y1, x0:x1].astype(np.float32) * np.float32(1 / 255), cfg.min_contrast)
     if px.alpha is not None and float(np.mean(px.alpha < 0.5)) > 0.02:
         alpha = px.alpha
         if float(np.mean(alpha > 0.5)) < 0.5:
@@ -149,9 +180,8 @@ def ink_map(px: Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray | 
     color = px.color
     bg = _flat_background(color)
     if bg is not None:
-        diff = color - bg
-        strength = np.abs(diff) if color.ndim == 2 else np.sqrt((diff * diff).sum(axis=2)) / np.sqrt(3.0)
-        return _normalise(strength.astype(np.float32), cfg.min_contrast)
+        strength = _distance(color, bg) if color.ndim == 2 else _distance(color, bg) * np.float32(3 ** -0.5)
+        return _normalise(strength.astype(np.float32, copy=False), cfg.min_contrast)
     # a photo: sensor noise first (it would pass for ink in the shadows), then shading
     gray = ndimage.gaussian_filter(_gray(px), sigma=max(0.8, max(px.color.shape[:2]) / 500))
     size = max(3, int(max(gray.shape) / 6)) | 1
@@ -252,10 +282,13 @@ def _deskew(a: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     if total <= 0:
         return a
     h, w = a.shape
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    cy, cx = float((ys * a).sum() / total), float((xs * a).sum() / total)
-    mu02 = float((((ys - cy) ** 2) * a).sum() / total)
-    mu11 = float(((ys - cy) * (xs - cx) * a).sum() / total)
+    dy = np.arange(h, dtype=np.float64)
+    dx = np.arange(w, dtype=np.float64)
+    cy, cx = float(a.sum(axis=1) @ dy / total), float(a.sum(axis=0) @ dx / total)
+    dy -= cy
+    dx -= cx
+    mu02 = float(a.sum(axis=1) @ (dy * dy) / total)
+    mu11 = float(dy @ a @ dx / total)
     if mu02 < 1e-3:
         return a
     alpha = float(np.clip(mu11 / mu02, -cfg.max_skew, cfg.max_skew))
@@ -296,7 +329,7 @@ def preprocess(source: ImageInput | Pixels, cfg: PreprocessConfig = DEFAULT_CONF
     if ink is None:
         return Preprocessed(blank, True, stages)
     if return_stages:
-        stages["ink"] = ink
+        stages["ink"] = ink  # cropped to the inked region
     cleaned = _clean(ink, cfg)
     if cleaned is None:
         return Preprocessed(blank, True, stages)
@@ -309,7 +342,7 @@ def preprocess(source: ImageInput | Pixels, cfg: PreprocessConfig = DEFAULT_CONF
     crop = _fit(np.pad(cleaned[y0:y1, x0:x1], 1), cfg.work)
     # shrinking a pen line much thinner than a working pixel leaves it faint: restore its contrast
     inked = crop[crop > 0.02]
-    peak = float(np.percentile(inked, 99)) if inked.size else 1.0
+    peak = _quantile(inked, 0.99) if inked.size else 1.0
     if peak < 0.9:
         crop = np.clip(crop / max(peak, 0.05), 0.0, 1.0)
     if return_stages:
