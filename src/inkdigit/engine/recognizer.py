@@ -1,0 +1,159 @@
+"""Recognise digits with a trained model through ONNX Runtime.
+
+One :class:`Recognizer` holds one ONNX Runtime session for the life of the process (creating a
+session costs milliseconds; running it, microseconds). Its threads are sized to the machine. It
+prepares every input with the preprocessing its model card names, so what it sees is what the
+model was trained on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, Limits
+from inkdigit.engine.modelcard import ModelCard, ModelCardError
+from inkdigit.engine.preprocess import Preprocessed, preprocess
+
+DEFAULT_MODEL = "cnn-v1"
+
+
+@dataclass
+class Prediction:
+    """One answer: ``digit`` is None when the input is blank or not judged a digit."""
+
+    digit: int | None
+    confidence: float
+    probabilities: list[float]
+    is_digit: bool
+    is_empty: bool = False
+    stages: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def top(self, k: int = 3) -> list[tuple[int, float]]:
+        """The ``k`` most likely digits with their probabilities, best first."""
+        order = np.argsort(self.probabilities)[::-1][:k]
+        return [(int(i), float(self.probabilities[i])) for i in order]
+
+
+def shipped_models_dir() -> Path:
+    return Path(str(resources.files("inkdigit") / "models"))
+
+
+def model_dirs() -> list[Path]:
+    """Where models are looked up: ``INKDIGIT_MODEL_DIR``, the user's models, then the shipped ones."""
+    from inkdigit.paths import home_dir
+
+    dirs = []
+    env = os.environ.get("INKDIGIT_MODEL_DIR")
+    if env:
+        dirs.append(Path(env).expanduser())
+    dirs.append(home_dir() / "models")
+    dirs.append(shipped_models_dir())
+    return dirs
+
+
+def discover_models(dirs: Sequence[Path] | None = None) -> dict[str, Path]:
+    """Every model card (``NAME.json`` beside its weights) in ``dirs``; the first directory wins."""
+    found: dict[str, Path] = {}
+    for d in model_dirs() if dirs is None else dirs:
+        if d.is_dir():
+            for card in sorted(d.glob("*.json")):
+                found.setdefault(card.stem, card)
+    return found
+
+
+def find_model(name: str) -> Path:
+    """Path of ``NAME.json`` (beside its weights) in the first model directory that has it."""
+    candidate = Path(name)
+    if candidate.suffix == ".json" and candidate.exists():
+        return candidate
+    for d in model_dirs():
+        card = d / f"{name}.json"
+        if card.exists():
+            return card
+    raise ModelCardError(f"No model named {name!r} in {', '.join(str(d) for d in model_dirs())}.")
+
+
+def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class Recognizer:
+    """A loaded model: ``predict`` for one image, ``predict_batch`` for many."""
+
+    def __init__(self, card_path: str | Path, threads: int | None = None) -> None:
+        card_path = Path(card_path)
+        self.card = ModelCard.load(card_path)
+        self.name = self.card.name
+        self.preprocess_config = self.card.preprocess_config()
+        weights = card_path.parent / (self.card.weights or f"{self.card.name}.onnx")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.session = ort.InferenceSession(str(weights), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelCardError(f"Cannot load weights {weights}: {exc}") from exc
+        self._input = self.session.get_inputs()[0].name
+        self.temperature = float(self.card.calibration.get("temperature", 1.0))
+        self.min_confidence = float(self.card.rejection.get("min_confidence", 0.0))
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """Calibrated class probabilities for preprocessed (N, 28, 28) images in [0, 1]."""
+        x = np.ascontiguousarray(batch, dtype=np.float32).reshape(-1, 1, *batch.shape[-2:])
+        (logits,) = self.session.run(None, {self._input: x})
+        return _softmax(np.asarray(logits, dtype=np.float64), self.temperature)
+
+    def _prediction(self, pre: Preprocessed, probs: np.ndarray | None) -> Prediction:
+        if pre.is_empty or probs is None:
+            return Prediction(None, 0.0, [0.1] * 10, False, True, pre.stages)
+        digit = int(np.argmax(probs))
+        conf = float(probs[digit])
+        is_digit = conf >= self.min_confidence
+        return Prediction(digit if is_digit else None, conf, [float(p) for p in probs], is_digit,
+                          False, pre.stages)
+
+    def preprocess(self, image: ImageInput, stages: bool = False,
+                   limits: Limits = DEFAULT_LIMITS) -> Preprocessed:
+        return preprocess(image, self.preprocess_config, return_stages=stages, limits=limits)
+
+    def predict(self, image: ImageInput, stages: bool = False, limits: Limits = DEFAULT_LIMITS) -> Prediction:
+        """Read one image (path, bytes, PIL image or array). Raises ``ImageInputError`` if unreadable."""
+        pre = self.preprocess(image, stages, limits)
+        probs = None if pre.is_empty else self.probabilities(pre.image[None])[0]
+        return self._prediction(pre, probs)
+
+    def predict_batch(self, images: Iterable[ImageInput], stages: bool = False,
+                      limits: Limits = DEFAULT_LIMITS) -> list[Prediction]:
+        """Read many images with one model call for all the non-empty ones."""
+        pres = [self.preprocess(img, stages, limits) for img in images]
+        return self.predict_preprocessed(pres)
+
+    def predict_preprocessed(self, pres: Sequence[Preprocessed]) -> list[Prediction]:
+        live = [i for i, p in enumerate(pres) if not p.is_empty]
+        probs: dict[int, np.ndarray] = {}
+        if live:
+            out = self.probabilities(np.stack([pres[i].image for i in live]))
+            probs = dict(zip(live, out, strict=True))
+        return [self._prediction(p, probs.get(i)) for i, p in enumerate(pres)]
+
+
+_cache: dict[str, Recognizer] = {}
+
+
+def load_recognizer(name: str | None = None) -> Recognizer:
+    """The recognizer for model ``name`` (default: the shipped CNN), loaded once per process."""
+    key = name or os.environ.get("INKDIGIT_DEFAULT_MODEL") or DEFAULT_MODEL
+    if key not in _cache:
+        _cache[key] = Recognizer(find_model(key))
+    return _cache[key]
