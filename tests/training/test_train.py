@@ -1,0 +1,63 @@
+"""Training end to end on a tiny subset: dry run, ONNX parity with PyTorch, calibration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from inkdigit.engine.modelcard import ModelCard  # noqa: E402
+from inkdigit.engine.recognizer import Recognizer  # noqa: E402
+from inkdigit.training.cnn import DigitCNN, augment  # noqa: E402
+from inkdigit.training.train import TrainConfig, fit_temperature, train  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def dry_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    train(TrainConfig(out_dir=str(out), dry_run=True, limit=512, eval_limit=300))
+    return out
+
+
+def test_dry_run_writes_weights_onnx_and_card(dry_run: Path) -> None:
+    card = ModelCard.load(dry_run / "cnn-v1.json")
+    assert (dry_run / "cnn-v1.onnx").stat().st_size > 100_000
+    assert (dry_run / "cnn-v1.pt").exists() and (dry_run / "checkpoint.pt").exists()
+    assert card.training["seed"] == 1 and card.training["epochs_run"] == 1
+    assert card.metrics["mnist_test"]["n"] == 300 and card.metrics["usps_test"]["n"] == 300
+    assert 0.25 <= card.calibration["temperature"] <= 8.0
+    assert len(card.data) == 6
+
+
+def test_onnx_runtime_agrees_with_pytorch(dry_run: Path) -> None:
+    model = DigitCNN()
+    model.load_state_dict(torch.load(dry_run / "cnn-v1.pt", weights_only=True))
+    model.eval()
+    x = torch.rand(37, 1, 28, 28)
+    with torch.no_grad():
+        expected = torch.softmax(model(x), 1).numpy()
+    rec = Recognizer(dry_run / "cnn-v1.json")
+    rec.temperature = 1.0
+    got = rec.probabilities(x.numpy()[:, 0])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_augment_keeps_shape_range_and_varies() -> None:
+    gen = torch.Generator().manual_seed(0)
+    x = torch.zeros(16, 1, 28, 28)
+    x[:, :, 8:20, 12:16] = 1.0
+    out = augment(x, gen)
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1.0
+    assert not torch.allclose(out[0], out[1])
+    assert (out.sum(dim=(1, 2, 3)) > 10).all()  # the digit stays in the frame
+
+
+def test_temperature_fit_recovers_a_known_temperature() -> None:
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(0, 3, size=(4000, 10))
+    probs = np.exp(true_logits) / np.exp(true_logits).sum(1, keepdims=True)
+    labels = np.array([rng.choice(10, p=p) for p in probs])
+    assert fit_temperature(true_logits * 2.0, labels) == pytest.approx(2.0, rel=0.15)
