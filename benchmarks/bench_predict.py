@@ -1,0 +1,76 @@
+"""Latency of reading one 280×280 canvas PNG: decode + preprocess + predict, on one core's worth.
+
+Prints median / p90 / p99 per stage, and the same request served the way tutorial apps do it
+(model loaded per request) as the baseline. Run: ``python benchmarks/bench_predict.py [--n 2000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+import inkdigit
+from inkdigit.engine.recognizer import Recognizer, find_model
+
+
+def canvas_png() -> bytes:
+    """A '7' drawn with a round 18-px brush, as a browser canvas exports it (RGBA, transparent)."""
+    img = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    draw.line([(70, 60), (210, 60), (120, 230)], fill=(20, 20, 20, 255), width=18, joint="curve")
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def measure(fn: Callable[[], object], n: int) -> list[float]:
+    for _ in range(min(50, n)):
+        fn()
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def row(name: str, ms: list[float]) -> str:
+    q = np.percentile(ms, [50, 90, 99])
+    return f"{name:<38} median {q[0]:8.3f} ms   p90 {q[1]:8.3f} ms   p99 {q[2]:8.3f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
+    args = parser.parse_args()
+    png = canvas_png()
+    rec = Recognizer(find_model(inkdigit.engine.recognizer.DEFAULT_MODEL), threads=args.threads)
+    pre = rec.preprocess(png)
+    x = pre.image[None]
+    assert rec.predict(png).digit == 7, "benchmark input should read as 7"
+
+    decode = measure(lambda: Image.open(io.BytesIO(png)).load(), args.n)
+    preprocess = measure(lambda: rec.preprocess(png), args.n)
+    infer = measure(lambda: rec.probabilities(x), args.n)
+    total = measure(lambda: rec.predict(png), args.n)
+    baseline = measure(lambda: Recognizer(find_model(rec.name), threads=args.threads).predict(png),
+                       max(20, args.n // 20))
+    print(f"inkdigit {inkdigit.__version__}, model {rec.name}, 280×280 RGBA PNG ({len(png)} bytes), "
+          f"n={args.n}, ORT threads={args.threads}")
+    print(row("PNG decode only", decode))
+    print(row("decode + preprocess", preprocess))
+    print(row("model inference (reused session)", infer))
+    print(row("total: predict(png)", total))
+    print(row("baseline: load model per request", baseline))
+    print(f"speed-up over baseline (medians): {statistics.median(baseline) / statistics.median(total):.1f}×")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""The ``inkdigit`` command line: train, evaluate, predict (and, with the service, serve)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from inkdigit.engine.data import DataError
+from inkdigit.engine.imageio import ImageInputError
+from inkdigit.engine.modelcard import ModelCardError
+
+app = typer.Typer(help="Read handwritten digits: train, evaluate and use the models.",
+                  no_args_is_help=True, add_completion=False)
+console = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option(
+    "--data-dir", envvar="INKDIGIT_DATA_DIR",
+    help="Directory holding mnist/ and usps/ (default: a user cache, filled by downloading).")]
+
+
+class Dataset(StrEnum):
+    mnist = "mnist"
+    usps = "usps"
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(1)
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option(help="Run directory (checkpoint, ONNX, model card).")] = Path(
+        "runs/cnn-v1"),
+    name: Annotated[str, typer.Option(help="Model name (files NAME.onnx and NAME.json).")] = "cnn-v1",
+    epochs: Annotated[int, typer.Option(min=1)] = 30,
+    batch_size: Annotated[int, typer.Option(min=1)] = 128,
+    lr: Annotated[float, typer.Option(help="Peak learning rate of the one-cycle schedule.")] = 3e-3,
+    seed: Annotated[int, typer.Option()] = 1,
+    limit: Annotated[int | None, typer.Option(help="Train on the first N MNIST images only.")] = None,
+    eval_limit: Annotated[int | None, typer.Option(
+        help="Evaluate on the first N test images only.")] = None,
+    threads: Annotated[int, typer.Option(help="PyTorch threads (0: every core).")] = 0,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="One batch of each step, to check a setup.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Train the CNN on MNIST, export it to ONNX and write its model card with measured metrics."""
+    try:
+        from inkdigit.training.train import TrainConfig
+        from inkdigit.training.train import train as run_training
+    except ImportError as exc:
+        raise _fail(f"training needs the 'train' extra ({exc.name} is missing): "
+                    "pip install 'inkdigit[train]'") from exc
+    cfg = TrainConfig(name=name, out_dir=str(out), epochs=epochs, batch_size=batch_size, lr=lr,
+                      seed=seed, limit=limit, eval_limit=eval_limit, threads=threads,
+                      data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+               TextColumn("{task.fields[info]}"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("preparing data", total=None, info="")
+
+        def report(stage: str, done: int, total: int, info: dict[str, float]) -> None:
+            text = f"epoch {info['epoch']:.0f}  loss {info['loss']:.4f}  acc {info['acc']:.4f}"
+            bar.update(task, description=stage, completed=done, total=total, info=text)
+
+        try:
+            card = run_training(cfg, report)
+        except DataError as exc:
+            raise _fail(str(exc)) from None
+    m = card.metrics
+    console.print(f"[green]wrote[/green] {out / (name + '.onnx')} and {out / (name + '.json')}")
+    console.print(f"MNIST test accuracy {m['mnist_test']['accuracy']:.4f} (n={m['mnist_test']['n']}), "
+                  f"USPS test accuracy {m['usps_test']['accuracy']:.4f} (n={m['usps_test']['n']}), "
+                  f"training {card.training['train_seconds']:.0f} s")
+
+
+@app.command()
+def evaluate(
+    dataset: Annotated[Dataset, typer.Option(help="Test set to measure on.")] = Dataset.mnist,
+    model: Annotated[str | None, typer.Option(help="Model name or path to its .json card.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N test images.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Re-measure a model on a test set, through the same preprocessing and runtime as serving."""
+    from inkdigit.engine.recognizer import load_recognizer
+    from inkdigit.training.evaluate import evaluate as run_eval
+
+    try:
+        rec = load_recognizer(model)
+        result = run_eval(rec, dataset.value, str(data_dir) if data_dir else None, limit)
+    except (DataError, ModelCardError) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(result))
+        return
+    recorded = rec.card.metrics.get(f"{dataset.value}_test", {})
+    console.print(f"[bold]{rec.name}[/bold] on {dataset.value} test: accuracy "
+                  f"[bold]{result['accuracy']:.4f}[/bold] (n={result['n']})"
+                  + (f", model card says {recorded['accuracy']:.4f} (n={recorded['n']})" if recorded else ""))
+    table = Table("digit", "precision", "recall", "F1", "support")
+    for digit, row in result["per_class"].items():
+        table.add_row(digit, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}",
+                      str(row["support"]))
+    console.print(table)
+
+
+@app.command()
+def predict(
+    images: Annotated[list[Path], typer.Argument(help="Image files (PNG, JPEG, …).")],
+    model: Annotated[str | None, typer.Option(help="Model name or path to its .json card.")] = None,
+    top: Annotated[int, typer.Option(min=1, max=10, help="How many candidates to show.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Read the digit in each image."""
+    from inkdigit.engine.recognizer import load_recognizer
+
+    try:
+        rec = load_recognizer(model)
+    except ModelCardError as exc:
+        raise _fail(str(exc)) from None
+    failed = False
+    for path in images:
+        try:
+            p = rec.predict(path)
+        except ImageInputError as exc:
+            failed = True
+            if as_json:
+                print(json.dumps({"file": str(path), "error": {"code": exc.code, "message": str(exc)}}))
+            else:
+                err.print(f"{path}: [red]{exc}[/red]")
+            continue
+        if as_json:
+            print(json.dumps({"file": str(path), "digit": p.digit, "confidence": round(p.confidence, 5),
+                              "is_digit": p.is_digit,
+                              "probabilities": [round(x, 5) for x in p.probabilities]}))
+        elif p.is_empty:
+            console.print(f"{path}: no digit (the image is blank)")
+        else:
+            alts = ", ".join(f"{d} {c:.1%}" for d, c in p.top(top))
+            verdict = str(p.digit) if p.is_digit else "not a digit"
+            console.print(f"{path}: [bold]{verdict}[/bold]  ({alts})")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (each loads the models once).")] = 1,
+    log_level: Annotated[str, typer.Option(envvar="INKDIGIT_LOG_LEVEL")] = "info",
+) -> None:
+    """Serve the HTTP API (docs at /docs) on the shipped model, with state under INKDIGIT_HOME."""
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise _fail(f"serving needs the service dependencies ({exc.name} is missing): "
+                    "pip install inkdigit") from exc
+    os.environ["INKDIGIT_LOG_LEVEL"] = log_level
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # workers share metrics through files; each run starts from a clean directory
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="inkdigit-metrics-")
+    console.print(f"inkdigit API on http://{host}:{port} (docs: /docs), {workers} worker(s)")
+    uvicorn.run("inkdigit.service.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level.lower(), access_log=False, loop="uvloop", http="httptools",
+                server_header=False)
+
+
+def main() -> None:
+    app()

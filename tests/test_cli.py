@@ -1,0 +1,59 @@
+"""The installed ``inkdigit`` command, run as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from tests.conftest import render
+
+BIN = Path(sys.executable).with_name("inkdigit")
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN), *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+def test_train_dry_run_on_a_small_subset(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    res = run("train", "--dry-run", "--limit", "256", "--eval-limit", "200", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert (out / "cnn-v1.onnx").exists() and "MNIST test accuracy" in res.stdout
+
+
+def test_evaluate_json_last_line(tmp_path: Path) -> None:
+    res = run("evaluate", "--dataset", "usps", "--limit", "300", "--json")
+    assert res.returncode == 0, res.stderr
+    result = json.loads(res.stdout.strip().splitlines()[-1])
+    assert result["model"] == "cnn-v1" and result["dataset"] == "usps" and result["n"] == 300
+    assert result["accuracy"] > 0.9 and len(result["per_class"]) == 10
+
+
+def test_predict_pngs_and_a_bad_file(tmp_path: Path, mnist_test) -> None:  # noqa: ANN001
+    paths = []
+    for i in range(3):
+        p = tmp_path / f"d{i}.png"
+        Image.fromarray(render(mnist_test.images[i]).astype(np.uint8)).save(p)
+        paths.append(str(p))
+    res = run("predict", "--json", *paths)
+    assert res.returncode == 0, res.stderr
+    digits = [json.loads(line)["digit"] for line in res.stdout.splitlines()]
+    assert digits == mnist_test.labels[:3].tolist()
+    bad = tmp_path / "notes.png"
+    bad.write_text("not really a png")
+    res = run("predict", str(bad))
+    assert res.returncode == 1 and "not an image" in res.stderr
+
+
+def test_missing_data_without_network_is_one_clear_sentence(tmp_path: Path) -> None:
+    res = run("evaluate", "--data-dir", str(tmp_path / "nothing"), "--limit", "10",
+              env={"INKDIGIT_DATA_MIRRORS": "http://127.0.0.1:9"})
+    assert res.returncode == 1
+    assert "Traceback" not in res.stderr and "could not be downloaded" in res.stderr
