@@ -81,6 +81,11 @@ class Pixels:
         return None if self._alpha is None else self._unit(self._alpha)
 
     @property
+    def color_u8(self) -> np.ndarray | None:
+        """The colour channels as decoded, if they were 8-bit."""
+        return self._color if self._color.dtype == np.uint8 else None
+
+    @property
     def alpha_u8(self) -> np.ndarray | None:
         """The alpha channel as decoded, if it was 8-bit (lets callers stay in integers)."""
         return self._alpha if self._alpha is not None and self._alpha.dtype == np.uint8 else None

@@ -8,6 +8,7 @@ model was trained on.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -64,8 +65,21 @@ def discover_models(dirs: Sequence[Path] | None = None) -> dict[str, Path]:
     for d in model_dirs() if dirs is None else dirs:
         if d.is_dir():
             for card in sorted(d.glob("*.json")):
-                found.setdefault(card.stem, card)
+                if card.stem not in found and _is_model_card(card):
+                    found[card.stem] = card
     return found
+
+
+def _is_model_card(path: Path) -> bool:
+    """A JSON file is a model only if it names a family and its weights lie beside it
+    (a run directory also holds metrics.json and the like)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(raw, dict) or "family" not in raw:
+        return False
+    return (path.parent / (raw.get("weights") or f"{path.stem}.onnx")).exists()
 
 
 def find_model(name: str) -> Path:
