@@ -1,0 +1,88 @@
+"""Throughput and latency of POST /api/v1/predict under load, against a live server on 127.0.0.1.
+
+Starts ``inkdigit serve`` (each requested worker count in turn), drives it with wrk (a C load
+generator: ``apt-get install wrk``) posting a 280×280 canvas PNG over 64 connections, and prints one
+row per configuration. Traffic stays on loopback and each run is bounded by ``--seconds``.
+
+    python benchmarks/bench_http.py --workers 1 2 --seconds 30 --connections 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_predict import canvas_png  # noqa: E402
+
+HERE = Path(__file__).parent
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(workers: int, seconds: int, connections: int, threads: int, png: Path) -> dict[str, float]:
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("inkdigit")), "serve", "--port", str(port), "--workers", str(workers),
+         "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "INKDIGIT_ACCESS_LOG": os.environ.get("INKDIGIT_ACCESS_LOG", "true")})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        with httpx.Client(base_url=url) as c:  # warm every worker's code paths
+            for _ in range(50 * workers):
+                c.post("/api/v1/predict", content=png.read_bytes(), headers={"content-type": "image/png"})
+        out = subprocess.run(
+            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
+             "-s", str(HERE / "wrk_predict.lua"), url + "/api/v1/predict"],
+            capture_output=True, text=True, env={**os.environ, "INKDIGIT_BENCH_PNG": str(png)}, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (it shares the 2 cores)")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+    with tempfile.NamedTemporaryFile(suffix=".png") as f:
+        f.write(canvas_png())
+        f.flush()
+        print(f"POST /api/v1/predict, 280×280 RGBA PNG, {args.connections} connections, {args.seconds} s, "
+              f"{os.cpu_count()} CPUs (shared with wrk); target ≥ 1500 req/s, p99 < 50 ms, 0 errors")
+        for w in args.workers:
+            r = run(w, args.seconds, args.connections, args.threads, Path(f.name))
+            print(f"workers={w}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.2f} ms  p90 {r['p90_ms']:6.2f} ms  "
+                  f"p99 {r['p99_ms']:6.2f} ms  max {r['max_ms']:7.2f} ms  requests {r['requests']}  "
+                  f"non-2xx {r['non_2xx']}  socket errors {r['socket_errors']}")
+
+
+if __name__ == "__main__":
+    main()

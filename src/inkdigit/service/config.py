@@ -1,0 +1,38 @@
+"""The service's one settings object, read from ``INKDIGIT_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from inkdigit.paths import home_dir
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. ``INKDIGIT_MAX_UPLOAD_BYTES=1000000`` sets ``max_upload_bytes``."""
+
+    model_config = SettingsConfigDict(env_prefix="INKDIGIT_", extra="ignore")
+
+    home: Path = Field(default_factory=home_dir, description="Application state directory.")
+    model_dir: Path | None = Field(None, description="Extra directory searched first for models.")
+    default_model: str = "cnn-v1"
+    max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Largest accepted image file.")
+    max_pixels: int = Field(40_000_000, gt=0, description="Largest accepted decoded image.")
+    max_batch: int = Field(64, gt=0, le=1024, description="Most images in one batch request.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
+    log_level: str = "info"
+    access_log: bool = True
+    inference_threads: int = Field(1, ge=1, description="ONNX Runtime threads per worker process.")
+    load_delay_s: float = Field(0.0, ge=0, description="Wait before loading models (readiness drills).")
+
+    @property
+    def max_batch_bytes(self) -> int:
+        return self.max_upload_bytes * min(self.max_batch, 8)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,76 @@
+"""Request and response bodies, as the OpenAPI document shows them."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable snake_case identifier to branch on.")
+    message: str = Field(description="What went wrong, for a person.")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class TopItem(BaseModel):
+    digit: int
+    confidence: float
+
+
+class PredictOptions(BaseModel):
+    """Options that may also travel in the JSON body or as multipart form fields."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    top_k: int = Field(3, ge=1, le=10, description="How many candidates to return in `top`.")
+    model: str | None = Field(None, max_length=100, description="Model name (default: the server's).")
+    debug: bool = Field(False, description="Include every preprocessing stage as a PNG data URL.")
+
+
+class PredictJSON(PredictOptions):
+    image: str = Field(description="The image as a data URL (data:image/png;base64,…) or plain base64.")
+
+
+class PredictResponse(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    digit: int | None = Field(description="The digit read; null when the image is blank or not a digit.")
+    confidence: float = Field(description="Calibrated probability of `digit` (0 for a blank image).")
+    is_digit: bool = Field(description="False for a blank image or one judged not to be a digit.")
+    is_empty: bool = Field(description="True when the image holds no ink at all.")
+    probabilities: list[float] = Field(description="Probability of each digit 0–9.")
+    top: list[TopItem]
+    model: str
+    elapsed_ms: float = Field(description="Time spent reading this image on the server.")
+    stages: dict[str, str] | None = Field(None, description="Preprocessing stages as PNG data URLs.")
+
+
+class BatchItemError(BaseModel):
+    error: ErrorDetail
+
+
+class BatchResponse(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    model: str
+    results: list[PredictResponse | BatchItemError]
+    elapsed_ms: float
+
+
+class ModelInfo(BaseModel):
+    name: str
+    family: str
+    default: bool
+    preprocessing_version: str
+    metrics: dict[str, dict[str, float | int]]
+
+
+class ModelsResponse(BaseModel):
+    default: str
+    models: list[ModelInfo]
+
+
+class Status(BaseModel):
+    status: str

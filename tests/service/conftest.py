@@ -1,0 +1,108 @@
+"""A real ``inkdigit serve`` process on a loopback port, and the images the tests send it."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import render
+
+BIN = Path(sys.executable).with_name("inkdigit")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_server(env: dict[str, str] | None = None, wait_ready: bool = True,
+                   workers: int = 1) -> Iterator[str]:
+    """Start the CLI's server, wait until it answers (and is ready), stop it afterwards."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BIN), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+         "--log-level", "warning"],
+        env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+            try:
+                r = httpx.get(url + ("/readyz" if wait_ready else "/healthz"), timeout=2)
+                if r.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not become ready in 60 s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[str]:
+    with running_server() as url:
+        yield url
+
+
+@pytest.fixture
+def client(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=30) as c:
+        yield c
+
+
+def encode(img: Image.Image, fmt: str = "PNG", **kw: object) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def digit_images(mnist_test) -> dict[str, tuple[bytes, int]]:  # noqa: ANN001
+    """Encoded test images of known MNIST test digits, in the formats the API must handle."""
+    d, label = mnist_test.images[0], int(mnist_test.labels[0])
+    drawn = Image.fromarray(render(d).astype(np.uint8))
+    rgba = Image.new("RGBA", drawn.size, (0, 0, 0, 0))
+    rgba.putalpha(Image.fromarray((255 - np.asarray(drawn)).astype(np.uint8)))
+    frames = [drawn, Image.new("L", drawn.size, 255)]
+    gif = io.BytesIO()
+    frames[0].save(gif, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    return {
+        "png": (encode(drawn), label),
+        "rgba_png": (encode(rgba), label),
+        "animated_gif": (gif.getvalue(), label),
+        "cmyk_jpeg": (encode(drawn.convert("CMYK"), "JPEG", quality=92), label),
+        "png_16bit": (encode(Image.fromarray(np.asarray(drawn).astype(np.uint16) * 257)), label),
+        "exif_rotated_jpeg": (encode(drawn.rotate(90, expand=True), "JPEG", quality=92, exif=exif), label),
+    }
+
+
+@pytest.fixture(scope="session")
+def api_schema(server: str):  # noqa: ANN201
+    import schemathesis
+
+    return schemathesis.openapi.from_url(server + "/openapi.json")
