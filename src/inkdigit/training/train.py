@@ -72,7 +72,7 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
         return loss
 
     opt.step(closure)
-    return float(log_t.exp().clamp(0.25, 8.0))
+    return float(log_t.detach().exp().clamp(0.25, 8.0))
 
 
 def export_onnx(model: torch.nn.Module, path: Path) -> None:
