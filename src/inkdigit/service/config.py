@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     log_level: str = "info"
     access_log: bool = True
     inference_threads: int = Field(1, ge=1, description="ONNX Runtime threads per worker process.")
+    compute_threads: int = Field(1, ge=1, le=64, description="Images read at once per worker process "
+                                 "(more threads only fight over the GIL).")
     load_delay_s: float = Field(0.0, ge=0, description="Wait before loading models (readiness drills).")
 
     @property

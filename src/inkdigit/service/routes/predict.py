@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from inkdigit.engine.imageio import ImageInputError, Limits
 from inkdigit.engine.preprocess import Preprocessed
@@ -18,6 +20,15 @@ from inkdigit.service.reading import body, read_one
 from inkdigit.service.schemas import BatchResponse, PredictJSON, PredictOptions, PredictResponse
 
 router = APIRouter(prefix="/api/v1", tags=["predict"])
+
+T = TypeVar("T")
+
+
+async def compute(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run CPU-bound engine work off the event loop, at most ``compute_threads`` at a time: more
+    threads than cores only convoy on the GIL and make every request slower."""
+    limiter = request.app.state.compute_limiter
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=limiter)
 
 _option_fields = {
     name: {"type": "integer", "minimum": 1, "maximum": 10} if name == "top_k"
@@ -62,7 +73,7 @@ async def predict(request: Request, registry: RegistryDep, settings: SettingsDep
     rec = registry.get(options["model"])
     limits = Limits(settings.max_upload_bytes, settings.max_pixels)
     try:
-        return await run_in_threadpool(read_one, rec, sent.data, options["top_k"], options["debug"], limits)
+        return await compute(request, read_one, rec, sent.data, options["top_k"], options["debug"], limits)
     except ImageInputError as exc:
         raise from_image_error(exc) from None
 
@@ -93,5 +104,5 @@ async def predict_batch(request: Request, registry: RegistryDep, settings: Setti
     rec = registry.get(model)
     items = await payload.many_images(request, settings.max_batch, settings.max_batch_bytes)
     limits = Limits(settings.max_upload_bytes, settings.max_pixels)
-    results = await run_in_threadpool(_read_batch, rec, items, top_k, limits)
+    results = await compute(request, _read_batch, rec, items, top_k, limits)
     return {"model": rec.name, "results": results, "elapsed_ms": round((time.perf_counter() - start) * 1000, 3)}
