@@ -143,3 +143,10 @@ def test_stages_are_returned_in_order(digits: np.ndarray) -> None:
     np.testing.assert_array_equal(result.stages["final"], result.image)
     tiny = preprocess(Pixels(np.full((9, 9), 1.0, np.float32), None), return_stages=True)
     assert tiny.stages["input"].shape == (9, 9)
+
+
+def test_input_stage_shows_light_ink_on_a_transparent_ground() -> None:
+    rgba = np.zeros((60, 60, 4), np.uint8)
+    rgba[10:50, 28:32] = (255, 255, 255, 255)  # white strokes, as a dark-themed canvas draws them
+    view = preprocess(rgba, return_stages=True).stages["input"]
+    assert view[30, 30] > 0.9 and view[5, 5] < 0.1  # visible: light ink on a dark ground

@@ -56,6 +56,7 @@ def test_blank_canvas_shows_no_digit(page: Page) -> None:
     expect(page.get_by_test_id("prediction-digit")).to_have_text("")
     expect(page.get_by_test_id("prediction-confidence")).to_have_text("")
     expect(page.get_by_test_id("confidence-3")).to_contain_text("–")
+    expect(page.locator("#preview")).to_be_hidden()  # no broken image before an upload
 
 
 def test_draw_one_zero_seven_with_the_mouse(page: Page) -> None:

@@ -165,6 +165,17 @@ def _is_gray(px: Pixels) -> bool:
     return bool(np.array_equal(raw[..., 0], raw[..., 1]) and np.array_equal(raw[..., 1], raw[..., 2]))
 
 
+def _input_view(px: Pixels) -> np.ndarray:
+    """The input in gray, for display; transparency shown over a ground the ink contrasts with
+    (white strokes from a dark-themed canvas would vanish on white)."""
+    gray = _gray(px)
+    if px.alpha is None:
+        return gray
+    inked = px.alpha > 0.5
+    ground = 0.0 if inked.any() and float(gray[inked].mean()) > 0.5 else 1.0
+    return gray * px.alpha + ground * (1 - px.alpha)
+
+
 def ink_map(px: Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray | None:
     """Ink strength per pixel in [0, 1], whatever the ink's colour or polarity; None if blank.
 
@@ -338,7 +349,7 @@ def preprocess(source: ImageInput | Pixels, cfg: PreprocessConfig = DEFAULT_CONF
     stages: dict[str, np.ndarray] = {}
     blank = np.zeros((cfg.size, cfg.size), dtype=np.float32)
     if return_stages:
-        stages["input"] = _gray(px) if px.alpha is None else _gray(px) * px.alpha + (1 - px.alpha)
+        stages["input"] = _input_view(px)
     ink = ink_map(px, cfg)
     if ink is None:
         return Preprocessed(blank, True, stages)
