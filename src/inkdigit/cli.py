@@ -51,6 +51,8 @@ def train(
     eval_limit: Annotated[int | None, typer.Option(
         help="Evaluate on the first N test images only.")] = None,
     threads: Annotated[int, typer.Option(help="PyTorch threads (0: every core).")] = 0,
+    negatives: Annotated[int, typer.Option(
+        min=0, help="Synthetic non-digits for Outlier Exposure (experimental; 0: off).")] = 0,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="One batch of each step, to check a setup.")] = False,
     data_dir: DataDir = None,
@@ -63,7 +65,7 @@ def train(
         raise _fail(f"training needs the 'train' extra ({exc.name} is missing): "
                     "pip install 'inkdigit[train]'") from exc
     cfg = TrainConfig(name=name, out_dir=str(out), epochs=epochs, batch_size=batch_size, lr=lr,
-                      seed=seed, limit=limit, eval_limit=eval_limit, threads=threads,
+                      seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                TextColumn("{task.fields[info]}"), TimeRemainingColumn())

@@ -18,7 +18,7 @@ from inkdigit.training.train import TrainConfig, fit_temperature, train  # noqa:
 @pytest.fixture(scope="module")
 def dry_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("run")
-    train(TrainConfig(out_dir=str(out), dry_run=True, limit=512, eval_limit=300))
+    train(TrainConfig(out_dir=str(out), dry_run=True, limit=512, eval_limit=300, negatives=200))
     return out
 
 
@@ -30,6 +30,12 @@ def test_dry_run_writes_weights_onnx_and_card(dry_run: Path) -> None:
     assert card.metrics["mnist_test"]["n"] == 300 and card.metrics["usps_test"]["n"] == 300
     assert 0.25 <= card.calibration["temperature"] <= 8.0
     assert len(card.data) == 6
+    non_digits = card.metrics["synthetic_non_digits"]
+    assert non_digits["n"] == 300 and 0.0 <= non_digits["rejected"] <= 1.0
+
+
+def test_outlier_exposure_is_off_by_default_so_the_shipped_command_reproduces() -> None:
+    assert TrainConfig().negatives == 0
 
 
 def test_onnx_runtime_agrees_with_pytorch(dry_run: Path) -> None:

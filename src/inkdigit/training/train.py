@@ -22,12 +22,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from inkdigit.engine import data
 from inkdigit.engine.modelcard import ModelCard
 from inkdigit.engine.preprocess import DEFAULT_CONFIG
 from inkdigit.engine.recognizer import Recognizer
 from inkdigit.training.cnn import DigitCNN, augment
 from inkdigit.training.dataset import Prepared, prepare
 from inkdigit.training.evaluate import evaluate_prepared
+from inkdigit.training.negatives import make_negatives
 
 Progress = Callable[[str, int, int, dict[str, float]], None]
 
@@ -47,6 +49,12 @@ class TrainConfig:
     seed: int = 1
     threads: int = 0  # 0: every core
     limit: int | None = None  # train on the first N MNIST images only
+    # Outlier Exposure with synthetic non-digits (0: off). Off by default: a first full run with
+    # 20,000 (weight 0.5, an eighth of each batch) rejected every held-out non-digit but cost
+    # MNIST 99.67 -> 99.35 % and USPS 97.46 -> 96.46 %, so the shipped model does not use it yet.
+    negatives: int = 0
+    negative_fraction: float = 0.125  # non-digits added to each batch, as a fraction of its size
+    negative_weight: float = 0.5  # weight of their uniform-target loss
     eval_limit: int | None = None
     data_dir: str | None = None
     dry_run: bool = False
@@ -102,6 +110,11 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     usps_cal = prepare("usps", "train", cfg.data_dir, DEFAULT_CONFIG, cfg.eval_limit)
     usps_test = prepare("usps", "test", cfg.data_dir, DEFAULT_CONFIG, cfg.eval_limit)
     x_train, y_train = _tensor(train_set)
+    raw_digits = data.load("mnist", "train", cfg.data_dir).images[:10000]  # for the two-digit kind
+    n_neg = min(cfg.negatives, 256) if cfg.dry_run else cfg.negatives
+    x_neg = torch.from_numpy(make_negatives(n_neg, cfg.seed, raw_digits).astype(np.float32) / 255.0).unsqueeze(1) \
+        if n_neg else None
+    held_out_neg = make_negatives(300 if cfg.dry_run else 2000, cfg.seed + 1000, raw_digits) if n_neg else None
 
     # 2. model, optimiser, schedule; resume from the last epoch's checkpoint if one matches
     model = DigitCNN(cfg.width, cfg.hidden, cfg.dropout)
@@ -131,11 +144,17 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
         total, correct, loss_sum = 0, 0, 0.0
         for step in range(steps_per_epoch):
             idx = order[step * cfg.batch_size: (step + 1) * cfg.batch_size]
-            xb = augment(x_train[idx], gen).contiguous(memory_format=torch.channels_last)
-            yb = y_train[idx]
+            xb, yb = x_train[idx], y_train[idx]
+            if x_neg is not None:  # Outlier Exposure: a few non-digits per batch, target uniform
+                n_extra = max(1, round(len(idx) * cfg.negative_fraction))
+                xb = torch.cat([xb, x_neg[torch.randint(len(x_neg), (n_extra,), generator=gen)]])
+            xb = augment(xb, gen).contiguous(memory_format=torch.channels_last)
             opt.zero_grad(set_to_none=True)
-            logits = model(xb)
+            scores = model(xb)
+            logits = scores[: len(yb)]
             loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
+            if x_neg is not None:
+                loss = loss - cfg.negative_weight * F.log_softmax(scores[len(yb):], dim=1).mean()
             loss.backward()
             opt.step()
             sched.step()
@@ -187,6 +206,11 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     rec = Recognizer(out / f"{cfg.name}.json")
     card.metrics = {"mnist_test": evaluate_prepared(rec, test_set),
                     "usps_test": evaluate_prepared(rec, usps_test)}
+    if held_out_neg is not None:  # other seeds than training's: how many non-digits are rejected
+        conf = rec.probabilities(held_out_neg.astype(np.float32) / 255.0).max(axis=1)
+        card.metrics["synthetic_non_digits"] = {
+            "n": int(len(conf)), "rejected": round(float((conf < rec.min_confidence).mean()), 5),
+            "kinds": "scribbles, stars, crosses, spirals, zigzags, letters and symbols, blobs, digit pairs"}
     card.training["total_seconds"] = round(time.time() - started, 1)
     card.save(out / f"{cfg.name}.json")
     (out / "metrics.json").write_text(json.dumps(card.metrics, indent=2))

@@ -1,0 +1,34 @@
+"""Synthetic non-digits: what they are made of, and that they are reproducible."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inkdigit.training import negatives
+
+
+@pytest.fixture(scope="module")
+def raw_digits(mnist_test):  # noqa: ANN001, ANN201
+    return mnist_test.images[:200]
+
+
+def test_negatives_are_preprocessed_non_empty_and_reproducible(raw_digits: np.ndarray) -> None:
+    a = negatives.make_negatives(60, seed=3, digits=raw_digits, workers=1)
+    assert a.shape == (60, 28, 28) and a.dtype == np.uint8
+    assert (a.reshape(60, -1).max(axis=1) > 200).all()  # every one holds ink, like a preprocessed digit
+    b = negatives.make_negatives(60, seed=3, digits=raw_digits, workers=1)
+    np.testing.assert_array_equal(a, b)
+    c = negatives.make_negatives(60, seed=4, digits=raw_digits, workers=1)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("kind", negatives.KINDS)
+def test_every_kind_draws_something(kind: str, raw_digits: np.ndarray) -> None:
+    rng = np.random.default_rng(0)
+    img = negatives._pair(rng, raw_digits) if kind == "pair" else getattr(negatives, f"_{kind}")(rng)
+    assert np.asarray(img).min() < 128 < np.asarray(img).max()
+
+
+def test_no_glyph_looks_like_a_digit() -> None:
+    assert not set(negatives.GLYPHS) & set("0123456789OoIlSsZzBbGgqT!$?CcDdUuaeLYPFrtfy")
