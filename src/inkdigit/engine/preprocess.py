@@ -257,6 +257,15 @@ def _bbox(a: np.ndarray, thr: float) -> tuple[int, int, int, int] | None:
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
+def _crop(a: np.ndarray, thr: float) -> np.ndarray | None:
+    """``a`` cropped to the box of its pixels above ``thr``; None when there are none."""
+    box = _bbox(a, thr)
+    if box is None:
+        return None
+    y0, y1, x0, x1 = box
+    return a[y0:y1, x0:x1]
+
+
 def _resize(a: np.ndarray, width: int, height: int) -> np.ndarray:
     """Area averaging when shrinking (sharp, alias-free, like MNIST's own), bilinear when growing."""
     img = Image.fromarray(a.astype(np.float32, copy=False))  # mode F
@@ -348,47 +357,37 @@ def preprocess(source: ImageInput | Pixels, cfg: PreprocessConfig = DEFAULT_CONF
     px = _reduce(px, cfg.max_side)
     stages: dict[str, np.ndarray] = {}
     blank = np.zeros((cfg.size, cfg.size), dtype=np.float32)
+
+    def show(name: str, img: np.ndarray) -> np.ndarray:
+        if return_stages:
+            stages[name] = img
+        return img
+
     if return_stages:
-        stages["input"] = _input_view(px)
+        show("input", _input_view(px))
     ink = ink_map(px, cfg)
     if ink is None:
         return Preprocessed(blank, True, stages)
-    if return_stages:
-        stages["ink"] = ink  # cropped to the inked region
+    show("ink", ink)  # cropped to the inked region
     cleaned = _clean(ink, cfg)
-    if cleaned is None:
+    region = None if cleaned is None else _crop(show("cleaned", cleaned), 0.1)
+    if region is None:
         return Preprocessed(blank, True, stages)
-    if return_stages:
-        stages["cleaned"] = cleaned
-    box = _bbox(cleaned, 0.1)
-    if box is None:
-        return Preprocessed(blank, True, stages)
-    y0, y1, x0, x1 = box
-    crop = _fit(np.pad(cleaned[y0:y1, x0:x1], 1), cfg.work)
+    crop = _fit(np.pad(region, 1), cfg.work)
     # shrinking a pen line much thinner than a working pixel leaves it faint: restore its contrast
     inked = crop[crop > 0.02]
     peak = _quantile(inked, 0.99) if inked.size else 1.0
     if peak < 0.9:
         crop = np.clip(crop / max(peak, 0.05), 0.0, 1.0)
-    if return_stages:
-        stages["cropped"] = crop
-    crop = _normalise_stroke(crop, cfg)
-    if return_stages:
-        stages["stroke"] = crop
+    show("cropped", crop)
+    crop = show("stroke", _normalise_stroke(crop, cfg))
     if cfg.deskew:
-        crop = _deskew(crop, cfg)
-        if return_stages:
-            stages["deskewed"] = crop
-    box = _bbox(crop, 0.05)
-    if box is None:
+        crop = show("deskewed", _deskew(crop, cfg))
+    region = _crop(crop, 0.05)
+    if region is None:
         return Preprocessed(blank, True, stages)
-    y0, y1, x0, x1 = box
-    fitted = np.clip(_fit(crop[y0:y1, x0:x1], cfg.box), 0.0, 1.0)
-    final = _centre(fitted, cfg.size)
-    if return_stages:
-        stages["fitted"] = fitted
-        stages["final"] = final
-    return Preprocessed(final, False, stages)
+    fitted = show("fitted", np.clip(_fit(region, cfg.box), 0.0, 1.0))
+    return Preprocessed(show("final", _centre(fitted, cfg.size)), False, stages)
 
 
 def preprocess_many(images: np.ndarray, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray:
