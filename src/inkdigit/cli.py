@@ -53,6 +53,8 @@ def train(
     threads: Annotated[int, typer.Option(help="PyTorch threads (0: every core).")] = 0,
     negatives: Annotated[int, typer.Option(
         min=0, help="Synthetic non-digits for Outlier Exposure (experimental; 0: off).")] = 0,
+    negative_weight: Annotated[float, typer.Option(
+        min=0.0, help="Weight of the non-digits' uniform-target loss.")] = 0.5,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="One batch of each step, to check a setup.")] = False,
     data_dir: DataDir = None,
@@ -66,6 +68,7 @@ def train(
                     "pip install 'inkdigit[train]'") from exc
     cfg = TrainConfig(name=name, out_dir=str(out), epochs=epochs, batch_size=batch_size, lr=lr,
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
+                      negative_weight=negative_weight,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                TextColumn("{task.fields[info]}"), TimeRemainingColumn())
