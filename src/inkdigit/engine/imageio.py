@@ -135,23 +135,27 @@ def _check_pixels(size: tuple[int, int], limits: Limits) -> None:
             f"The image is {w}×{h} = {w * h:,} pixels; the limit is {limits.max_pixels:,}.")
 
 
+def _read_encoded(source: bytes | bytearray | memoryview | str | os.PathLike[str], limits: Limits) -> bytes:
+    """The encoded bytes of a bytes-like or path input; a file over the byte limit is not read."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    path = Path(source)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ImageInputError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    if size > limits.max_bytes:
+        raise ImageTooLargeError(f"{path} is {size:,} bytes; the limit is {limits.max_bytes:,} bytes.")
+    return path.read_bytes()
+
+
 def open_image(source: ImageInput, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
     """Decode ``source`` into a PIL image, upright per its EXIF orientation, first frame only."""
     if isinstance(source, Image.Image):
         _check_pixels(source.size, limits)
         img = source
-    elif isinstance(source, (bytes, bytearray, memoryview)):
-        img = _open_encoded(bytes(source), limits)
-    elif isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise ImageInputError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-        if size > limits.max_bytes:
-            raise ImageTooLargeError(
-                f"{path} is {size:,} bytes; the limit is {limits.max_bytes:,} bytes.")
-        img = _open_encoded(path.read_bytes(), limits)
+    elif isinstance(source, (bytes, bytearray, memoryview, str, os.PathLike)):
+        img = _open_encoded(_read_encoded(source, limits), limits)
     else:
         raise ImageInputError(f"Cannot read an image from a {type(source).__name__}.")
     if getattr(img, "n_frames", 1) > 1:
@@ -218,27 +222,12 @@ def _fast_png(data: bytes, limits: Limits) -> Pixels | None:
     return Pixels(arr, None)
 
 
-def _encoded_bytes(source: ImageInput, limits: Limits) -> bytes | None:
-    """The encoded bytes of a bytes-like or path input (byte limit checked), else None."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source)
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        try:
-            if path.stat().st_size > limits.max_bytes:
-                return None  # open_image raises the proper error
-            return path.read_bytes()
-        except OSError:
-            return None
-    return None
-
-
 def to_pixels(source: ImageInput, limits: Limits = DEFAULT_LIMITS) -> Pixels:
     """Decode any supported input into float pixels in [0, 1] (gray or RGB, plus alpha if any)."""
     if isinstance(source, np.ndarray):
         return _from_array(source, limits)
-    data = _encoded_bytes(source, limits)
-    if data is not None:
+    if isinstance(source, (bytes, bytearray, memoryview, str, os.PathLike)):
+        data = _read_encoded(source, limits)
         fast = _fast_png(data, limits)
         if fast is not None:
             return fast

@@ -46,17 +46,14 @@ def shipped_models_dir() -> Path:
     return Path(str(resources.files("inkdigit") / "models"))
 
 
-def model_dirs() -> list[Path]:
-    """Where models are looked up: ``INKDIGIT_MODEL_DIR``, the user's models, then the shipped ones."""
+def model_dirs(extra: Path | None = None, home: Path | None = None) -> list[Path]:
+    """Where models are looked up, first match winning: ``extra`` (default ``INKDIGIT_MODEL_DIR``),
+    the user's models under ``home`` (default ``INKDIGIT_HOME``), then the shipped ones."""
     from inkdigit.paths import home_dir
 
-    dirs = []
-    env = os.environ.get("INKDIGIT_MODEL_DIR")
-    if env:
-        dirs.append(Path(env).expanduser())
-    dirs.append(home_dir() / "models")
-    dirs.append(shipped_models_dir())
-    return dirs
+    if extra is None and os.environ.get("INKDIGIT_MODEL_DIR"):
+        extra = Path(os.environ["INKDIGIT_MODEL_DIR"]).expanduser()
+    return [*([extra] if extra else []), (home or home_dir()) / "models", shipped_models_dir()]
 
 
 def discover_models(dirs: Sequence[Path] | None = None) -> dict[str, Path]:
@@ -87,10 +84,9 @@ def find_model(name: str) -> Path:
     candidate = Path(name)
     if candidate.suffix == ".json" and candidate.exists():
         return candidate
-    for d in model_dirs():
-        card = d / f"{name}.json"
-        if card.exists():
-            return card
+    found = discover_models()
+    if name in found:
+        return found[name]
     raise ModelCardError(f"No model named {name!r} in {', '.join(str(d) for d in model_dirs())}.")
 
 

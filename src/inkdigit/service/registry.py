@@ -9,10 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from pathlib import Path
 
 from inkdigit.engine.modelcard import ModelCardError
-from inkdigit.engine.recognizer import Recognizer, discover_models, shipped_models_dir
+from inkdigit.engine.recognizer import Recognizer, discover_models, model_dirs
 from inkdigit.service.config import Settings
 from inkdigit.service.errors import APIError
 
@@ -31,15 +30,11 @@ class ModelRegistry:
     def ready(self) -> bool:
         return self._ready.is_set() and self.default in self.models
 
-    def model_dirs(self) -> list[Path]:
-        dirs = [self.settings.model_dir] if self.settings.model_dir else []
-        return [*dirs, self.settings.home / "models", shipped_models_dir()]
-
     def load(self) -> None:
         """Load every discovered model; a broken one is logged and skipped, never fatal."""
         if self.settings.load_delay_s:
             time.sleep(self.settings.load_delay_s)
-        for name, card in discover_models(self.model_dirs()).items():
+        for name, card in discover_models(model_dirs(self.settings.model_dir, self.settings.home)).items():
             try:
                 self.models[name] = Recognizer(card, threads=self.settings.inference_threads)
             except (ModelCardError, OSError, ValueError) as exc:
