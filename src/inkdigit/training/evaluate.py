@@ -40,10 +40,10 @@ def evaluate_prepared(rec: Recognizer, prepared: Prepared, batch: int = 1000) ->
     start = time.perf_counter()
     probs = np.concatenate([rec.probabilities(x[i: i + batch]) for i in range(0, len(x), batch)])
     elapsed = time.perf_counter() - start
-    pred = probs.argmax(axis=1)
     blank = x.reshape(len(x), -1).max(axis=1) == 0
-    pred[blank] = -1
-    metrics = classification_metrics(prepared.labels, np.where(blank, (prepared.labels + 1) % 10, pred))
+    # an image preprocessing found blank was not read at all: count it as a wrong answer
+    pred = np.where(blank, (prepared.labels + 1) % 10, probs.argmax(axis=1))
+    metrics = classification_metrics(prepared.labels, pred)
     conf = probs.max(axis=1)
     metrics["mean_confidence"] = round(float(conf.mean()), 5)
     metrics["rejected_below_min_confidence"] = int((conf < rec.min_confidence).sum())

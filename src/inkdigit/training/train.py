@@ -111,11 +111,12 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     usps_cal = prepare("usps", "train", cfg.data_dir, DEFAULT_CONFIG, cfg.eval_limit)
     usps_test = prepare("usps", "test", cfg.data_dir, DEFAULT_CONFIG, cfg.eval_limit)
     x_train, y_train = _tensor(train_set)
-    raw_digits = data.load("mnist", "train", cfg.data_dir).images[:10000]  # for the two-digit kind
+    x_neg, held_out_neg = None, None
     n_neg = min(cfg.negatives, 256) if cfg.dry_run else cfg.negatives
-    x_neg = torch.from_numpy(make_negatives(n_neg, cfg.seed, raw_digits).astype(np.float32) / 255.0).unsqueeze(1) \
-        if n_neg else None
-    held_out_neg = make_negatives(300 if cfg.dry_run else 2000, cfg.seed + 1000, raw_digits) if n_neg else None
+    if n_neg:  # raw MNIST digits supply the two-digits-side-by-side kind
+        raw_digits = data.load("mnist", "train", cfg.data_dir).images[:10000]
+        x_neg = torch.from_numpy(make_negatives(n_neg, cfg.seed, raw_digits).astype(np.float32) / 255.0).unsqueeze(1)
+        held_out_neg = make_negatives(300 if cfg.dry_run else 2000, cfg.seed + 1000, raw_digits)
 
     # 2. model, optimiser, schedule; resume from the last epoch's checkpoint if one matches
     model = DigitCNN(cfg.width, cfg.hidden, cfg.dropout)
