@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -38,14 +41,39 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+class Family(StrEnum):
+    knn = "knn"
+    svm = "svm"
+    mlp = "mlp"
+    cnn = "cnn"
+
+
+def _parse_params(pairs: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` pairs; values are read as JSON when they parse (numbers, lists, null)."""
+    params: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise _fail(f"--param wants KEY=VALUE, got {pair!r}")
+        try:
+            params[key.strip()] = json.loads(value)
+        except ValueError:
+            params[key.strip()] = value
+    return params
+
+
 @app.command()
 def train(
-    out: Annotated[Path, typer.Option(help="Run directory (checkpoint, ONNX, model card).")] = Path(
-        "runs/cnn-v1"),
-    name: Annotated[str, typer.Option(help="Model name (files NAME.onnx and NAME.json).")] = "cnn-v1",
-    epochs: Annotated[int, typer.Option(min=1)] = 30,
-    batch_size: Annotated[int, typer.Option(min=1)] = 128,
-    lr: Annotated[float, typer.Option(help="Peak learning rate of the one-cycle schedule.")] = 3e-3,
+    family: Annotated[Family, typer.Option(help="Model family to train.")] = Family.cnn,
+    name: Annotated[str | None, typer.Option(
+        help="Model name: files NAME.onnx and NAME.json (default FAMILY-v1).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Run directory for checkpoint, ONNX and model card (default runs/NAME).")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Neural families: epochs (default 30 CNN, 20 MLP).")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Neural families: batch size.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Neural families: peak one-cycle learning rate.")] = None,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", "-p", help="Family hyper-parameter KEY=VALUE, repeatable (e.g. -p k=3, -p C=10).")] = None,
     seed: Annotated[int, typer.Option()] = 1,
     limit: Annotated[int | None, typer.Option(help="Train on the first N MNIST images only.")] = None,
     eval_limit: Annotated[int | None, typer.Option(
@@ -53,41 +81,124 @@ def train(
     threads: Annotated[int, typer.Option(help="PyTorch threads (0: every core).")] = 0,
     negatives: Annotated[int, typer.Option(
         min=0, help="Synthetic non-digits for Outlier Exposure (experimental; 0: off).")] = 0,
-    negative_weight: Annotated[float, typer.Option(
-        min=0.0, help="Weight of the non-digits' uniform-target loss.")] = 0.5,
+    negative_weight: Annotated[float | None, typer.Option(
+        min=0.0, help="Weight of the non-digits' uniform-target loss (default 0.5).")] = None,
+    install: Annotated[bool, typer.Option(
+        "--install", help="Also copy the model into the user's models directory, so serving offers it.")] = False,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="One batch of each step, to check a setup.")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Train the CNN on MNIST, export it to ONNX and write its model card with measured metrics."""
+    """Train a model family on MNIST, export it to ONNX and write its model card with measured metrics."""
     try:
         from inkdigit.training.train import TrainConfig
         from inkdigit.training.train import train as run_training
     except ImportError as exc:
         raise _fail(f"training needs the 'train' extra ({exc.name} is missing): "
                     "pip install 'inkdigit[train]'") from exc
-    cfg = TrainConfig(name=name, out_dir=str(out), epochs=epochs, batch_size=batch_size, lr=lr,
+    name = name or f"{family.value}-v1"
+    out = out or Path("runs") / name
+    params = _parse_params(param or [])
+    neural = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "negative_weight": negative_weight}
+    given = {k: v for k, v in neural.items() if v is not None}
+    if given and family.value in ("knn", "svm"):
+        raise _fail(f"{', '.join('--' + k.replace('_', '-') for k in given)} only apply to mlp and cnn")
+    cfg = TrainConfig(name=name, out_dir=str(out), family=family.value, params={**given, **params},
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
-                      negative_weight=negative_weight,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-               TextColumn("{task.fields[info]}"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("preparing data", total=None, info="")
-
-        def report(stage: str, done: int, total: int, info: dict[str, float]) -> None:
-            text = f"epoch {info['epoch']:.0f}  loss {info['loss']:.4f}  acc {info['acc']:.4f}"
-            bar.update(task, description=stage, completed=done, total=total, info=text)
-
+    with _progress_bar() as report:
         try:
             card = run_training(cfg, report)
         except DataError as exc:
+            raise _fail(str(exc)) from None
+        except (TypeError, ValueError) as exc:  # an unknown or ill-typed hyper-parameter
             raise _fail(str(exc)) from None
     m = card.metrics
     console.print(f"[green]wrote[/green] {out / (name + '.onnx')} and {out / (name + '.json')}")
     console.print(f"MNIST test accuracy {m['mnist_test']['accuracy']:.4f} (n={m['mnist_test']['n']}), "
                   f"USPS test accuracy {m['usps_test']['accuracy']:.4f} (n={m['usps_test']['n']}), "
                   f"training {card.training['train_seconds']:.0f} s")
+    if install:
+        from inkdigit.paths import home_dir
+
+        target = home_dir() / "models"
+        target.mkdir(parents=True, exist_ok=True)
+        for suffix in (".onnx", ".json"):
+            shutil.copyfile(out / f"{name}{suffix}", target / f"{name}{suffix}")
+        console.print(f"installed into {target}: serve it with ?model={name}")
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[str, int, int, dict[str, float]], None]]:
+    """A Rich progress bar and the callback training reports to."""
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+               TextColumn("{task.fields[info]}"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("preparing data", total=None, info="")
+
+        def report(stage: str, done: int, total: int, info: dict[str, float]) -> None:
+            text = (f"epoch {info['epoch']:.0f}  loss {info['loss']:.4f}  acc {info['acc']:.4f}"
+                    if "epoch" in info else "")
+            bar.update(task, description=stage, completed=done, total=total, info=text)
+
+        yield report
+
+
+@app.command()
+def compare(
+    out: Annotated[Path, typer.Option(help="Report folder (Markdown, HTML, PNG plots, results.json).")] = Path(
+        "docs/comparison"),
+    work_dir: Annotated[Path, typer.Option(help="Where the trained models go, one folder each.")] = Path(
+        "runs/compare"),
+    family: Annotated[list[Family] | None, typer.Option(
+        "--family", "-f", help="Only these families (repeatable; default all).")] = None,
+    skip: Annotated[list[Family] | None, typer.Option(help="Leave these families out (repeatable).")] = None,
+    raw_baselines: Annotated[bool, typer.Option(
+        help="Also train kNN and SVM on raw pixels, to show what their PCA features cost.")] = True,
+    limit: Annotated[int | None, typer.Option(help="Train on the first N MNIST images only.")] = None,
+    eval_limit: Annotated[int | None, typer.Option(help="Evaluate on the first N test images only.")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Epochs for the MLP and the CNN.")] = None,
+    seed: Annotated[int, typer.Option()] = 1,
+    data_dir: DataDir = None,
+) -> None:
+    """Train every model family on MNIST, measure them the same way, and write the comparison report."""
+    try:
+        from inkdigit.training.compare import ALL_FAMILIES, CompareConfig
+        from inkdigit.training.compare import compare as run_compare
+    except ImportError as exc:
+        raise _fail(f"comparing needs the 'train' extra ({exc.name} is missing): "
+                    "pip install 'inkdigit[train]'") from exc
+    chosen = [f.value for f in family] if family else list(ALL_FAMILIES)
+    chosen = [f for f in chosen if f not in {s.value for s in skip or []}]
+    if not chosen:
+        raise _fail("every family was skipped; nothing to compare")
+    params = {f: {"epochs": epochs} for f in ("mlp", "cnn")} if epochs else {}
+    cfg = CompareConfig(out=str(out), work_dir=str(work_dir), families=tuple(chosen), raw_baselines=raw_baselines,
+                        params=params, limit=limit, eval_limit=eval_limit, seed=seed,
+                        data_dir=str(data_dir) if data_dir else None, command=_command_line())
+    with _progress_bar() as report:
+        try:
+            result = run_compare(cfg, report)
+        except DataError as exc:
+            raise _fail(str(exc)) from None
+    table = Table("model", "MNIST test", "USPS test", "training", "ms / image", "size")
+    for key, r in result["models"].items():
+        m = r["metrics"]
+        table.add_row(key, f"{m['mnist_test']['accuracy']:.4f}", f"{m['usps_test']['accuracy']:.4f}",
+                      f"{r['training']['train_seconds']:.0f} s", f"{r['latency']['single_ms']:.3f}",
+                      f"{r['size_bytes'] / 1e6:.1f} MB")
+    console.print(table)
+    console.print(f"8×8 digits kNN: k={result['small_digits']['best_k']}, "
+                  f"accuracy {result['small_digits']['test']['accuracy']:.4f}")
+    console.print(f"[green]wrote[/green] {out / 'report.md'} and {out / 'report.html'} "
+                  f"in {result['total_seconds']:.0f} s")
+
+
+def _command_line() -> str:
+    import shlex
+    import sys
+
+    return " ".join(shlex.quote(a) for a in ["inkdigit", *sys.argv[1:]])
 
 
 @app.command()

@@ -11,7 +11,8 @@ torch = pytest.importorskip("torch")
 
 from inkdigit.engine.modelcard import ModelCard  # noqa: E402
 from inkdigit.engine.recognizer import Recognizer  # noqa: E402
-from inkdigit.training.cnn import DigitCNN, augment  # noqa: E402
+from inkdigit.training.augment import augment  # noqa: E402
+from inkdigit.training.families.cnn import DigitCNN  # noqa: E402
 from inkdigit.training.train import TrainConfig, fit_temperature, train  # noqa: E402
 
 

@@ -1,7 +1,8 @@
 """The model card: the one contract between training and serving.
 
-A model is two files side by side, ``NAME.onnx`` and ``NAME.json``. The JSON says what the network
-is, how its input must be prepared (the preprocessing version and every parameter), how it was
+A model is two files side by side, ``NAME.onnx`` and ``NAME.json``. The JSON says what the model
+is (its family: kNN, SVM, MLP or CNN), which ONNX output holds its scores and whether those are logits
+or probabilities, how its input must be prepared (the preprocessing version and every parameter), how it was
 made (command, seed, data checksums, time, machine) and what it measured. Serving reads nothing
 else: if the card says ``deskew: true`` then serving deskews, whatever today's defaults are.
 """
@@ -32,6 +33,9 @@ class ModelCard:
     calibration: dict[str, Any] = field(default_factory=lambda: {"temperature": 1.0})
     rejection: dict[str, float] = field(default_factory=lambda: {"min_confidence": 0.0})
     weights: str = ""
+    # which ONNX output to read ("": the first) and what it holds: "logits" become probabilities by
+    # a softmax at the calibrated temperature, "probabilities" (a kNN's votes) are used as they are
+    output: dict[str, str] = field(default_factory=lambda: {"name": "", "kind": "logits"})
     format_version: int = 1
 
     def preprocess_config(self) -> PreprocessConfig:
@@ -44,6 +48,13 @@ class ModelCard:
                 f"implements v{VERSION}; retrain it or install the matching inkdigit version.")
         known = {f.name for f in fields(PreprocessConfig)}
         return PreprocessConfig(**{k: v for k, v in params.items() if k in known})
+
+    @property
+    def output_kind(self) -> str:
+        kind = self.output.get("kind", "logits")
+        if kind not in ("logits", "probabilities"):
+            raise ModelCardError(f"Model {self.name!r} has an unknown output kind {kind!r}.")
+        return kind
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=False) + "\n"

@@ -114,15 +114,35 @@ class Recognizer:
             self.session = ort.InferenceSession(str(weights), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise ModelCardError(f"Cannot load weights {weights}: {exc}") from exc
-        self._input = self.session.get_inputs()[0].name
+        inp = self.session.get_inputs()[0]
+        self._input = inp.name
+        # a network takes (N, 1, 28, 28) images; a scikit-learn pipeline takes (N, 784) rows
+        self._flat = len(inp.shape) == 2
+        outputs = [o.name for o in self.session.get_outputs()]
+        self._output = self.card.output.get("name") or outputs[0]
+        if self._output not in outputs:
+            raise ModelCardError(f"Model {self.name!r} has no output {self._output!r} (it has {outputs}).")
+        self._kind = self.card.output_kind
         self.temperature = float(self.card.calibration.get("temperature", 1.0))
         self.min_confidence = float(self.card.rejection.get("min_confidence", 0.0))
 
+    @property
+    def family(self) -> str:
+        return self.card.family
+
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Calibrated class probabilities for preprocessed (N, 28, 28) images in [0, 1]."""
-        x = np.ascontiguousarray(batch, dtype=np.float32).reshape(-1, 1, *batch.shape[-2:])
-        (logits,) = self.session.run(None, {self._input: x})
-        return _softmax(np.asarray(logits, dtype=np.float64), self.temperature)
+        x = np.ascontiguousarray(batch, dtype=np.float32)
+        x = x.reshape(len(x), -1) if self._flat else x.reshape(-1, 1, *batch.shape[-2:])
+        (scores,) = self.session.run([self._output], {self._input: x})
+        scores = np.asarray(scores, dtype=np.float64)
+        if self._kind == "probabilities":
+            return scores / np.maximum(scores.sum(axis=1, keepdims=True), 1e-12)
+        return _softmax(scores, self.temperature)
+
+    def predict_proba(self, batch: np.ndarray) -> np.ndarray:
+        """Same as :meth:`probabilities`: the scikit-learn name, so a loaded model answers like a fitted one."""
+        return self.probabilities(batch)
 
     def _prediction(self, pre: Preprocessed, probs: np.ndarray | None) -> Prediction:
         if pre.is_empty or probs is None:

@@ -17,7 +17,8 @@ from inkdigit.training.dataset import Prepared, prepare
 
 
 def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> dict[str, Any]:
-    """Accuracy, per-class precision / recall / F1 / support, and the confusion matrix (rows: truth)."""
+    """Accuracy, per-class precision / recall (= sensitivity) / specificity / F1 / support, and the
+    confusion matrix (rows: truth)."""
     cm = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(cm, (y_true, y_pred), 1)
     tp = np.diag(cm).astype(np.float64)
@@ -25,9 +26,12 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, n_classes: in
         precision = np.nan_to_num(tp / cm.sum(axis=0))
         recall = np.nan_to_num(tp / cm.sum(axis=1))
         f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
+        negatives = cm.sum() - cm.sum(axis=1)  # images of every other class
+        specificity = np.nan_to_num((negatives - (cm.sum(axis=0) - tp)) / negatives)
     per_class = {
         str(c): {"precision": round(float(precision[c]), 5), "recall": round(float(recall[c]), 5),
-                 "f1": round(float(f1[c]), 5), "support": int(cm[c].sum())}
+                 "specificity": round(float(specificity[c]), 5), "f1": round(float(f1[c]), 5),
+                 "support": int(cm[c].sum())}
         for c in range(n_classes)
     }
     return {"n": int(len(y_true)), "accuracy": round(float(tp.sum() / max(1, len(y_true))), 5),

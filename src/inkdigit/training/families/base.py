@@ -1,0 +1,136 @@
+"""The interface every model family shares: ``fit`` / ``predict_proba`` / ``save`` / ``load``.
+
+A family is a scikit-learn-style estimator over preprocessed digits: hyper-parameters in
+``__init__``, learned state in attributes ending in ``_``. Inputs are (N, 28, 28) float32 images in
+[0, 1], exactly what serving's preprocessing makes. ``save`` writes the two files serving reads,
+``NAME.onnx`` and the model card ``NAME.json``; ``load`` reads them back as the served
+:class:`~inkdigit.engine.recognizer.Recognizer`, so a round trip tests the artefact users get,
+not a pickle of the training object.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax, softmax
+
+from inkdigit.engine.modelcard import ModelCard, ModelCardError
+from inkdigit.engine.preprocess import DEFAULT_CONFIG
+from inkdigit.engine.recognizer import Recognizer
+
+Progress = Callable[[str, int, int, dict[str, float]], None]
+
+
+def _quiet(stage: str, done: int, total: int, info: dict[str, float]) -> None:
+    """The progress callback used when the caller gives none."""
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The softmax temperature minimising negative log-likelihood (Guo et al., 2017), in [0.25, 8]."""
+    z = np.asarray(logits, dtype=np.float64)
+    rows = np.arange(len(labels))
+
+    def nll(log_t: float) -> float:
+        return float(-log_softmax(z / np.exp(log_t), axis=1)[rows, labels].mean())
+
+    res = minimize_scalar(nll, bounds=(np.log(0.25), np.log(8.0)), method="bounded",
+                          options={"xatol": 1e-4})
+    return float(np.exp(res.x))
+
+
+class DigitModel(ABC):
+    """Base class of the families. Subclasses implement ``fit``, ``scores``, ``to_onnx`` and
+    ``architecture``; calibration, probabilities, saving and loading are shared."""
+
+    family: ClassVar[str]
+    #: what :meth:`scores` returns: "logits" (softmax at the calibrated temperature) or "probabilities"
+    output_kind: ClassVar[str] = "logits"
+    #: the ONNX output that holds those scores ("": the first)
+    onnx_output: ClassVar[str] = ""
+
+    temperature_: float = 1.0
+    min_confidence_: float = 0.0
+
+    # --- the family's own part -----------------------------------------------------------------
+    @abstractmethod
+    def fit(self, x: np.ndarray, y: np.ndarray, progress: Progress | None = None) -> Self:
+        """Learn from images ``x`` (N, 28, 28) in [0, 1] and labels ``y`` (N,) in 0..9."""
+
+    @abstractmethod
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """(N, 10) logits or probabilities, as ``output_kind`` says, computed in memory."""
+
+    @abstractmethod
+    def to_onnx(self) -> bytes:
+        """The fitted model as a serialised ONNX graph taking the same input as :meth:`scores`."""
+
+    @abstractmethod
+    def architecture(self) -> dict[str, Any]:
+        """What the card records about the fitted model (its shape, size, learned choices)."""
+
+    # --- shared ----------------------------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        """The ``__init__`` hyper-parameters and their current values (as scikit-learn does)."""
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {n: getattr(self, n) for n in names}
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated class probabilities (N, 10)."""
+        s = np.asarray(self.scores(x), dtype=np.float64)
+        if self.output_kind == "probabilities":
+            return s / np.maximum(s.sum(axis=1, keepdims=True), 1e-12)
+        return softmax(s / self.temperature_, axis=1)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.predict_proba(x).argmax(axis=1)
+
+    def calibrate(self, x: np.ndarray, y: np.ndarray, keep: float = 0.995) -> Self:
+        """Fit the temperature on data the model never trained on (we use USPS train: other writers,
+        another scanner), then set the rejection threshold to the confidence that keeps ``keep`` of
+        its correct answers."""
+        if self.output_kind == "logits":
+            self.temperature_ = fit_temperature(self.scores(x), y)
+        probs = self.predict_proba(x)
+        correct = probs.argmax(axis=1) == y
+        self.min_confidence_ = float(np.quantile(probs.max(axis=1)[correct], 1 - keep)) if correct.any() else 0.0
+        return self
+
+    def card(self, name: str, **extra: Any) -> ModelCard:
+        """A model card for this fitted model; ``extra`` fills training, data and metrics."""
+        return ModelCard(
+            name=name, family=self.family,
+            architecture={"class": type(self).__name__, "params": self.get_params(), **self.architecture()},
+            preprocessing=DEFAULT_CONFIG.to_dict(),
+            calibration={"temperature": round(self.temperature_, 4), "fitted_on": "usps/train"}
+            if self.output_kind == "logits" else {"temperature": 1.0},
+            rejection={"min_confidence": round(self.min_confidence_, 4)},
+            weights=f"{name}.onnx", output={"name": self.onnx_output, "kind": self.output_kind},
+            **extra)
+
+    def save(self, directory: str | Path, name: str, **card_extra: Any) -> Path:
+        """Write ``NAME.onnx`` and ``NAME.json`` into ``directory``; returns the card's path."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"{name}.onnx").write_bytes(self.to_onnx())
+        path = directory / f"{name}.json"
+        self.card(name, **card_extra).save(path)
+        return path
+
+    @classmethod
+    def load(cls, card_path: str | Path, threads: int | None = None) -> Recognizer:
+        """The saved model as serving runs it (ONNX Runtime); refuses a card of another family."""
+        rec = Recognizer(card_path, threads)
+        if rec.family != cls.family:
+            raise ModelCardError(f"{card_path} holds a {rec.family} model, not {cls.family}.")
+        return rec
+
+
+def flat(x: np.ndarray) -> np.ndarray:
+    """(N, 28, 28) images as (N, 784) float32 rows, the input of the scikit-learn families."""
+    return np.ascontiguousarray(x, dtype=np.float32).reshape(len(x), -1)
