@@ -73,7 +73,7 @@ def compare(cfg: CompareConfig, progress: Progress | None = None) -> dict[str, A
     runs = {f: (f, cfg.params.get(f, {})) for f in cfg.families}
     if cfg.raw_baselines:
         runs.update({k: v for k, v in RAW_BASELINES.items() if v[0] in cfg.families})
-    latency_set = prepare("mnist", "test", cfg.data_dir).images[: cfg.latency_images]
+    latency_set = prepare("mnist", "test", cfg.data_dir, limit=cfg.latency_images).images
     results: dict[str, Any] = {}
     for i, (key, (family, params)) in enumerate(runs.items(), 1):
         def step(stage: str, done: int, total: int, info: dict[str, float], _key: str = key, _i: int = i) -> None:

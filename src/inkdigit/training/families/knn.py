@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Self
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold, validation_curve
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 
 from inkdigit.training.families.base import Progress, _quiet, flat
@@ -50,9 +50,9 @@ class KNNDigits(PCAPipelineModel):
             report("cross-validating k", 0, 1, {})
             n = len(rows) if self.cv_limit is None else min(self.cv_limit, len(rows))
             folds = StratifiedKFold(self.cv_folds, shuffle=True, random_state=self.seed)
-            _, scores = validation_curve(pipe, rows[:n], y[:n], param_name="knn__n_neighbors",
-                                         param_range=list(self.k_grid), cv=folds, n_jobs=1)
-            self.cv_curve_ = {k: round(float(s.mean()), 5) for k, s in zip(self.k_grid, scores, strict=True)}
+            search = GridSearchCV(pipe, {"knn__n_neighbors": list(self.k_grid)}, cv=folds, refit=False)
+            scores = search.fit(rows[:n], y[:n]).cv_results_["mean_test_score"]
+            self.cv_curve_ = {k: round(float(s), 5) for k, s in zip(self.k_grid, scores, strict=True)}
             self.k_ = max(self.cv_curve_, key=lambda k: (self.cv_curve_[k], -k))
         else:
             self.k_ = self.k

@@ -5,6 +5,7 @@
 const API = "/api/v1/predict";
 const HISTORY_KEY = "inkdigit.history";
 const THEME_KEY = "inkdigit.theme";
+const MODEL_KEY = "inkdigit.model";
 const HISTORY_MAX = 50;
 const DEBOUNCE_MS = 120;
 const TIMEOUT_MS = 5000;
@@ -16,7 +17,7 @@ const ui = {
   digit: $("digit"), confidence: $("confidence"), message: $("message"), bars: $("bars"), error: $("error"),
   announce: $("announce"), stages: $("stages"), stagesPanel: $("stages-panel"), history: $("history"),
   undo: $("undo"), redo: $("redo"), clear: $("clear"), width: $("stroke-width"), file: $("file"),
-  drop: $("drop"), preview: $("preview"), connection: $("connection"),
+  drop: $("drop"), preview: $("preview"), connection: $("connection"), model: $("model"),
 };
 
 // ---- drawing: strokes are kept as points so undo/redo and theme changes can redraw exactly ----
@@ -131,7 +132,8 @@ async function predict(input) {
   inflight = controller;
   const timeout = setTimeout(() => controller.abort(), TIMEOUT_MS);
   const debug = ui.stagesPanel.open;
-  const url = `${API}?top_k=10${debug ? "&debug=true" : ""}`;
+  const model = ui.model.value ? `&model=${encodeURIComponent(ui.model.value)}` : "";
+  const url = `${API}?top_k=10${debug ? "&debug=true" : ""}${model}`;
   let init;
   if (input.kind === "canvas") {
     init = { method: "POST", headers: { "content-type": "image/png" }, body: await canvasBlob() };
@@ -295,6 +297,37 @@ document.addEventListener("paste", (e) => {
   const item = [...(e.clipboardData ? e.clipboardData.items : [])].find((i) => i.kind === "file");
   if (item) upload(item.getAsFile());
 });
+
+// ---- model choice: every model the server offers, the last choice remembered ----
+function percent(m, set) {
+  const a = m.metrics && m.metrics[set] && m.metrics[set].accuracy;
+  return typeof a === "number" ? `${(a * 100).toFixed(2)}%` : null;
+}
+async function loadModels() {
+  try {
+    const response = await fetch("/api/v1/models", { cache: "no-store" });
+    if (!response.ok) throw new Error(String(response.status));
+    const body = await response.json();
+    const remembered = localStorage.getItem(MODEL_KEY);
+    const saved = body.models.some((m) => m.name === remembered) ? remembered : null;
+    ui.model.replaceChildren(...body.models.map((m) => {
+      const opt = document.createElement("option");
+      const mnist = percent(m, "mnist_test"), usps = percent(m, "usps_test");
+      opt.value = m.name;
+      opt.textContent = `${m.name} (${m.family}${mnist ? `, MNIST ${mnist}` : ""}${usps ? `, USPS ${usps}` : ""})`;
+      opt.selected = saved ? m.name === saved : m.default;
+      return opt;
+    }));
+    ui.model.disabled = body.models.length < 2;
+  } catch {
+    ui.model.replaceChildren(new Option("server default", ""));
+  }
+}
+ui.model.addEventListener("change", () => {
+  try { localStorage.setItem(MODEL_KEY, ui.model.value); } catch { /* private mode */ }
+  if (lastInput) predict(lastInput);
+});
+loadModels();
 
 // ---- connection state and theme ----
 function setConnection(online) {
