@@ -76,3 +76,19 @@ def png_bytes(arr: np.ndarray | Image.Image) -> bytes:
     img = arr if isinstance(arr, Image.Image) else Image.fromarray(np.asarray(arr).astype(np.uint8))
     img.save(buf, format="PNG")
     return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def extra_model_dir(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """A directory holding a second, small model (kNN ``knn-small``), as ``inkdigit train`` leaves one."""
+    pytest.importorskip("skl2onnx")
+    from inkdigit.training.dataset import prepare
+    from inkdigit.training.families import KNNDigits
+
+    train = prepare("mnist", "train", str(data_dir), limit=3000)
+    cal = prepare("usps", "train", str(data_dir), limit=500)
+    model = KNNDigits(k=3, n_components=40).fit(train.images / 255.0, train.labels)
+    model.calibrate(cal.images / 255.0, cal.labels)
+    out = tmp_path_factory.mktemp("models")
+    model.save(out, "knn-small", metrics={"mnist_test": {"accuracy": 0.95, "n": 1}})
+    return out

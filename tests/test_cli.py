@@ -57,3 +57,33 @@ def test_missing_data_without_network_is_one_clear_sentence(tmp_path: Path) -> N
               env={"INKDIGIT_DATA_MIRRORS": "http://127.0.0.1:9"})
     assert res.returncode == 1
     assert "Traceback" not in res.stderr and "could not be downloaded" in res.stderr
+
+
+def test_train_another_family_and_install_it(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    res = run("train", "--family", "svm", "--limit", "500", "--eval-limit", "100", "--out", str(tmp_path / "svm"),
+              "-p", "C=10", "--install", env={"INKDIGIT_HOME": str(home)})
+    assert res.returncode == 0, res.stderr
+    card = json.loads((home / "models" / "svm-v1.json").read_text())
+    assert card["family"] == "svm" and card["architecture"]["params"]["C"] == 10
+    assert (home / "models" / "svm-v1.onnx").exists()
+    res = run("predict", "--model", "svm-v1", "--json", str(Path(__file__).parents[1] / "examples" / "seven.png"),
+              env={"INKDIGIT_HOME": str(home)})
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout.strip().splitlines()[-1])["digit"] is not None
+
+
+def test_train_rejects_options_that_do_not_fit_the_family(tmp_path: Path) -> None:
+    res = run("train", "--family", "knn", "--epochs", "3", "--out", str(tmp_path / "x"))
+    assert res.returncode == 1 and "only apply to mlp and cnn" in res.stderr
+    res = run("train", "--family", "knn", "-p", "colour=red", "--limit", "300", "--out", str(tmp_path / "y"))
+    assert res.returncode == 1 and "colour" in res.stderr
+
+
+def test_compare_writes_a_report(tmp_path: Path) -> None:
+    res = run("compare", "-f", "svm", "-f", "knn", "--skip", "knn", "--no-raw-baselines", "--limit", "300",
+              "--eval-limit", "100", "--out", str(tmp_path / "report"), "--work-dir", str(tmp_path / "work"))
+    assert res.returncode == 0, res.stderr
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert "### svm" in md and "### knn" not in md and "8×8" in md
+    assert (tmp_path / "report" / "report.html").exists() and (tmp_path / "work" / "svm" / "svm-v1.onnx").exists()

@@ -103,6 +103,14 @@ def train(
     given = {k: v for k, v in neural.items() if v is not None}
     if given and family.value in ("knn", "svm"):
         raise _fail(f"{', '.join('--' + k.replace('_', '-') for k in given)} only apply to mlp and cnn")
+    if negatives and family.value in ("knn", "svm"):
+        raise _fail("--negatives (Outlier Exposure) only applies to mlp and cnn")
+    try:
+        from inkdigit.training.families import make
+
+        make(family.value, **given, **params)
+    except (TypeError, ValueError) as exc:  # an unknown or ill-typed hyper-parameter
+        raise _fail(f"bad hyper-parameter for {family.value}: {exc}") from None
     cfg = TrainConfig(name=name, out_dir=str(out), family=family.value, params={**given, **params},
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
@@ -110,8 +118,6 @@ def train(
         try:
             card = run_training(cfg, report)
         except DataError as exc:
-            raise _fail(str(exc)) from None
-        except (TypeError, ValueError) as exc:  # an unknown or ill-typed hyper-parameter
             raise _fail(str(exc)) from None
     m = card.metrics
     console.print(f"[green]wrote[/green] {out / (name + '.onnx')} and {out / (name + '.json')}")

@@ -182,3 +182,28 @@ def test_server_unreachable_is_visible(browser, web_server: str) -> None:  # noq
     expect(page.locator("#connection")).to_have_attribute("data-state", "offline", timeout=TIMEOUT)
     expect(page.locator("#error")).to_contain_text("cannot be reached")
     context.close()
+
+
+def test_choose_a_model_in_the_page(browser, extra_model_dir: Path, mnist_test, tmp_path: Path) -> None:  # noqa: ANN001
+    from tests.service.conftest import running_server
+
+    path = tmp_path / "seven.png"
+    Image.fromarray(render(mnist_test.images[0]).astype(np.uint8)).save(path)
+    with running_server({"INKDIGIT_MODEL_DIR": str(extra_model_dir)}) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(url)
+        select = page.get_by_test_id("model-select")
+        expect(select).to_be_enabled(timeout=TIMEOUT)
+        expect(select.locator("option")).to_have_count(2)
+        expect(select).to_have_value("cnn-v1")
+        expect(select.locator("option[value=knn-small]")).to_contain_text("knn")
+        page.get_by_test_id("file-input").set_input_files(str(path))
+        expect_digit(page, str(mnist_test.labels[0]))
+        expect(page.locator("#message")).to_contain_text("cnn-v1")
+        select.select_option("knn-small")  # the current input is read again by the chosen model
+        expect(page.locator("#message")).to_contain_text("knn-small", timeout=TIMEOUT)
+        expect_digit(page, str(mnist_test.labels[0]))
+        page.reload()  # the choice is remembered
+        expect(page.get_by_test_id("model-select")).to_have_value("knn-small", timeout=TIMEOUT)
+        context.close()

@@ -175,7 +175,9 @@ def markdown(data: dict[str, Any]) -> str:
         cv = a["params"]
         n_cv = min(cv["cv_limit"] or a["examples"], a["examples"])
         lines += [f"On MNIST: {cv['cv_folds']}-fold cross-validation on the first {n_cv:,} "
-                  f"training images chose **k = {a['k']}** ({a['weights']}-weighted votes).", "",
+                  f"training images chose **k = {a['k']}** ({a['weights']} votes; the best k of at least "
+                  f"{cv.get('min_k', 1)}, since with fewer neighbours every answer is certain or a tie and the "
+                  "confidence would say nothing).", "",
                   "| k | " + " | ".join(str(k) for k in a["cv_curve"]) + " |",
                   "| --- " * (len(a["cv_curve"]) + 1) + "|",
                   "| accuracy | " + " | ".join(f"{100 * v:.2f}" for v in a["cv_curve"].values()) + " |", ""]
