@@ -31,6 +31,10 @@ DataDir = Annotated[Path | None, typer.Option(
     help="Directory holding mnist/ and usps/ (default: a user cache, filled by downloading).")]
 
 
+Limit = Annotated[int | None, typer.Option(help="Train on the first N MNIST images only.")]
+EvalLimit = Annotated[int | None, typer.Option(help="Evaluate on the first N test images only.")]
+
+
 class Dataset(StrEnum):
     mnist = "mnist"
     usps = "usps"
@@ -39,6 +43,10 @@ class Dataset(StrEnum):
 def _fail(message: str) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}")
     return typer.Exit(1)
+
+
+def _needs_train_extra(what: str, exc: ImportError) -> typer.Exit:
+    return _fail(f"{what} needs the 'train' extra ({exc.name} is missing): pip install 'inkdigit[train]'")
 
 
 class Family(StrEnum):
@@ -75,9 +83,8 @@ def train(
     param: Annotated[list[str] | None, typer.Option(
         "--param", "-p", help="Family hyper-parameter KEY=VALUE, repeatable (e.g. -p k=3, -p C=10).")] = None,
     seed: Annotated[int, typer.Option()] = 1,
-    limit: Annotated[int | None, typer.Option(help="Train on the first N MNIST images only.")] = None,
-    eval_limit: Annotated[int | None, typer.Option(
-        help="Evaluate on the first N test images only.")] = None,
+    limit: Limit = None,
+    eval_limit: EvalLimit = None,
     threads: Annotated[int, typer.Option(help="PyTorch threads (0: every core).")] = 0,
     negatives: Annotated[int, typer.Option(
         min=0, help="Synthetic non-digits for Outlier Exposure (experimental; 0: off).")] = 0,
@@ -94,8 +101,7 @@ def train(
         from inkdigit.training.train import TrainConfig
         from inkdigit.training.train import train as run_training
     except ImportError as exc:
-        raise _fail(f"training needs the 'train' extra ({exc.name} is missing): "
-                    "pip install 'inkdigit[train]'") from exc
+        raise _needs_train_extra("training", exc) from exc
     name = name or f"{family.value}-v1"
     out = out or Path("runs") / name
     params = _parse_params(param or [])
@@ -161,8 +167,8 @@ def compare(
     skip: Annotated[list[Family] | None, typer.Option(help="Leave these families out (repeatable).")] = None,
     raw_baselines: Annotated[bool, typer.Option(
         help="Also train kNN and SVM on raw pixels, to show what their PCA features cost.")] = True,
-    limit: Annotated[int | None, typer.Option(help="Train on the first N MNIST images only.")] = None,
-    eval_limit: Annotated[int | None, typer.Option(help="Evaluate on the first N test images only.")] = None,
+    limit: Limit = None,
+    eval_limit: EvalLimit = None,
     epochs: Annotated[int | None, typer.Option(min=1, help="Epochs for the MLP and the CNN.")] = None,
     seed: Annotated[int, typer.Option()] = 1,
     data_dir: DataDir = None,
@@ -171,9 +177,9 @@ def compare(
     try:
         from inkdigit.training.compare import ALL_FAMILIES, CompareConfig
         from inkdigit.training.compare import compare as run_compare
+        from inkdigit.training.train import command_line
     except ImportError as exc:
-        raise _fail(f"comparing needs the 'train' extra ({exc.name} is missing): "
-                    "pip install 'inkdigit[train]'") from exc
+        raise _needs_train_extra("comparing", exc) from exc
     chosen = [f.value for f in family] if family else list(ALL_FAMILIES)
     chosen = [f for f in chosen if f not in {s.value for s in skip or []}]
     if not chosen:
@@ -181,7 +187,7 @@ def compare(
     params = {f: {"epochs": epochs} for f in ("mlp", "cnn")} if epochs else {}
     cfg = CompareConfig(out=str(out), work_dir=str(work_dir), families=tuple(chosen), raw_baselines=raw_baselines,
                         params=params, limit=limit, eval_limit=eval_limit, seed=seed,
-                        data_dir=str(data_dir) if data_dir else None, command=_command_line())
+                        data_dir=str(data_dir) if data_dir else None, command=command_line())
     with _progress_bar() as report:
         try:
             result = run_compare(cfg, report)
@@ -198,13 +204,6 @@ def compare(
                   f"accuracy {result['small_digits']['test']['accuracy']:.4f}")
     console.print(f"[green]wrote[/green] {out / 'report.md'} and {out / 'report.html'} "
                   f"in {result['total_seconds']:.0f} s")
-
-
-def _command_line() -> str:
-    import shlex
-    import sys
-
-    return " ".join(shlex.quote(a) for a in ["inkdigit", *sys.argv[1:]])
 
 
 @app.command()

@@ -100,7 +100,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     model.calibrate(usps_cal.images.astype(np.float32) / 255.0, usps_cal.labels)
 
     # 4. save, then measure the saved artefact itself (what serving will run)
-    training = {"command": _command(), "config": _jsonable(cfg), "family": cfg.family,
+    training = {"command": command_line(), "config": _jsonable(cfg), "family": cfg.family,
                 "seed": cfg.seed, "epochs_run": epochs_run, "train_images": len(train_set.labels),
                 "train_seconds": round(train_seconds, 1), "total_seconds": None, "machine": _machine()}
     checksums = {**train_set.checksums, **test_set.checksums, **usps_cal.checksums, **usps_test.checksums}
@@ -120,7 +120,8 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     return card
 
 
-def _command() -> str:
+def command_line() -> str:
+    """The command that is running, as a user would type it (recorded in cards and reports)."""
     if Path(sys.argv[0]).name == "inkdigit":
         return " ".join(shlex.quote(a) for a in ["inkdigit", *sys.argv[1:]])
     return " ".join(map(shlex.quote, sys.argv))
