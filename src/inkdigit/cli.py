@@ -230,10 +230,10 @@ def evaluate(
     console.print(f"[bold]{rec.name}[/bold] on {dataset.value} test: accuracy "
                   f"[bold]{result['accuracy']:.4f}[/bold] (n={result['n']})"
                   + (f", model card says {recorded['accuracy']:.4f} (n={recorded['n']})" if recorded else ""))
-    table = Table("digit", "precision", "recall", "F1", "support")
+    table = Table("digit", "precision", "recall (sensitivity)", "specificity", "F1", "support")
     for digit, row in result["per_class"].items():
-        table.add_row(digit, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}",
-                      str(row["support"]))
+        table.add_row(digit, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['specificity']:.4f}",
+                      f"{row['f1']:.4f}", str(row["support"]))
     console.print(table)
 
 
