@@ -9,6 +9,7 @@ family and is left out of the latency (``benchmarks/bench_predict.py`` measures 
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -98,7 +99,7 @@ def compare(cfg: CompareConfig, progress: Progress | None = None) -> dict[str, A
     small = small_digits_knn(cfg.seed)
     report("writing the report", 0, 1, {})
     data = {"command": cfg.command, "config": {k: v for k, v in cfg.__dict__.items() if k != "params"},
-            "params": cfg.params, "machine": {"platform": platform.platform(), "cpus": _cpus()},
+            "params": cfg.params, "machine": {"platform": platform.platform(), "cpus": os.cpu_count() or 1},
             "models": results, "small_digits": small,
             "total_seconds": round(time.time() - started, 1),
             "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
@@ -108,8 +109,3 @@ def compare(cfg: CompareConfig, progress: Progress | None = None) -> dict[str, A
     report("done", 1, 1, {})
     return data
 
-
-def _cpus() -> int:
-    import os
-
-    return os.cpu_count() or 1
