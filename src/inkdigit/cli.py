@@ -98,7 +98,7 @@ def train(
 ) -> None:
     """Train a model family on MNIST, export it to ONNX and write its model card with measured metrics."""
     try:
-        from inkdigit.training.train import TrainConfig
+        from inkdigit.training.train import TrainConfig, build
         from inkdigit.training.train import train as run_training
     except ImportError as exc:
         raise _needs_train_extra("training", exc) from exc
@@ -109,17 +109,13 @@ def train(
     given = {k: v for k, v in neural.items() if v is not None}
     if given and family.value in ("knn", "svm"):
         raise _fail(f"{', '.join('--' + k.replace('_', '-') for k in given)} only apply to mlp and cnn")
-    if negatives and family.value in ("knn", "svm"):
-        raise _fail("--negatives (Outlier Exposure) only applies to mlp and cnn")
-    try:
-        from inkdigit.training.families import make
-
-        make(family.value, **given, **params)
-    except (TypeError, ValueError) as exc:  # an unknown or ill-typed hyper-parameter
-        raise _fail(f"bad hyper-parameter for {family.value}: {exc}") from None
     cfg = TrainConfig(name=name, out_dir=str(out), family=family.value, params={**given, **params},
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
+    try:
+        build(cfg)  # refuse an unknown hyper-parameter or option before any data is prepared
+    except (TypeError, ValueError) as exc:
+        raise _fail(f"bad settings for {family.value}: {exc}") from None
     with _progress_bar() as report:
         try:
             card = run_training(cfg, report)

@@ -20,7 +20,7 @@ import numpy as np
 
 from inkdigit.engine.recognizer import Recognizer
 from inkdigit.training.dataset import prepare
-from inkdigit.training.families.base import Progress, _quiet
+from inkdigit.training.families.base import Progress, quiet
 from inkdigit.training.report import write_report
 from inkdigit.training.small_digits import small_digits_knn
 from inkdigit.training.train import TrainConfig, train
@@ -69,7 +69,7 @@ def measure_latency(card: Path, images: np.ndarray, batch: int = 256) -> dict[st
 
 def compare(cfg: CompareConfig, progress: Progress | None = None) -> dict[str, Any]:
     """Train and measure every family (and the raw-pixel baselines), write the report; returns its data."""
-    report = progress or _quiet
+    report = progress or quiet
     started = time.time()
     runs = {f: (f, cfg.params.get(f, {})) for f in cfg.families}
     if cfg.raw_baselines:

@@ -13,7 +13,7 @@ import platform
 import shlex
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     model.calibrate(usps_cal.images.astype(np.float32) / 255.0, usps_cal.labels)
 
     # 4. save, then measure the saved artefact itself (what serving will run)
-    training = {"command": command_line(), "config": _jsonable(cfg), "family": cfg.family,
+    training = {"command": command_line(), "config": asdict(cfg), "family": cfg.family,
                 "seed": cfg.seed, "epochs_run": epochs_run, "train_images": len(train_set.labels),
                 "train_seconds": round(train_seconds, 1), "total_seconds": None, "machine": _machine()}
     checksums = {**train_set.checksums, **test_set.checksums, **usps_cal.checksums, **usps_test.checksums}
@@ -125,10 +125,6 @@ def command_line() -> str:
     if Path(sys.argv[0]).name == "inkdigit":
         return " ".join(shlex.quote(a) for a in ["inkdigit", *sys.argv[1:]])
     return " ".join(map(shlex.quote, sys.argv))
-
-
-def _jsonable(cfg: TrainConfig) -> dict[str, Any]:
-    return json.loads(json.dumps(cfg.__dict__, default=list))
 
 
 def _machine() -> dict[str, Any]:

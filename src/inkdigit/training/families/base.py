@@ -27,7 +27,7 @@ from inkdigit.engine.recognizer import Recognizer
 Progress = Callable[[str, int, int, dict[str, float]], None]
 
 
-def _quiet(stage: str, done: int, total: int, info: dict[str, float]) -> None:
+def quiet(stage: str, done: int, total: int, info: dict[str, float]) -> None:
     """The progress callback used when the caller gives none."""
 
 

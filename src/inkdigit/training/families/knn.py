@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 
-from inkdigit.training.families.base import Progress, _quiet, flat
+from inkdigit.training.families.base import Progress, flat, quiet
 from inkdigit.training.families.pca import PCAPipelineModel
 
 
@@ -41,7 +41,7 @@ class KNNDigits(PCAPipelineModel):
         self.seed = seed
 
     def fit(self, x: np.ndarray, y: np.ndarray, progress: Progress | None = None) -> Self:
-        report = progress or _quiet
+        report = progress or quiet
         rows = flat(x)
         if self.max_examples is not None and self.max_examples < len(rows):
             keep = np.sort(np.random.default_rng(self.seed).permutation(len(rows))[: self.max_examples])

@@ -14,7 +14,7 @@ from typing import Any, Self
 import numpy as np
 from sklearn.svm import SVC
 
-from inkdigit.training.families.base import Progress, _quiet, flat
+from inkdigit.training.families.base import Progress, flat, quiet
 from inkdigit.training.families.pca import PCAPipelineModel
 
 
@@ -31,7 +31,7 @@ class SVMDigits(PCAPipelineModel):
         self.seed = seed
 
     def fit(self, x: np.ndarray, y: np.ndarray, progress: Progress | None = None) -> Self:
-        report = progress or _quiet
+        report = progress or quiet
         report("fitting", 0, 1, {})
         svc = SVC(C=self.C, gamma=self.gamma, kernel="rbf", decision_function_shape="ovr",
                   cache_size=self.cache_mb, random_state=self.seed)

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from inkdigit.training.augment import augment
-from inkdigit.training.families.base import DigitModel, Progress, _quiet
+from inkdigit.training.families.base import DigitModel, Progress, quiet
 
 
 def _images(x: np.ndarray) -> torch.Tensor:
@@ -55,7 +55,7 @@ class TorchDigits(DigitModel):
             dry_run: bool = False) -> Self:
         """Train on ``x``/``y``; ``checkpoint`` (a file) makes the fit resumable, ``negatives``
         (non-digit images) turns on Outlier Exposure, ``dry_run`` runs one batch."""
-        report = progress or _quiet
+        report = progress or quiet
         torch.manual_seed(self.seed)
         torch.set_num_threads(self.threads or os.cpu_count() or 1)
         torch.set_flush_denormal(True)  # tiny gradients late in training otherwise cost ~10 %
