@@ -13,13 +13,13 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz", response_model=Status)
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """The process is up and answering."""
     return {"status": "ok"}
 
 
 @router.get("/readyz", response_model=Status, responses={503: ERROR_RESPONSES[503]})
-def readyz(registry: RegistryDep) -> dict[str, str]:
+async def readyz(registry: RegistryDep) -> dict[str, str]:
     """The default model is loaded and requests can be served."""
     registry.get(None)  # raises the 503 that explains why not
     if not registry.ready:
