@@ -113,6 +113,30 @@ def test_batch_keeps_order_and_isolates_a_bad_item(client: httpx.Client, digit_i
     assert [results[i]["digit"] for i in (0, 2, 3)] == [label] * 3
 
 
+def test_concurrent_requests_each_get_their_own_answer(server: str, mnist_test) -> None:  # noqa: ANN001
+    """Requests arriving together are read together (micro-batching); no answer may cross over, and a
+    bad image among them fails alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import png_bytes, render
+
+    cases = [(png_bytes(render(mnist_test.images[i])), int(mnist_test.labels[i])) for i in range(12)]
+    jobs = [cases[i % 12] for i in range(48)]
+    jobs[17] = (b"\x89PNG\r\n\x1a\n truncated", -1)
+
+    def send(job: tuple[bytes, int]) -> tuple[int, httpx.Response]:
+        with httpx.Client(base_url=server, timeout=30) as c:
+            return job[1], c.post("/api/v1/predict", content=job[0], headers=PNG_HEADER)
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(send, jobs))
+    for expected, r in answers:
+        if expected < 0:
+            assert r.status_code == 422 and r.json()["error"]["code"] == "corrupt_image"
+        else:
+            assert r.status_code == 200 and r.json()["digit"] == expected
+
+
 def test_batch_limits(client: httpx.Client, digit_images) -> None:  # noqa: ANN001
     good, _ = digit_images["png"]
     too_many = [("files", (f"{i}.png", good, "image/png")) for i in range(65)]

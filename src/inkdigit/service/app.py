@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
@@ -13,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 import inkdigit
 from inkdigit.service import errors
+from inkdigit.service.batcher import Batcher
 from inkdigit.service.config import Settings, get_settings
 from inkdigit.service.observability import ObservabilityMiddleware, configure_logging
 from inkdigit.service.registry import ModelRegistry
@@ -25,12 +25,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     registry = ModelRegistry(settings)
+    batcher = Batcher(settings.compute_threads, settings.max_coalesce)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.compute_limiter = anyio.CapacityLimiter(settings.compute_threads)
+        batcher.start()
         registry.start()
         yield
+        batcher.stop()
 
     app = FastAPI(
         title="inkdigit",
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.registry = registry
+    app.state.batcher = batcher
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],

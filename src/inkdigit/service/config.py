@@ -26,8 +26,10 @@ class Settings(BaseSettings):
     log_level: str = "info"
     access_log: bool = True
     inference_threads: int = Field(1, ge=1, description="ONNX Runtime threads per worker process.")
-    compute_threads: int = Field(1, ge=1, le=64, description="Images read at once per worker process "
+    compute_threads: int = Field(1, ge=1, le=64, description="Compute threads per worker process "
                                  "(more threads only fight over the GIL).")
+    max_coalesce: int = Field(32, ge=1, le=1024, description="Most waiting single-image requests a "
+                              "compute thread reads together, with one model call.")
     load_delay_s: float = Field(0.0, ge=0, description="Wait before loading models (readiness drills).")
 
     @property

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from inkdigit.service.batcher import Batcher
 from inkdigit.service.config import Settings
 from inkdigit.service.registry import ModelRegistry
 
@@ -25,5 +26,11 @@ async def _registry(request: Request) -> ModelRegistry:
     return registry
 
 
+async def _batcher(request: Request) -> Batcher:
+    batcher: Batcher = request.app.state.batcher
+    return batcher
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 RegistryDep = Annotated[ModelRegistry, Depends(_registry)]
+BatcherDep = Annotated[Batcher, Depends(_batcher)]

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from inkdigit.engine.imageio import Limits
+from inkdigit.engine.imageio import ImageInputError, Limits
+from inkdigit.engine.preprocess import Preprocessed
 from inkdigit.engine.recognizer import Prediction, Recognizer
 from inkdigit.service.observability import PREDICTIONS
 
@@ -39,3 +40,32 @@ def read_one(rec: Recognizer, data: bytes, top_k: int, debug: bool, limits: Limi
     start = time.perf_counter()
     p = rec.predict(data, stages=debug, limits=limits)
     return body(p, rec.name, top_k, (time.perf_counter() - start) * 1000, debug)
+
+
+def read_many(items: list[tuple[Any, ...]]) -> list[dict[str, Any] | ImageInputError]:
+    """Read several single-image requests at once: ``items`` are ``(recognizer, data, top_k, debug,
+    limits)``. Each image is preprocessed alone (a bad one becomes its own ``ImageInputError``),
+    then each model reads all of its images in one call. ``elapsed_ms`` is an image's own
+    preprocessing plus its share of that call."""
+    out: list[dict[str, Any] | ImageInputError] = []
+    pres: dict[int, Preprocessed] = {}
+    spent: dict[int, float] = {}
+    groups: dict[Recognizer, list[int]] = {}
+    for i, (rec, data, _, debug, limits) in enumerate(items):
+        start = time.perf_counter()
+        try:
+            pres[i] = rec.preprocess(data, stages=debug, limits=limits)
+        except ImageInputError as exc:
+            out.append(exc)
+            continue
+        out.append({})
+        spent[i] = time.perf_counter() - start
+        groups.setdefault(rec, []).append(i)
+    for rec, members in groups.items():
+        start = time.perf_counter()
+        predictions = rec.predict_preprocessed([pres[i] for i in members])
+        share = (time.perf_counter() - start) / len(members)
+        for i, p in zip(members, predictions, strict=True):
+            _, _, top_k, debug, _ = items[i]
+            out[i] = body(p, rec.name, top_k, (spent[i] + share) * 1000, debug)
+    return out

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Query, Request
 
 from inkdigit.engine.imageio import ImageInputError, Limits
 from inkdigit.engine.preprocess import Preprocessed
 from inkdigit.engine.recognizer import Recognizer
 from inkdigit.service import payload
-from inkdigit.service.deps import RegistryDep, SettingsDep
+from inkdigit.service.deps import BatcherDep, RegistryDep, SettingsDep
 from inkdigit.service.errors import ERROR_RESPONSES, from_image_error
-from inkdigit.service.reading import body, read_one
+from inkdigit.service.reading import body, read_many
 from inkdigit.service.schemas import BatchResponse, PredictJSON, PredictOptions, PredictResponse
 
 router = APIRouter(prefix="/api/v1", tags=["predict"])
-
-T = TypeVar("T")
-
-
-async def compute(request: Request, fn: Callable[..., T], *args: Any) -> T:
-    """Run CPU-bound engine work off the event loop, at most ``compute_threads`` at a time: more
-    threads than cores only convoy on the GIL and make every request slower."""
-    limiter = request.app.state.compute_limiter
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=limiter)
 
 _option_fields = {
     name: {"type": "integer", "minimum": 1, "maximum": 10} if name == "top_k"
@@ -65,15 +53,17 @@ Debug = Annotated[bool, Query(description="Include every preprocessing stage as 
 
 @router.post("/predict", response_model=PredictResponse, responses=ERROR_RESPONSES,
              openapi_extra=PREDICT_BODY)
-async def predict(request: Request, registry: RegistryDep, settings: SettingsDep, top_k: TopK = 3,
-                  model: ModelName = None, debug: Debug = False) -> dict[str, Any]:
+async def predict(request: Request, registry: RegistryDep, settings: SettingsDep, batcher: BatcherDep,
+                  top_k: TopK = 3, model: ModelName = None, debug: Debug = False) -> dict[str, Any]:
     """Read the digit in one image."""
     sent = await payload.single_image(request, settings.max_upload_bytes)
     options = {"top_k": top_k, "model": model, "debug": debug, **sent.options}
     rec = registry.get(options["model"])
     limits = Limits(settings.max_upload_bytes, settings.max_pixels)
     try:
-        return await compute(request, read_one, rec, sent.data, options["top_k"], options["debug"], limits)
+        result: dict[str, Any] = await batcher.run_batched(read_many, rec, sent.data, options["top_k"],
+                                                           options["debug"], limits)
+        return result
     except ImageInputError as exc:
         raise from_image_error(exc) from None
 
@@ -97,12 +87,12 @@ def _read_batch(rec: Recognizer, items: list[bytes], top_k: int, limits: Limits)
 
 @router.post("/predict/batch", response_model=BatchResponse, responses=ERROR_RESPONSES,
              openapi_extra=BATCH_BODY)
-async def predict_batch(request: Request, registry: RegistryDep, settings: SettingsDep, top_k: TopK = 3,
-                        model: ModelName = None) -> dict[str, Any]:
+async def predict_batch(request: Request, registry: RegistryDep, settings: SettingsDep, batcher: BatcherDep,
+                        top_k: TopK = 3, model: ModelName = None) -> dict[str, Any]:
     """Read up to `max_batch` images; a bad image gets an error in its own slot."""
     start = time.perf_counter()
     rec = registry.get(model)
     items = await payload.many_images(request, settings.max_batch, settings.max_batch_bytes)
     limits = Limits(settings.max_upload_bytes, settings.max_pixels)
-    results = await compute(request, _read_batch, rec, items, top_k, limits)
+    results = await batcher.run(_read_batch, rec, items, top_k, limits)
     return {"model": rec.name, "results": results, "elapsed_ms": round((time.perf_counter() - start) * 1000, 3)}
