@@ -1,8 +1,11 @@
 """Throughput and latency of POST /api/v1/predict under load, against a live server on 127.0.0.1.
 
 Starts ``inkdigit serve`` (each requested worker count in turn), drives it with wrk (a C load
-generator: ``apt-get install wrk``) posting a 280×280 canvas PNG over 64 connections, and prints one
-row per configuration. Traffic stays on loopback and each run is bounded by ``--seconds``.
+generator: ``apt-get install wrk``) over 64 connections, and prints one row per configuration.
+The requests cycle through 32 different 280×280 digits drawn and PNG-encoded by Chromium's canvas
+(``benchmarks/data/canvas``, made by ``make_canvas_pngs.py``): what the web app sends, and no two
+consecutive requests alike. ``--png FILE`` posts one file of your own instead. Traffic stays on
+loopback and each run is bounded by ``--seconds``.
 
     python benchmarks/bench_http.py --workers 1 2 --seconds 30 --connections 64
 """
@@ -15,16 +18,13 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).parent))
-from bench_predict import canvas_png  # noqa: E402
-
 HERE = Path(__file__).parent
+CANVAS = HERE / "data" / "canvas"
 
 
 def free_port() -> int:
@@ -35,7 +35,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run(workers: int, seconds: int, connections: int, threads: int, png: Path) -> dict[str, float]:
+def run(workers: int, seconds: int, connections: int, threads: int, pngs: list[Path]) -> dict[str, float]:
     port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("inkdigit")), "serve", "--port", str(port), "--workers", str(workers),
@@ -51,12 +51,14 @@ def run(workers: int, seconds: int, connections: int, threads: int, png: Path) -
             except httpx.TransportError:
                 time.sleep(0.2)
         with httpx.Client(base_url=url) as c:  # warm every worker's code paths
-            for _ in range(50 * workers):
-                c.post("/api/v1/predict", content=png.read_bytes(), headers={"content-type": "image/png"})
+            for i in range(50 * workers):
+                c.post("/api/v1/predict", content=pngs[i % len(pngs)].read_bytes(),
+                       headers={"content-type": "image/png"})
         out = subprocess.run(
             ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
              "-s", str(HERE / "wrk_predict.lua"), url + "/api/v1/predict"],
-            capture_output=True, text=True, env={**os.environ, "INKDIGIT_BENCH_PNG": str(png)}, check=True)
+            capture_output=True, text=True, check=True,
+            env={**os.environ, "INKDIGIT_BENCH_PNGS": ":".join(str(p) for p in pngs)})
         return json.loads(out.stdout.strip().splitlines()[-1])
     finally:
         server.terminate()
@@ -69,19 +71,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (it shares the 2 cores)")
+    parser.add_argument("--png", type=Path, help="post this one image instead of the Chromium drawings")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
-    with tempfile.NamedTemporaryFile(suffix=".png") as f:
-        f.write(canvas_png())
-        f.flush()
-        print(f"POST /api/v1/predict, 280×280 RGBA PNG, {args.connections} connections, {args.seconds} s, "
-              f"{os.cpu_count()} CPUs (shared with wrk); target ≥ 1500 req/s, p99 < 50 ms, 0 errors")
-        for w in args.workers:
-            r = run(w, args.seconds, args.connections, args.threads, Path(f.name))
-            print(f"workers={w}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.2f} ms  p90 {r['p90_ms']:6.2f} ms  "
-                  f"p99 {r['p99_ms']:6.2f} ms  max {r['max_ms']:7.2f} ms  requests {r['requests']}  "
-                  f"non-2xx {r['non_2xx']}  socket errors {r['socket_errors']}")
+    pngs = [args.png] if args.png else sorted(CANVAS.glob("*.png"))
+    what = str(args.png) if args.png else f"{len(pngs)} Chromium canvas drawings (280×280 RGBA PNG)"
+    print(f"POST /api/v1/predict, {what}, {args.connections} connections, {args.seconds} s, "
+          f"{os.cpu_count()} CPUs (shared with wrk); target ≥ 1500 req/s, p99 < 50 ms, 0 errors")
+    for w in args.workers:
+        r = run(w, args.seconds, args.connections, args.threads, pngs)
+        print(f"workers={w}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.2f} ms  p90 {r['p90_ms']:6.2f} ms  "
+              f"p99 {r['p99_ms']:6.2f} ms  max {r['max_ms']:7.2f} ms  requests {r['requests']}  "
+              f"non-2xx {r['non_2xx']}  socket errors {r['socket_errors']}")
 
 
 if __name__ == "__main__":

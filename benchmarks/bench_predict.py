@@ -1,7 +1,10 @@
 """Latency of reading one 280×280 canvas PNG: decode + preprocess + predict, on one core's worth.
 
-Prints median / p90 / p99 per stage, and the same request served the way tutorial apps do it
-(model loaded per request) as the baseline. Run: ``python benchmarks/bench_predict.py [--n 2000]``.
+The input is a 7 drawn in Chromium's canvas and PNG-encoded by it (``data/canvas/07.png``), as the
+web app sends it. Prints median / p90 / p99 per stage; the decode of the same kind of drawing
+encoded by Pillow instead (zlib's slow path for its long runs: PNG decode cost follows the
+encoder); and the same request served the way tutorial apps do it (model loaded per request) as
+the baseline. Run: ``python benchmarks/bench_predict.py [--n 2000]``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import io
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -21,7 +25,7 @@ from inkdigit.engine.recognizer import Recognizer, find_model
 
 
 def canvas_png() -> bytes:
-    """A '7' drawn with a round 18-px brush, as a browser canvas exports it (RGBA, transparent)."""
+    """A '7' drawn with a round 18-px brush on a transparent RGBA canvas, encoded by Pillow."""
     img = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
     draw.line([(70, 60), (210, 60), (120, 230)], fill=(20, 20, 20, 255), width=18, joint="curve")
@@ -51,13 +55,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
     args = parser.parse_args()
-    png = canvas_png()
+    png = (Path(__file__).parent / "data" / "canvas" / "07.png").read_bytes()
+    pillow_png = canvas_png()
     rec = Recognizer(find_model(inkdigit.engine.recognizer.DEFAULT_MODEL), threads=args.threads)
     pre = rec.preprocess(png)
     x = pre.image[None]
     assert rec.predict(png).digit == 7, "benchmark input should read as 7"
 
     decode = measure(lambda: to_pixels(png), args.n)
+    decode_pillow = measure(lambda: to_pixels(pillow_png), args.n)
     preprocess = measure(lambda: rec.preprocess(png), args.n)
     infer = measure(lambda: rec.probabilities(x), args.n)
     total = measure(lambda: rec.predict(png), args.n)
@@ -66,6 +72,7 @@ def main() -> None:
     print(f"inkdigit {inkdigit.__version__}, model {rec.name}, 280×280 RGBA PNG ({len(png)} bytes), "
           f"n={args.n}, ORT threads={args.threads}")
     print(row("decode only (to_pixels)", decode))
+    print(row(f"  same, Pillow-encoded ({len(pillow_png)} B)", decode_pillow))
     print(row("decode + preprocess", preprocess))
     print(row("model inference (reused session)", infer))
     print(row("total: predict(png)", total))

@@ -1,9 +1,23 @@
--- wrk script: POST one PNG as raw image/png bytes, report percentiles and errors as one JSON line.
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "image/png"
-local f = assert(io.open(os.getenv("INKDIGIT_BENCH_PNG"), "rb"))
-wrk.body = f:read("*a")
-f:close()
+-- wrk script: POST canvas PNGs as raw image/png bytes, cycling through the files listed (":"-separated)
+-- in INKDIGIT_BENCH_PNGS, and report percentiles and errors as one JSON line.
+local bodies = {}
+for path in string.gmatch(os.getenv("INKDIGIT_BENCH_PNGS") or "", "[^:]+") do
+  local f = assert(io.open(path, "rb"))
+  bodies[#bodies + 1] = f:read("*a")
+  f:close()
+end
+assert(#bodies > 0, "INKDIGIT_BENCH_PNGS names no file")
+local headers = { ["Content-Type"] = "image/png" }
+local n = 0
+
+function setup(thread)
+  thread:set("n", math.random(#bodies))  -- threads start at different drawings
+end
+
+request = function()
+  n = n % #bodies + 1
+  return wrk.format("POST", nil, headers, bodies[n])
+end
 
 done = function(summary, latency, requests)
   local e = summary.errors
