@@ -282,6 +282,8 @@ def serve(
     """Serve the HTTP API (docs at /docs) on the shipped model, with state under INKDIGIT_HOME."""
     try:
         import uvicorn
+
+        from inkdigit.service import workers as service_workers
     except ImportError as exc:
         raise _fail(f"serving needs the service dependencies ({exc.name} is missing): "
                     "pip install inkdigit") from exc
@@ -289,10 +291,18 @@ def serve(
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # workers share metrics through files; each run starts from a clean directory
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="inkdigit-metrics-")
+    config = {"app": "inkdigit.service.app:create_app", "factory": True, "log_level": log_level.lower(),
+              "access_log": False, "loop": "uvloop", "http": "httptools", "server_header": False}
     console.print(f"inkdigit API on http://{host}:{port} (docs: /docs), {workers} worker(s)")
-    uvicorn.run("inkdigit.service.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level.lower(), access_log=False, loop="uvloop", http="httptools",
-                server_header=False)
+    if workers == 1 or not service_workers.SUPPORTED:
+        uvicorn.run(**config, host=host, port=port, workers=workers)  # type: ignore[arg-type]
+        return
+    try:
+        status = service_workers.serve(host, port, workers, config)
+    except OSError as exc:
+        raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    if status:
+        raise typer.Exit(status)
 
 
 def main() -> None:

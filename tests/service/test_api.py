@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import os
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -192,6 +195,62 @@ def test_two_workers_share_metrics(digit_images) -> None:  # noqa: ANN001
         line = next(x for x in metrics.splitlines()
                     if x.startswith('inkdigit_http_requests_total{method="POST",route="/api/v1/predict",status="200"}'))
         assert float(line.split()[-1]) == 20.0
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads the process tree from /proc")
+def test_workers_each_listen_and_a_dead_worker_is_replaced(digit_images) -> None:  # noqa: ANN001
+    """Two workers with their own SO_REUSEPORT sockets: new connections reach both, and one killed
+    outright is replaced while the other keeps serving."""
+    import signal
+
+    data = digit_images["png"][0]
+    with running_server(workers=2) as url:
+        port = url.rsplit(":", 1)[1]
+        serve_pid = next(p for p in _children(os.getpid())
+                         if f"--port\0{port}\0" in Path(f"/proc/{p}/cmdline").read_text())
+        workers = [p for p in _children(serve_pid) if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        assert len(workers) == 2
+        for _ in range(10):  # a fresh connection each time
+            assert httpx.post(url + "/api/v1/predict", content=data, headers=PNG_HEADER).status_code == 200
+        os.kill(workers[0], signal.SIGKILL)
+        for _ in range(10):  # the survivor answers meanwhile
+            assert httpx.post(url + "/api/v1/predict", content=data, headers=PNG_HEADER).status_code == 200
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = [p for p in _children(serve_pid) if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+            if len(now) == 2 and workers[0] not in now:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"worker not replaced: {now}")
+
+
+def test_serve_refuses_a_busy_port_in_one_sentence() -> None:
+    import socket
+    import subprocess
+
+    from tests.service.conftest import BIN
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = subprocess.run([str(BIN), "serve", "--port", str(port), "--workers", "2"], capture_output=True,
+                           text=True, timeout=60)
+    assert r.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in r.stdout + r.stderr
 
 
 def test_limits_and_cors_come_from_settings(digit_images) -> None:  # noqa: ANN001
