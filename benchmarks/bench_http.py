@@ -35,6 +35,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _tree_cpu_seconds(root: int) -> float:
+    """User + system CPU time of ``root`` and its descendants (Linux /proc; 0 elsewhere)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
 def run(workers: int, seconds: int, connections: int, threads: int, pngs: list[Path]) -> dict[str, float]:
     port = free_port()
     server = subprocess.Popen(
@@ -54,12 +74,15 @@ def run(workers: int, seconds: int, connections: int, threads: int, pngs: list[P
             for i in range(50 * workers):
                 c.post("/api/v1/predict", content=pngs[i % len(pngs)].read_bytes(),
                        headers={"content-type": "image/png"})
+        cpu_before = _tree_cpu_seconds(server.pid)
         out = subprocess.run(
             ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
              "-s", str(HERE / "wrk_predict.lua"), url + "/api/v1/predict"],
             capture_output=True, text=True, check=True,
             env={**os.environ, "INKDIGIT_BENCH_PNGS": ":".join(str(p) for p in pngs)})
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+        result["cpu_ms_per_request"] = 1000 * (_tree_cpu_seconds(server.pid) - cpu_before) / max(1, result["requests"])
+        return result
     finally:
         server.terminate()
         server.wait(timeout=15)
@@ -83,7 +106,8 @@ def main() -> None:
         r = run(w, args.seconds, args.connections, args.threads, pngs)
         print(f"workers={w}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.2f} ms  p90 {r['p90_ms']:6.2f} ms  "
               f"p99 {r['p99_ms']:6.2f} ms  max {r['max_ms']:7.2f} ms  requests {r['requests']}  "
-              f"non-2xx {r['non_2xx']}  socket errors {r['socket_errors']}")
+              f"non-2xx {r['non_2xx']}  socket errors {r['socket_errors']}  "
+              f"server CPU {r['cpu_ms_per_request']:.2f} ms/request")
 
 
 if __name__ == "__main__":
