@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     batcher = Batcher(settings.compute_threads, settings.max_coalesce)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         batcher.start()
         registry.start()
         yield

@@ -79,8 +79,7 @@ class Batcher:
 
     async def _submit(self, job: _Job) -> Any:
         self._queue.put(job)
-        result = await job.future
-        return result
+        return await job.future
 
     def _work(self) -> None:
         while True:

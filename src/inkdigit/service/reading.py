@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from inkdigit.engine.imageio import ImageInputError, Limits
 from inkdigit.engine.preprocess import Preprocessed
 from inkdigit.engine.recognizer import Prediction, Recognizer
 from inkdigit.service.observability import PREDICTIONS
@@ -36,18 +35,13 @@ def body(p: Prediction, model: str, top_k: int, elapsed_ms: float, debug: bool) 
     return out
 
 
-def read_one(rec: Recognizer, data: bytes, top_k: int, debug: bool, limits: Limits) -> dict[str, Any]:
-    start = time.perf_counter()
-    p = rec.predict(data, stages=debug, limits=limits)
-    return body(p, rec.name, top_k, (time.perf_counter() - start) * 1000, debug)
-
-
-def read_many(items: list[tuple[Any, ...]]) -> list[dict[str, Any] | ImageInputError]:
+def read_many(items: list[tuple[Any, ...]]) -> list[dict[str, Any] | Exception]:
     """Read several single-image requests at once: ``items`` are ``(recognizer, data, top_k, debug,
-    limits)``. Each image is preprocessed alone (a bad one becomes its own ``ImageInputError``),
-    then each model reads all of its images in one call. ``elapsed_ms`` is an image's own
-    preprocessing plus its share of that call."""
-    out: list[dict[str, Any] | ImageInputError] = []
+    limits)``. Each image is preprocessed alone, so whatever fails on one (an ``ImageInputError``
+    for a bad file, or anything unforeseen) is returned in its own slot and fails only its own
+    request; then each model reads all of its images in one call. ``elapsed_ms`` is an image's
+    own preprocessing plus its share of that call."""
+    out: list[dict[str, Any] | Exception] = []
     pres: dict[int, Preprocessed] = {}
     spent: dict[int, float] = {}
     groups: dict[Recognizer, list[int]] = {}
@@ -55,10 +49,10 @@ def read_many(items: list[tuple[Any, ...]]) -> list[dict[str, Any] | ImageInputE
         start = time.perf_counter()
         try:
             pres[i] = rec.preprocess(data, stages=debug, limits=limits)
-        except ImageInputError as exc:
+        except Exception as exc:  # handed to its own request, which maps or logs it
             out.append(exc)
             continue
-        out.append({})
+        out.append({})  # filled in below, once its model has read it
         spent[i] = time.perf_counter() - start
         groups.setdefault(rec, []).append(i)
     for rec, members in groups.items():

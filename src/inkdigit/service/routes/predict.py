@@ -8,12 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from inkdigit.engine.imageio import ImageInputError, Limits
-from inkdigit.engine.preprocess import Preprocessed
 from inkdigit.engine.recognizer import Recognizer
 from inkdigit.service import payload
 from inkdigit.service.deps import BatcherDep, RegistryDep, SettingsDep
 from inkdigit.service.errors import ERROR_RESPONSES, from_image_error
-from inkdigit.service.reading import body, read_many
+from inkdigit.service.reading import read_many
 from inkdigit.service.schemas import BatchResponse, PredictJSON, PredictOptions, PredictResponse
 
 router = APIRouter(prefix="/api/v1", tags=["predict"])
@@ -69,20 +68,19 @@ async def predict(request: Request, registry: RegistryDep, settings: SettingsDep
 
 
 def _read_batch(rec: Recognizer, items: list[bytes], top_k: int, limits: Limits) -> list[dict[str, Any]]:
-    """Preprocess each image alone (one bad file spoils only its slot), then one model call."""
-    start = time.perf_counter()
-    pres: list[Preprocessed | dict[str, Any]] = []
-    for data in items:
-        try:
-            pres.append(rec.preprocess(data, limits=limits))
-        except ImageInputError as exc:
-            err = from_image_error(exc)
-            pres.append({"error": {"code": err.code, "message": err.message}})
-    good = [p for p in pres if isinstance(p, Preprocessed)]
-    predictions = iter(rec.predict_preprocessed(good))
-    per_image = (time.perf_counter() - start) * 1000 / max(1, len(items))
-    return [body(next(predictions), rec.name, top_k, per_image, False) if isinstance(p, Preprocessed) else p
-            for p in pres]
+    """One batch request, read like that many coalesced single reads; a bad file's error goes in
+    its own slot (anything unforeseen still fails the request, as a 500 that gets logged)."""
+    results = read_many([(rec, data, top_k, False, limits) for data in items])
+    slots: list[dict[str, Any]] = []
+    for r in results:
+        if isinstance(r, ImageInputError):
+            err = from_image_error(r)
+            slots.append({"error": {"code": err.code, "message": err.message}})
+        elif isinstance(r, Exception):
+            raise r
+        else:
+            slots.append(r)
+    return slots
 
 
 @router.post("/predict/batch", response_model=BatchResponse, responses=ERROR_RESPONSES,
