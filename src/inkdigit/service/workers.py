@@ -4,8 +4,8 @@ Why not Uvicorn's ``--workers``: there every worker accepts from one shared sock
 wakes first takes a burst of connections, so with keep-alive clients one worker can hold twice the
 connections of another for good. A worker runs Python on one core at a time (the GIL), so its
 clients wait twice as long while the other core idles. With SO_REUSEPORT the kernel spreads new
-connections across the workers' sockets. Measured with wrk (64 connections, 2 workers): 1,400 →
-1,500 req/s and p99 104 → 86 ms.
+connections across the workers' sockets. Measured with wrk (64 connections, 2 workers, two
+interleaved runs of each): 1,400 → 1,500 req/s and p99 104 → 86 ms.
 
 The parent binds the port first without listening: a busy port fails at once, a port of 0 becomes
 one concrete port for every worker, and the parent never takes connections itself. It restarts a
