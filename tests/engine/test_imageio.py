@@ -81,3 +81,28 @@ def test_arrays_of_any_common_dtype() -> None:
     assert to_pixels(np.zeros((5, 5, 4), np.uint8)).alpha is not None
     with pytest.raises(imageio.ImageInputError):
         to_pixels(np.zeros((5, 5, 2), np.uint8))
+
+
+@pytest.mark.parametrize(("mode", "fast"), [("L", True), ("LA", True), ("RGB", True), ("RGBA", True),
+                                            ("P", False), ("I;16", False)])
+def test_plain_pngs_take_the_fast_decoder_and_read_as_pillow_does(mode: str, fast: bool) -> None:
+    rng = np.random.default_rng(0)
+    img = Image.fromarray(rng.integers(0, 256, (30, 20, 4), dtype=np.uint8), "RGBA").convert(mode)
+    png = _encode(img)
+    assert (imageio._plain_png_size(png) == (20, 30)) is fast
+    px, ref = to_pixels(png), to_pixels(Image.open(io.BytesIO(png)))  # what Pillow reads
+    np.testing.assert_array_equal(px.color, ref.color)
+    assert (px.alpha is None) == (ref.alpha is None)
+    if px.alpha is not None:
+        np.testing.assert_array_equal(px.alpha, ref.alpha)
+
+
+def test_a_png_with_a_transparency_key_or_exif_is_left_to_pillow() -> None:
+    keyed = _encode(Image.new("RGB", (8, 8), (1, 2, 3)), transparency=(1, 2, 3))
+    assert imageio._plain_png_size(keyed) is None
+    assert to_pixels(keyed).color.shape == (8, 8, 3)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated: Pillow applies it
+    rotated = _encode(Image.new("L", (8, 4), 0), exif=exif.tobytes())
+    assert imageio._plain_png_size(rotated) is None
+    assert to_pixels(rotated).color.shape == (8, 4)

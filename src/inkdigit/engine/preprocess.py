@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field
 
 import cv2
 import numpy as np
-from PIL import Image
 from scipy import ndimage
 
+from inkdigit.engine import resample
 from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, Limits, Pixels, to_pixels
 
 VERSION = "1"
@@ -203,13 +203,14 @@ def ink_map(px: Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray | 
     """
     alpha8 = px.alpha_u8
     if alpha8 is not None:  # 8-bit alpha: decide and crop in integers, convert only the digit's box
-        n = alpha8.size
-        if np.count_nonzero(alpha8 < 128) > 0.02 * n and np.count_nonzero(alpha8 > 128) < 0.5 * n:
-            box = _bbox(alpha8, 0)
-            if box is None:
-                return None
-            y0, y1, x0, x1 = box
-            return _normalise(alpha8[y0:y1, x0:x1].astype(np.float32) * np.float32(1 / 255), cfg.min_contrast)
+        box = _bbox(alpha8, 0)
+        if box is None:  # fully transparent
+            return None
+        y0, y1, x0, x1 = box
+        inked = alpha8[y0:y1, x0:x1]  # outside it every pixel is 0, so count only here
+        n, opaque = alpha8.size, np.count_nonzero(inked >= 128)
+        if n - opaque > 0.02 * n and np.count_nonzero(inked > 128) < 0.5 * n:
+            return _normalise(inked.astype(np.float32) * np.float32(1 / 255), cfg.min_contrast)
     if px.alpha is not None and float(np.mean(px.alpha < 0.5)) > 0.02:
         alpha = px.alpha
         if float(np.mean(alpha > 0.5)) < 0.5:
@@ -292,11 +293,10 @@ def _crop(a: np.ndarray, thr: float) -> np.ndarray | None:
 
 
 def _resize(a: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Area averaging when shrinking (sharp, alias-free, like MNIST's own), bilinear when growing."""
-    img = Image.fromarray(a.astype(np.float32, copy=False))  # mode F
+    """Area averaging when shrinking (sharp, alias-free, like MNIST's own), bilinear when growing
+    (Pillow's filters, which define v1; see ``resample``)."""
     shrink = width <= a.shape[1] and height <= a.shape[0]
-    method = Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR
-    return np.asarray(img.resize((width, height), method), dtype=np.float32)
+    return resample.resize(a, width, height, bilinear=not shrink)
 
 
 def _fit(a: np.ndarray, side: int) -> np.ndarray:
@@ -344,14 +344,15 @@ def _deskew(a: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     h, w = a.shape
     dy = np.arange(h, dtype=np.float64)
     dx = np.arange(w, dtype=np.float64)
-    cy, cx = float(a.sum(axis=1) @ dy / total), float(a.sum(axis=0) @ dx / total)
+    rows = a.sum(axis=1)
+    cy, cx = float(rows @ dy / total), float(a.sum(axis=0) @ dx / total)
     dy -= cy
     dx -= cx
-    mu02 = float(a.sum(axis=1) @ (dy * dy) / total)
+    mu02 = float(rows @ (dy * dy) / total)
     mu11 = float(dy @ a @ dx / total)
     if mu02 < 1e-3:
         return a
-    alpha = float(np.clip(mu11 / mu02, -cfg.max_skew, cfg.max_skew))
+    alpha = min(max(mu11 / mu02, -cfg.max_skew), cfg.max_skew)
     if abs(alpha) < 0.02:
         return a
     pad = int(np.ceil(abs(alpha) * h / 2)) + 1
@@ -364,11 +365,14 @@ def _shift_rows(a: np.ndarray, shifts: np.ndarray, out_w: int) -> np.ndarray:
 
     The same numbers as ``ndimage.affine_transform(order=1, mode="constant")`` for a horizontal
     shear, which must treat every output pixel as a general 2-D point and is ten times slower.
-    A shift is constant along a row, so is its fractional part: two gathers and a blend.
+    A shift is constant along a row, so is its fractional part: two gathers and a blend. Zero
+    columns around ``a`` make every sample beyond its edges 0, except the one on each side that
+    blends an edge pixel with the zero next to it (source x in (-1, 0) or (w - 1, w)): those two
+    per row are zeroed afterwards.
     """
     h, w = a.shape
     left = np.floor(shifts)
-    frac = (shifts - left)[:, None]
+    frac = shifts - left
     first = left.astype(np.intp)
     lo = min(0, int(first.min()))  # zero columns needed left of x = 0 ...
     hi = max(w, int(first.max()) + out_w + 1)  # ... and right of x = w - 1, so no gather leaves its row
@@ -376,9 +380,12 @@ def _shift_rows(a: np.ndarray, shifts: np.ndarray, out_w: int) -> np.ndarray:
     padded[:, -lo: w - lo] = a
     idx = (np.arange(h) * (hi - lo) - lo + first)[:, None] + np.arange(out_w)
     flat = padded.ravel()
-    out = flat[idx] * (1.0 - frac) + flat[idx + 1] * frac
-    src = np.arange(out_w, dtype=np.float64) + shifts[:, None]
-    out[(src < 0) | (src > w - 1)] = 0.0
+    weight = frac[:, None]
+    out = flat[idx] * (1.0 - weight) + flat[idx + 1] * weight
+    y = np.flatnonzero(frac > 0)
+    for edge in (-1 - first[y], w - 1 - first[y]):  # output x whose source lies just past an edge
+        inside = (edge >= 0) & (edge < out_w)
+        out[y[inside], edge[inside]] = 0.0
     return out.astype(np.float32)
 
 
