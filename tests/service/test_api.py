@@ -168,8 +168,22 @@ def test_models_health_metrics_and_docs(client: httpx.Client) -> None:
     assert "inkdigit_http_request_duration_seconds_bucket" in metrics
     assert "swagger" in client.get("/docs").text.lower()
     spec = client.get("/openapi.json").json()
-    body = spec["paths"]["/api/v1/predict"]["post"]["requestBody"]["content"]
-    assert {"multipart/form-data", "application/json", "image/png"} <= set(body)
+    operation = spec["paths"]["/api/v1/predict"]["post"]
+    assert {"multipart/form-data", "application/json", "image/png"} <= set(operation["requestBody"]["content"])
+    assert {p["name"] for p in operation["parameters"]} == {"top_k", "model", "debug"}
+    ok = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert spec["components"]["schemas"][ok.rsplit("/", 1)[1]]["title"] == "PredictResponse"
+    assert {"400", "404", "413", "415", "422", "503"} <= set(operation["responses"])
+
+
+def test_query_options_are_validated_like_body_options(client: httpx.Client, digit_images) -> None:  # noqa: ANN001
+    data, _ = digit_images["png"]
+    for query in ("top_k=0", "top_k=three", "debug=maybe", "model=" + "m" * 101):
+        assert_error(client.post(f"/api/v1/predict?{query}", content=data, headers=PNG_HEADER), 422, "invalid_request")
+    r = client.post("/api/v1/predict?top_k=2&debug=false&unknown=1", content=data, headers=PNG_HEADER)
+    assert r.status_code == 200 and len(r.json()["top"]) == 2 and r.json()["stages"] is None
+    r = client.post("/api/v1/predict?top_k=2", files={"file": ("d.png", data)}, data={"top_k": "4"})
+    assert len(r.json()["top"]) == 4  # the body's options win over the query's
 
 
 def test_not_ready_until_the_model_is_loaded(digit_images) -> None:  # noqa: ANN001

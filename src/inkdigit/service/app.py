@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["*"], expose_headers=["X-Request-ID"])
     app.add_middleware(ObservabilityMiddleware, access_log=settings.access_log)
+    app.router.routes.append(predict.route)
     app.include_router(predict.router)
     app.include_router(models.router)
     app.include_router(health.router)
@@ -67,14 +68,18 @@ def _register_error_schema(app: FastAPI) -> None:
     """Make ``ErrorResponse`` a named component, referenced by every documented error."""
     from fastapi.openapi.utils import get_openapi
 
-    from inkdigit.service.schemas import ErrorResponse
+    from inkdigit.service.schemas import ErrorResponse, PredictResponse
 
     def openapi() -> dict[str, object]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+            # POST /api/v1/predict is a plain Starlette route (see routes.predict): documented by hand
+            paths = schema.setdefault("paths", {})
+            paths["/api/v1/predict"] = {"post": predict.OPENAPI, **paths.get("/api/v1/predict", {})}
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components["ErrorResponse"] = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(components["ErrorResponse"].pop("$defs", {}))
+            for model in (ErrorResponse, PredictResponse):
+                components[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(components[model.__name__].pop("$defs", {}))
             app.openapi_schema = schema
         return app.openapi_schema
 

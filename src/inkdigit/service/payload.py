@@ -49,7 +49,8 @@ async def read_body(request: Request, limit: int) -> bytes:
     return body
 
 
-def _options(raw: dict[str, Any]) -> dict[str, Any]:
+def options(raw: dict[str, Any]) -> dict[str, Any]:
+    """The options set in ``raw`` (query or form fields), validated; 422 ``invalid_request`` if not."""
     try:
         return PredictOptions(**raw).model_dump(exclude_unset=True)
     except ValidationError as exc:
@@ -103,14 +104,13 @@ async def single_image(request: Request, max_bytes: int) -> Payload:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "body"
             raise APIError(422, "invalid_request", f"Field {field!r}: {first['msg']}.") from None
-        options = parsed.model_dump(exclude={"image"}, exclude_unset=True)
-        return Payload(decode_base64_image(parsed.image), options)
+        return Payload(decode_base64_image(parsed.image), parsed.model_dump(exclude={"image"}, exclude_unset=True))
     if kind == "multipart/form-data":
         await read_body(request, max_bytes + 64 * 1024)
         files, extra = await _multipart_files(request, "file", 1)
         if not files:
             raise APIError(422, "missing_file", "Send the image in the multipart field 'file'.")
-        return Payload(files[0], _options(extra))
+        return Payload(files[0], options(extra))
     if kind.startswith("image/") or kind == "application/octet-stream":
         return Payload(await read_body(request, max_bytes), {})
     if not kind and not request.headers.get("content-length", "").strip("0"):

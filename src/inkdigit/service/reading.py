@@ -29,9 +29,8 @@ def body(p: Prediction, model: str, top_k: int, elapsed_ms: float, debug: bool) 
         "is_empty": p.is_empty, "probabilities": [round(x, 6) for x in p.probabilities],
         "top": [] if p.is_empty else [{"digit": d, "confidence": round(c, 6)} for d, c in p.top(top_k)],
         "model": model, "elapsed_ms": round(elapsed_ms, 3),
+        "stages": {name: png_data_url(img) for name, img in p.stages.items()} if debug else None,
     }
-    if debug:
-        out["stages"] = {name: png_data_url(img) for name, img in p.stages.items()}
     return out
 
 

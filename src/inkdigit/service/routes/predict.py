@@ -6,6 +6,9 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from inkdigit.engine.imageio import ImageInputError, Limits
 from inkdigit.engine.recognizer import Recognizer
@@ -13,7 +16,7 @@ from inkdigit.service import payload
 from inkdigit.service.deps import BatcherDep, RegistryDep, SettingsDep
 from inkdigit.service.errors import ERROR_RESPONSES, from_image_error
 from inkdigit.service.reading import read_many
-from inkdigit.service.schemas import BatchResponse, PredictJSON, PredictOptions, PredictResponse
+from inkdigit.service.schemas import BatchResponse, PredictJSON, PredictOptions
 
 router = APIRouter(prefix="/api/v1", tags=["predict"])
 
@@ -47,24 +50,57 @@ BATCH_BODY: dict[str, Any] = {
 
 TopK = Annotated[int, Query(ge=1, le=10, description="How many candidates to return in `top`.")]
 ModelName = Annotated[str | None, Query(max_length=100, description="Model name (default: the server's).")]
-Debug = Annotated[bool, Query(description="Include every preprocessing stage as a PNG data URL.")]
 
 
-@router.post("/predict", response_model=PredictResponse, responses=ERROR_RESPONSES,
-             openapi_extra=PREDICT_BODY)
-async def predict(request: Request, registry: RegistryDep, settings: SettingsDep, batcher: BatcherDep,
-                  top_k: TopK = 3, model: ModelName = None, debug: Debug = False) -> dict[str, Any]:
-    """Read the digit in one image."""
+async def predict(request: Request) -> JSONResponse:
+    """Read the digit in one image.
+
+    The busiest route, so a plain Starlette route rather than a FastAPI one: FastAPI's dependency
+    solving and response-model validation cost ~0.15 ms of CPU per request, as much as decoding
+    the image (measured with the engine stubbed out: 0.37 → 0.21 ms per POST). What they did is
+    done here directly: options are validated by ``PredictOptions`` wherever they come from
+    (query, JSON body or form fields, the body's winning), and the operation is documented by
+    ``OPENAPI`` below.
+    """
+    state = request.app.state
+    settings, registry, batcher = state.settings, state.registry, state.batcher
     sent = await payload.single_image(request, settings.max_upload_bytes)
-    options = {"top_k": top_k, "model": model, "debug": debug, **sent.options}
+    query = {k: v for k, v in request.query_params.items() if k in PredictOptions.model_fields}
+    options = {"top_k": 3, "model": None, "debug": False, **payload.options(query), **sent.options}
     rec = registry.get(options["model"])
     limits = Limits(settings.max_upload_bytes, settings.max_pixels)
     try:
-        result: dict[str, Any] = await batcher.run_batched(read_many, rec, sent.data, options["top_k"],
-                                                           options["debug"], limits)
-        return result
+        result = await batcher.run_batched(read_many, rec, sent.data, options["top_k"], options["debug"], limits)
     except ImageInputError as exc:
         raise from_image_error(exc) from None
+    return JSONResponse(result)
+
+
+class NamedRoute(Route):
+    """A Starlette route that names itself in the scope, as FastAPI's own routes do (the metrics
+    label requests by ``scope["route"].path``; FastAPI's router sets it only for its routes)."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = self
+        await super().handle(scope, receive, send)
+
+
+route = NamedRoute("/api/v1/predict", predict, methods=["POST"], include_in_schema=False)
+
+_query = [
+    {"name": name, "in": "query", "required": False, "description": field.description,
+     "schema": {**_option_fields[name], **({} if field.default is None else {"default": field.default})}}
+    for name, field in PredictOptions.model_fields.items()
+]
+OPENAPI: dict[str, Any] = {
+    "tags": ["predict"], "summary": "Predict", "description": "Read the digit in one image.",
+    "operationId": "predict_api_v1_predict_post", "parameters": _query, **PREDICT_BODY,
+    "responses": {
+        "200": {"description": "The digit read, with every probability.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictResponse"}}}},
+        **{str(status): doc for status, doc in ERROR_RESPONSES.items()},
+    },
+}
 
 
 def _read_batch(rec: Recognizer, items: list[bytes], top_k: int, limits: Limits) -> list[dict[str, Any]]:
