@@ -40,7 +40,7 @@ _STOP = object()
 class Batcher:
     """``threads`` compute threads sharing one queue; ``await run(...)`` / ``await run_batched(...)``."""
 
-    def __init__(self, threads: int = 1, max_batch: int = 32) -> None:
+    def __init__(self, threads: int = 1, max_batch: int = 8) -> None:
         self.threads = threads
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
