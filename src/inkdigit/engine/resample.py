@@ -24,8 +24,9 @@ from PIL import Image
 MAX_PRODUCT = 262_144
 
 
-# Only the product path asks for weights, so a matrix has at most MAX_PRODUCT / height entries:
-# after preprocessing's size cap, at most ~0.5 MB, and usually a few KB (20 × 64 for the final fit).
+# Only the product path asks for weights, so a matrix has at most MAX_PRODUCT entries; with
+# preprocessing's sizes (inputs of at most ~1024 a side, fits of 64 or 20) at most ~0.5 MB, and
+# usually a few KB (20 × 64 for the final fit).
 @lru_cache(maxsize=256)
 def weights(in_size: int, out_size: int, bilinear: bool) -> np.ndarray:
     """The (out_size, in_size) matrix of Pillow's resampling weights along one axis."""
