@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -241,7 +240,7 @@ def _fast_png(data: bytes, limits: Limits) -> Pixels | None:
     if channels == 2:
         return Pixels(np.ascontiguousarray(arr[:, :, 0]), np.ascontiguousarray(arr[:, :, 1]))
     if channels == 4:
-        return Pixels(arr[:, :, :3], cv2.extractChannel(arr, 3))
+        return Pixels(arr[:, :, :3], np.ascontiguousarray(arr[:, :, 3]))
     return Pixels(arr, None)
 
 
