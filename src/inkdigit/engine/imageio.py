@@ -190,7 +190,7 @@ def _from_array(arr: np.ndarray, limits: Limits) -> Pixels:
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PNG_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # colour type → channels, for the types libspng decodes here
+_PNG_PLAIN_TYPES = frozenset({0, 2, 4, 6})  # IHDR colour types: gray, RGB, gray + alpha, RGBA
 
 
 def _plain_png_size(data: bytes) -> tuple[int, int] | None:
@@ -204,7 +204,7 @@ def _plain_png_size(data: bytes) -> tuple[int, int] | None:
         return None
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     bit_depth, colour_type = data[24], data[25]
-    if bit_depth != 8 or colour_type not in _PNG_CHANNELS:
+    if bit_depth != 8 or colour_type not in _PNG_PLAIN_TYPES:
         return None
     pos = 8
     while pos + 8 <= len(data):

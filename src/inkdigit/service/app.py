@@ -74,8 +74,7 @@ def _register_error_schema(app: FastAPI) -> None:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
             # POST /api/v1/predict is a plain Starlette route (see routes.predict): documented by hand
-            paths = schema.setdefault("paths", {})
-            paths["/api/v1/predict"] = {"post": predict.OPENAPI, **paths.get("/api/v1/predict", {})}
+            schema.setdefault("paths", {})["/api/v1/predict"] = {"post": predict.OPENAPI}
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             for model in (ErrorResponse, PredictResponse):
                 components[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")

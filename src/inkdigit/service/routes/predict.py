@@ -50,6 +50,7 @@ BATCH_BODY: dict[str, Any] = {
 
 TopK = Annotated[int, Query(ge=1, le=10, description="How many candidates to return in `top`.")]
 ModelName = Annotated[str | None, Query(max_length=100, description="Model name (default: the server's).")]
+_DEFAULTS = PredictOptions().model_dump()  # what a request gets for each option it does not set
 
 
 async def predict(request: Request) -> JSONResponse:
@@ -66,7 +67,7 @@ async def predict(request: Request) -> JSONResponse:
     settings, registry, batcher = state.settings, state.registry, state.batcher
     sent = await payload.single_image(request, settings.max_upload_bytes)
     query = {k: v for k, v in request.query_params.items() if k in PredictOptions.model_fields}
-    options = {"top_k": 3, "model": None, "debug": False, **payload.options(query), **sent.options}
+    options = {**_DEFAULTS, **(payload.options(query) if query else {}), **sent.options}
     rec = registry.get(options["model"])
     limits = Limits(settings.max_upload_bytes, settings.max_pixels)
     try:
