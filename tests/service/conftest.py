@@ -41,7 +41,7 @@ def running_server(env: dict[str, str] | None = None, wait_ready: bool = True,
     try:
         deadline = time.monotonic() + 60
         # each worker loads its own model: with several, wait until many fresh connections in a
-        # row (spread across the workers' sockets by the kernel) find a ready one
+        # row (each handed to the least busy worker) find a ready one
         needed, streak = (1 if workers == 1 else 8 * workers), 0
         while streak < needed:
             if proc.poll() is not None:

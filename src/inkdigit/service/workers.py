@@ -1,85 +1,237 @@
-"""Several worker processes, each listening on its own socket bound to the same port (SO_REUSEPORT).
+"""Several worker processes behind one listening socket: the parent accepts, the least busy serves.
 
-Why not Uvicorn's ``--workers``: there every worker accepts from one shared socket, and whichever
-wakes first takes a burst of connections, so with keep-alive clients one worker can hold twice the
-connections of another for good. A worker runs Python on one core at a time (the GIL), so its
-clients wait twice as long while the other core idles. With SO_REUSEPORT the kernel spreads new
-connections across the workers' sockets. Measured with wrk (64 connections, 2 workers, two
-interleaved runs of each): 1,400 → 1,500 req/s and p99 104 → 86 ms.
+Why not Uvicorn's ``--workers``, or a socket per worker with SO_REUSEPORT: a worker runs Python on
+one core at a time (the GIL), so each of its clients waits in proportion to the connections it
+holds, and keep-alive clients hold theirs for good. With one shared socket, whichever worker wakes
+first takes a burst; SO_REUSEPORT spreads by a hash of the client's address, which is only even on
+average (64 wrk connections over 2 workers split 37/27: the 37 waited 40 % longer, and set p99).
+So the parent accepts every connection itself and passes it over a Unix socket pair (SCM_RIGHTS)
+to the worker holding the fewest open ones, as Node.js's cluster module does (there round-robin).
+A worker counts the connections it has closed in shared memory; the parent, which counts what it
+handed over, knows each worker's load exactly. Measured with wrk (64 connections, 2 workers, 30 s):
+see the README's Benchmarks section.
 
-The parent binds the port first without listening: a busy port fails at once, a port of 0 becomes
-one concrete port for every worker, and the parent never takes connections itself. It restarts a
-worker that dies, gives up if they keep dying at start-up, and stops them all on SIGINT / SIGTERM.
+The parent binds first, so a busy port fails at once and a port of 0 becomes one concrete port;
+it hands nothing to a worker before that worker serves, restarts a worker that dies, gives up if
+they keep dying at start-up, and stops them all on SIGINT / SIGTERM.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing as mp
 import signal
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
+
+import uvicorn
 
 log = logging.getLogger("inkdigit.service")
 
-SUPPORTED = hasattr(socket, "SO_REUSEPORT")
+SUPPORTED = hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
 
 
-def reuseport_socket(host: str, port: int) -> socket.socket:
+def listening_socket(host: str, port: int, backlog: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
+    sock.listen(backlog)
     return sock
 
 
-def _worker(host: str, port: int, config: dict[str, Any]) -> None:  # pragma: no cover - child process
-    import uvicorn
+class _HandedServer(uvicorn.Server):
+    """A Uvicorn server with no socket of its own: it serves the connections that arrive on
+    ``channel``, flags ``ready[slot]`` while it takes them, and counts each one it closes in
+    ``closed[slot]``."""
 
-    sock = reuseport_socket(host, port)
-    sock.listen(2048)
-    uvicorn.Server(uvicorn.Config(**config)).run(sockets=[sock])
+    def __init__(self, config: uvicorn.Config, channel: socket.socket, slot: int, closed: Any, ready: Any) -> None:
+        super().__init__(config)
+        self._channel, self._slot, self._closed, self._ready = channel, slot, closed, ready
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=[])
+        base = self.config.http_protocol_class
+        closed, slot = self._closed, self._slot
+
+        class Counted(base):  # type: ignore[valid-type,misc]
+            def connection_lost(self, exc: Exception | None) -> None:
+                closed[slot] += 1
+                super().connection_lost(exc)
+
+        self._protocol = Counted
+        self._channel.setblocking(False)
+        asyncio.get_running_loop().add_reader(self._channel.fileno(), self._take)
+        self._ready[self._slot] = 1
+
+    def _new_protocol(self) -> asyncio.Protocol:
+        return self._protocol(config=self.config, server_state=self.server_state,  # type: ignore[no-any-return]
+                              app_state=self.lifespan.state)
+
+    def _take(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                msg, fds, _, _ = socket.recv_fds(self._channel, 1, 16)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                msg, fds = b"", []
+            if not msg and not fds:  # the parent is gone: finish what is in flight and stop
+                loop.remove_reader(self._channel.fileno())
+                self.should_exit = True
+                return
+            for fd in fds:
+                sock = socket.socket(fileno=fd)
+                sock.setblocking(False)
+                task = loop.create_task(self._adopt(sock))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _adopt(self, sock: socket.socket) -> None:
+        try:
+            await asyncio.get_running_loop().connect_accepted_socket(self._new_protocol, sock)
+        except OSError:  # the client left before we took it
+            sock.close()
+            self._closed[self._slot] += 1
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._ready[self._slot] = 0
+        asyncio.get_running_loop().remove_reader(self._channel.fileno())  # False if _take already did
+        self._channel.close()  # connections still queued in it are closed with it
+        await super().shutdown(sockets)
+
+
+def _worker(channel: socket.socket, slot: int, closed: Any, ready: Any,
+            config: dict[str, Any]) -> None:  # pragma: no cover - child process
+    _HandedServer(uvicorn.Config(**config), channel, slot, closed, ready).run()
+
+
+@dataclass
+class _Worker:
+    process: mp.process.BaseProcess
+    channel: socket.socket  # the parent's end
+    started: float
+    handed: int = 0  # connections passed to it; minus closed[slot]: its open connections
+    usable: bool = True  # False once its channel fails
+
+
+class _Pool:
+    """The workers and their loads; ``hand_over`` is called from the accepting thread, the rest
+    from the supervising one, hence the lock."""
+
+    def __init__(self, workers: int, config: dict[str, Any]) -> None:
+        self._ctx = mp.get_context("spawn")
+        self._config = config
+        self.closed = self._ctx.Array("q", workers, lock=False)
+        self.ready = self._ctx.Array("b", workers, lock=False)
+        self._lock = threading.Lock()
+        self._next = 0
+        self.workers = [self._start(i) for i in range(workers)]
+
+    def _start(self, slot: int) -> _Worker:
+        self.closed[slot], self.ready[slot] = 0, 0
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        p = self._ctx.Process(target=_worker, args=(theirs, slot, self.closed, self.ready, self._config),
+                              daemon=False)
+        p.start()
+        theirs.close()  # the child has its own copy now
+        ours.settimeout(2.0)  # a worker too stuck to take a connection in 2 s gets no more
+        return _Worker(p, ours, time.monotonic())
+
+    def restart(self, slot: int) -> None:
+        with self._lock:
+            old = self.workers[slot]
+            old.usable = False
+            old.channel.close()
+            self.workers[slot] = self._start(slot)
+
+    def any_ready(self) -> bool:
+        return any(w.usable and self.ready[i] for i, w in enumerate(self.workers))
+
+    def hand_over(self, conn: socket.socket) -> bool:
+        """Pass ``conn`` to the ready worker with the fewest open connections; False if none took it."""
+        with self._lock:
+            n = len(self.workers)
+            self._next = (self._next + 1) % n  # ties go round
+            order = sorted((i for i in range(n) if self.workers[i].usable and self.ready[i]),
+                           key=lambda i: (self.workers[i].handed - self.closed[i], (i - self._next) % n))
+            for i in order:
+                w = self.workers[i]
+                try:
+                    socket.send_fds(w.channel, [b"c"], [conn.fileno()])
+                except OSError as exc:
+                    log.warning("worker %s cannot take connections (%s)", w.process.pid, exc)
+                    w.usable = False
+                    continue
+                w.handed += 1
+                return True
+            return False
+
+    def stop(self) -> None:
+        for w in self.workers:
+            if w.process.is_alive():
+                w.process.terminate()  # SIGTERM: Uvicorn finishes the requests in flight
+        for w in self.workers:
+            w.process.join(timeout=15)
+            if w.process.is_alive():
+                w.process.kill()
+            w.channel.close()
+
+
+def _accept_loop(listener: socket.socket, pool: _Pool, stop: threading.Event) -> None:
+    listener.settimeout(0.5)
+    while not stop.is_set():
+        if not pool.any_ready():  # leave connections in the backlog until someone can serve them
+            time.sleep(0.02)
+            continue
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            continue
+        except OSError as exc:  # out of file descriptors, or the listener closed at shutdown
+            if not stop.is_set():
+                log.warning("accept failed: %s", exc)
+                time.sleep(0.05)
+            continue
+        with conn:
+            if conn.family in (socket.AF_INET, socket.AF_INET6):
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            deadline = time.monotonic() + 10
+            while not pool.hand_over(conn) and time.monotonic() < deadline and not stop.is_set():
+                time.sleep(0.02)  # every worker is restarting: hold the client a moment
 
 
 def serve(host: str, port: int, workers: int, config: dict[str, Any]) -> int:
     """Run ``workers`` Uvicorn servers (``config``: ``uvicorn.Config`` arguments) until signalled;
     the exit status: 0 after a clean stop, 1 if the workers could not be kept running."""
-    holder = reuseport_socket(host, port)  # raises OSError (port taken) before anything starts
-    port = holder.getsockname()[1]
-    ctx = mp.get_context("spawn")
+    listener = listening_socket(host, port, int(config.get("backlog", 2048)))  # OSError: port taken
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-
-    def start() -> tuple[mp.process.BaseProcess, float]:
-        p = ctx.Process(target=_worker, args=(host, port, config), daemon=False)
-        p.start()
-        return p, time.monotonic()
-
-    procs = [start() for _ in range(workers)]
+    pool = _Pool(workers, config)
+    acceptor = threading.Thread(target=_accept_loop, args=(listener, pool, stop), name="accept", daemon=True)
+    acceptor.start()
     quick_deaths = 0
     status = 0
     while not stop.wait(0.5):
-        for i, (p, started) in enumerate(procs):
-            if p.is_alive():
+        for i, w in enumerate(pool.workers):
+            if w.process.is_alive():
                 continue
-            quick_deaths = quick_deaths + 1 if time.monotonic() - started < 10 else 0
+            quick_deaths = quick_deaths + 1 if time.monotonic() - w.started < 10 else 0
             if quick_deaths > 2 * workers:
-                log.error("workers keep exiting at start-up (last exit code %s); stopping", p.exitcode)
+                log.error("workers keep exiting at start-up (last exit code %s); stopping", w.process.exitcode)
                 stop.set()
                 status = 1
                 break
-            log.warning("worker %s exited with code %s; starting another", p.pid, p.exitcode)
-            procs[i] = start()
-    for p, _ in procs:
-        if p.is_alive():
-            p.terminate()  # SIGTERM: Uvicorn finishes the requests in flight
-    for p, _ in procs:
-        p.join(timeout=15)
-        if p.is_alive():
-            p.kill()
-    holder.close()
+            log.warning("worker %s exited with code %s; starting another", w.process.pid, w.process.exitcode)
+            pool.restart(i)
+    acceptor.join(timeout=5)
+    listener.close()
+    pool.stop()
     return status
