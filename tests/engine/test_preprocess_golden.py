@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from inkdigit.engine import preprocess as preprocess_module
+from inkdigit.engine import resample
 from inkdigit.engine.preprocess import VERSION, preprocess
 
 GOLDEN = Path(__file__).parent / "golden" / f"preprocess_v{VERSION}.npz"
@@ -38,8 +40,19 @@ def test_the_fixture_covers_every_kind_of_input() -> None:
         assert sum(n.startswith(prefix) for n in names) >= 4, prefix
 
 
+@pytest.fixture(params=["compiled", "numpy"])
+def kernels(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run each case with the compiled kernels and with the NumPy reference they replace."""
+    if request.param == "numpy":
+        monkeypatch.setattr(resample, "_kernels", None)
+        monkeypatch.setattr(preprocess_module, "_kernels", None)
+    elif resample._kernels is None:
+        pytest.skip("the compiled kernels are not built here")
+    return str(request.param)
+
+
 @pytest.mark.parametrize("name,source,expected", CASES, ids=[c[0] for c in CASES])
-def test_output_matches_version_1(name: str, source: bytes | np.ndarray, expected: np.ndarray) -> None:
+def test_output_matches_version_1(name: str, source: bytes | np.ndarray, expected: np.ndarray, kernels: str) -> None:
     pre = preprocess(source)
     if expected.shape == (1,):  # stored as "empty"
         assert pre.is_empty

@@ -1,4 +1,5 @@
-"""The matrix resize must give Pillow's numbers, since Pillow's filters define preprocessing v1."""
+"""Resizing must give Pillow's numbers, since Pillow's filters define preprocessing v1: the matrix
+reference always, and ``resize`` itself (compiled where the kernels are built)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ def _pillow(a: np.ndarray, width: int, height: int, bilinear: bool) -> np.ndarra
     return np.asarray(Image.fromarray(a).resize((width, height), method), dtype=np.float32)
 
 
+@pytest.mark.parametrize("fn", [resample.resize, resample.resize_reference], ids=["resize", "reference"])
 @pytest.mark.parametrize("seed", range(4))
-def test_matches_pillow_box_and_bilinear(seed: int) -> None:
+def test_matches_pillow_box_and_bilinear(seed: int, fn) -> None:  # noqa: ANN001
     rng = np.random.default_rng(seed)
     for _ in range(300):
         h, w = (int(v) for v in rng.integers(1, 160, 2))
@@ -26,7 +28,7 @@ def test_matches_pillow_box_and_bilinear(seed: int) -> None:
         if rng.random() < 0.2:  # arbitrary targets too, growing one axis and shrinking the other
             width, height = (int(v) for v in rng.integers(1, 90, 2))
         bilinear = not (width <= w and height <= h)
-        got = resample.resize(a, width, height, bilinear)
+        got = fn(a, width, height, bilinear)
         assert got.dtype == np.float32 and got.shape == (height, width)
         np.testing.assert_allclose(got, _pillow(a, width, height, bilinear), atol=3e-7, rtol=0)
 
@@ -37,11 +39,12 @@ def test_box_weights_are_pillows_even_where_a_window_skips_a_pixel() -> None:
     assert sorted(set((w > 0).sum(axis=1))) == [7, 8]
     np.testing.assert_allclose(w.sum(axis=1), 1.0)
     a = np.random.default_rng(0).random((223, 9), dtype=np.float32)  # small enough for the product
-    np.testing.assert_allclose(resample.resize(a, 9, 28, False), _pillow(a, 9, 28, False), atol=3e-7)
+    np.testing.assert_allclose(resample.resize_reference(a, 9, 28, False), _pillow(a, 9, 28, False), atol=3e-7)
 
 
-def test_same_size_is_a_copy() -> None:
+@pytest.mark.parametrize("fn", [resample.resize, resample.resize_reference], ids=["resize", "reference"])
+def test_same_size_is_a_copy(fn) -> None:  # noqa: ANN001
     a = np.ones((5, 7), dtype=np.float32)
-    out = resample.resize(a, 7, 5, bilinear=False)
+    out = fn(a, 7, 5, bilinear=False)
     out[0, 0] = 2
     assert a[0, 0] == 1

@@ -22,6 +22,7 @@ from scipy import ndimage
 
 from inkdigit.engine import resample
 from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, Limits, Pixels, to_pixels
+from inkdigit.engine.resample import _kernels
 
 VERSION = "1"
 
@@ -202,7 +203,15 @@ def ink_map(px: Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray | 
     much wider than a stroke, and the ink is the difference from it, which removes shading.
     """
     alpha8 = px.alpha_u8
-    if alpha8 is not None:  # 8-bit alpha: decide and crop in integers, convert only the digit's box
+    if alpha8 is not None and _kernels is not None:  # the same steps as below, compiled
+        found = _kernels.alpha_ink(np.ascontiguousarray(alpha8), alpha8.shape[0], alpha8.shape[1],
+                                   float(cfg.min_contrast))
+        if found is None:
+            return None
+        if isinstance(found, tuple):
+            buf, rows, cols = found
+            return np.frombuffer(buf, dtype=np.float32).reshape(rows, cols)
+    elif alpha8 is not None:  # 8-bit alpha: decide and crop in integers, convert only the digit's box
         box = _bbox(alpha8, 0)
         if box is None:  # fully transparent
             return None
@@ -361,7 +370,18 @@ def _deskew(a: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
 
 
 def _shift_rows(a: np.ndarray, shifts: np.ndarray, out_w: int) -> np.ndarray:
-    """Row y of the output samples row y of ``a`` at x + shifts[y], linearly interpolated, 0 outside.
+    """Row y of the output samples row y of ``a`` at x + shifts[y], linearly interpolated, 0 outside
+    (compiled where the kernels are built, with the same arithmetic as :func:`_shift_rows_reference`)."""
+    if _kernels is None:
+        return _shift_rows_reference(a, shifts, out_w)
+    src = np.ascontiguousarray(a, dtype=np.float32)
+    out = np.empty((src.shape[0], out_w), dtype=np.float32)
+    _kernels.shift_rows(src, src.shape[0], src.shape[1], out, out_w, np.ascontiguousarray(shifts, dtype=np.float64))
+    return out
+
+
+def _shift_rows_reference(a: np.ndarray, shifts: np.ndarray, out_w: int) -> np.ndarray:
+    """:func:`_shift_rows` in NumPy.
 
     The same numbers as ``ndimage.affine_transform(order=1, mode="constant")`` for a horizontal
     shear, which must treat every output pixel as a general 2-D point and is ten times slower.
