@@ -270,6 +270,36 @@ def test_a_dead_worker_is_replaced(digit_images) -> None:  # noqa: ANN001
             raise AssertionError(f"worker not replaced: {now}")
 
 
+def test_ctrl_c_stops_every_worker_quietly() -> None:
+    """Ctrl+C signals the whole process group: the parent and both workers stop, exit 0, and no
+    process prints a traceback."""
+    import signal
+    import subprocess
+
+    from tests.service.conftest import BIN, free_port
+
+    port = free_port()
+    proc = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--workers", "2", "--log-level", "warning"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, out
+    assert "Traceback" not in out, out
+
+
 def test_serve_refuses_a_busy_port_in_one_sentence() -> None:
     import socket
     import subprocess

@@ -109,7 +109,10 @@ class _HandedServer(uvicorn.Server):
 
 def _worker(channel: socket.socket, slot: int, closed: Any, ready: Any,
             config: dict[str, Any]) -> None:  # pragma: no cover - child process
-    _HandedServer(uvicorn.Config(**config), channel, slot, closed, ready).run()
+    try:
+        _HandedServer(uvicorn.Config(**config), channel, slot, closed, ready).run()
+    except KeyboardInterrupt:  # Ctrl+C reaches every process of the group; Uvicorn re-raises it
+        pass  # after its graceful stop, which is all a worker needs to do
 
 
 @dataclass
