@@ -19,6 +19,7 @@ they keep dying at start-up, and stops them all on SIGINT / SIGTERM.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing as mp
 import signal
@@ -109,10 +110,10 @@ class _HandedServer(uvicorn.Server):
 
 def _worker(channel: socket.socket, slot: int, closed: Any, ready: Any,
             config: dict[str, Any]) -> None:  # pragma: no cover - child process
-    try:
+    # Ctrl+C reaches every process of the group; Uvicorn re-raises it after its graceful stop,
+    # which is all a worker has to do
+    with contextlib.suppress(KeyboardInterrupt):
         _HandedServer(uvicorn.Config(**config), channel, slot, closed, ready).run()
-    except KeyboardInterrupt:  # Ctrl+C reaches every process of the group; Uvicorn re-raises it
-        pass  # after its graceful stop, which is all a worker needs to do
 
 
 @dataclass
