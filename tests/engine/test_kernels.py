@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from inkdigit.engine import preprocess, resample
+from inkdigit.engine import native, preprocess, resample
 from inkdigit.engine.imageio import Pixels
 
-kernels = resample._kernels
+kernels = native.kernels
 
 
 def test_the_kernels_are_built() -> None:
@@ -98,7 +98,7 @@ def test_canvas_ink_is_the_numpy_ink_bit_for_bit(monkeypatch: pytest.MonkeyPatch
         px = Pixels(np.zeros((*alpha.shape, 3), dtype=np.uint8), alpha)
         got = preprocess.ink_map(px)
         with monkeypatch.context() as m:
-            m.setattr(preprocess, "_kernels", None)
+            m.setattr(native, "kernels", None)
             want = preprocess.ink_map(Pixels(np.zeros((*alpha.shape, 3), dtype=np.uint8), alpha))
         if want is None:
             assert got is None

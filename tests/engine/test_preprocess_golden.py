@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inkdigit.engine import preprocess as preprocess_module
-from inkdigit.engine import resample
+from inkdigit.engine import native
 from inkdigit.engine.preprocess import VERSION, preprocess
 
 GOLDEN = Path(__file__).parent / "golden" / f"preprocess_v{VERSION}.npz"
@@ -44,9 +43,8 @@ def test_the_fixture_covers_every_kind_of_input() -> None:
 def kernels(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run each case with the compiled kernels and with the NumPy reference they replace."""
     if request.param == "numpy":
-        monkeypatch.setattr(resample, "_kernels", None)
-        monkeypatch.setattr(preprocess_module, "_kernels", None)
-    elif resample._kernels is None:
+        monkeypatch.setattr(native, "kernels", None)
+    elif native.kernels is None:
         pytest.skip("the compiled kernels are not built here")
     return str(request.param)
 

@@ -68,6 +68,21 @@ static int precompute_coeffs(int in_size, int out_size, int bilinear, int **boun
     return ksize;
 }
 
+/* Pillow's ImagingResampleVertical_32bpc: output row yy from input rows bounds[2yy] - first on */
+static void resample_vertical(const float *in, int first, float *out, int oh, int ow, const int *bounds,
+                              const double *kk, int ksize) {
+    for (int yy = 0; yy < oh; yy++) {
+        int ymin = bounds[yy * 2] - first, ymax = bounds[yy * 2 + 1];
+        const double *k = &kk[yy * ksize];
+        float *orow = out + (size_t)yy * ow;
+        for (int xx = 0; xx < ow; xx++) {
+            double ss = 0.0;
+            for (int y = 0; y < ymax; y++) ss += in[(size_t)(y + ymin) * ow + xx] * k[y];
+            orow[xx] = (float)ss;
+        }
+    }
+}
+
 static PyObject *resize(PyObject *self, PyObject *args) {
     Py_buffer src, dst;
     int h, w, oh, ow, bilinear;
@@ -83,25 +98,24 @@ static PyObject *resize(PyObject *self, PyObject *args) {
     }
     const float *in = src.buf;
     float *out = dst.buf;
-    int need_h = ow != w, need_v = oh != h;
     int ksh = precompute_coeffs(w, ow, bilinear, &bh, &kh);
     int ksv = precompute_coeffs(h, oh, bilinear, &bv, &kv);
     if (ksh < 0 || ksv < 0) {
         PyErr_NoMemory();
         goto done;
     }
-    if (!need_h && !need_v) {
-        memcpy(out, in, (size_t)h * w * sizeof(float));
-    } else if (need_h) {
-        /* the horizontal pass covers only the rows the vertical one reads, as in Pillow */
-        int first = need_v ? bv[0] : 0;
-        int last = need_v ? bv[oh * 2 - 2] + bv[oh * 2 - 1] : h;
+    int need_h = ow != w, need_v = oh != h;
+    /* the vertical pass reads input rows first..last; the horizontal one makes only those */
+    int first = need_v ? bv[0] : 0;
+    int last = need_v ? bv[oh * 2 - 2] + bv[oh * 2 - 1] : h;
+    const float *vin = in;
+    if (need_h) {
         float *hout = need_v ? (tmp = malloc((size_t)(last - first) * ow * sizeof(float))) : out;
         if (!hout) {
             PyErr_NoMemory();
             goto done;
         }
-        for (int yy = first; yy < last; yy++) {
+        for (int yy = first; yy < last; yy++) {  /* Pillow's ImagingResampleHorizontal_32bpc */
             const float *row = in + (size_t)yy * w;
             float *orow = hout + (size_t)(yy - first) * ow;
             for (int xx = 0; xx < ow; xx++) {
@@ -112,30 +126,14 @@ static PyObject *resize(PyObject *self, PyObject *args) {
                 orow[xx] = (float)ss;
             }
         }
-        if (need_v) {
-            for (int yy = 0; yy < oh; yy++) {
-                int ymin = bv[yy * 2] - first, ymax = bv[yy * 2 + 1];
-                const double *k = &kv[yy * ksv];
-                float *orow = out + (size_t)yy * ow;
-                for (int xx = 0; xx < ow; xx++) {
-                    double ss = 0.0;
-                    for (int y = 0; y < ymax; y++) ss += hout[(size_t)(y + ymin) * ow + xx] * k[y];
-                    orow[xx] = (float)ss;
-                }
-            }
-        }
+        vin = hout;
     } else {
-        for (int yy = 0; yy < oh; yy++) {
-            int ymin = bv[yy * 2], ymax = bv[yy * 2 + 1];
-            const double *k = &kv[yy * ksv];
-            float *orow = out + (size_t)yy * ow;
-            for (int xx = 0; xx < ow; xx++) {
-                double ss = 0.0;
-                for (int y = 0; y < ymax; y++) ss += in[(size_t)(y + ymin) * w + xx] * k[y];
-                orow[xx] = (float)ss;
-            }
-        }
+        first = 0;  /* the vertical pass reads the input itself, whose width is already ow */
     }
+    if (need_v)
+        resample_vertical(vin, first, out, oh, ow, bv, kv, ksv);
+    else if (!need_h)
+        memcpy(out, in, (size_t)h * w * sizeof(float));
     result = Py_None;
     Py_INCREF(result);
 done:

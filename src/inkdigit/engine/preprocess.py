@@ -20,9 +20,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from inkdigit.engine import resample
+from inkdigit.engine import native, resample
 from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, Limits, Pixels, to_pixels
-from inkdigit.engine.resample import _kernels
 
 VERSION = "1"
 
@@ -202,9 +201,9 @@ def ink_map(px: Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray | 
     then the background is estimated locally by a morphological closing (or opening for light ink)
     much wider than a stroke, and the ink is the difference from it, which removes shading.
     """
-    alpha8 = px.alpha_u8
-    if alpha8 is not None and _kernels is not None:  # the same steps as below, compiled
-        found = _kernels.alpha_ink(np.ascontiguousarray(alpha8), alpha8.shape[0], alpha8.shape[1],
+    alpha8, kernels = px.alpha_u8, native.kernels
+    if alpha8 is not None and kernels is not None:  # the same steps as below, compiled
+        found = kernels.alpha_ink(np.ascontiguousarray(alpha8), alpha8.shape[0], alpha8.shape[1],
                                    float(cfg.min_contrast))
         if found is None:
             return None
@@ -372,11 +371,12 @@ def _deskew(a: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
 def _shift_rows(a: np.ndarray, shifts: np.ndarray, out_w: int) -> np.ndarray:
     """Row y of the output samples row y of ``a`` at x + shifts[y], linearly interpolated, 0 outside
     (compiled where the kernels are built, with the same arithmetic as :func:`_shift_rows_reference`)."""
-    if _kernels is None:
+    kernels = native.kernels
+    if kernels is None:
         return _shift_rows_reference(a, shifts, out_w)
     src = np.ascontiguousarray(a, dtype=np.float32)
     out = np.empty((src.shape[0], out_w), dtype=np.float32)
-    _kernels.shift_rows(src, src.shape[0], src.shape[1], out, out_w, np.ascontiguousarray(shifts, dtype=np.float64))
+    kernels.shift_rows(src, src.shape[0], src.shape[1], out, out_w, np.ascontiguousarray(shifts, dtype=np.float64))
     return out
 
 

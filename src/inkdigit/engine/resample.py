@@ -11,7 +11,7 @@ vertical pass, as Pillow does; results agree with Pillow's to about 1e-7.
 Larger images still go to Pillow: a dense product would do far more work than its banded
 filter, and a product that big is where BLAS starts threads.
 
-Where the compiled kernels are built (``_kernels``, see ``setup.py``) they run Pillow's own loops
+Where the compiled kernels are built (``native.kernels``) they run Pillow's own loops
 instead, for every size: the same numbers as Pillow exactly, with no per-call conversions. The
 code below stays as the reference and the fallback.
 """
@@ -23,10 +23,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-try:
-    from inkdigit.engine import _kernels
-except ImportError:  # pragma: no cover - built without a C compiler
-    _kernels = None  # type: ignore[assignment]
+from inkdigit.engine import native
 
 # Above this many multiply-adds in one pass, Pillow is cheaper; below it OpenBLAS stays on one
 # thread (its threshold is 65536 × GEMM_MULTITHREAD_THRESHOLD, 4 by default).
@@ -65,10 +62,11 @@ def weights(in_size: int, out_size: int, bilinear: bool) -> np.ndarray:
 
 def resize(a: np.ndarray, width: int, height: int, bilinear: bool) -> np.ndarray:
     """``Image.fromarray(a, "F").resize((width, height), BILINEAR if bilinear else BOX)`` as float32."""
-    if _kernels is not None:
+    kernels = native.kernels
+    if kernels is not None:
         src = np.ascontiguousarray(a, dtype=np.float32)
         out = np.empty((height, width), dtype=np.float32)
-        _kernels.resize(src, src.shape[0], src.shape[1], out, height, width, bilinear)
+        kernels.resize(src, src.shape[0], src.shape[1], out, height, width, bilinear)
         return out
     return resize_reference(a, width, height, bilinear)
 

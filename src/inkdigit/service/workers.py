@@ -204,8 +204,7 @@ def _accept_loop(listener: socket.socket, pool: _Pool, stop: threading.Event) ->
                 time.sleep(0.05)
             continue
         with conn:
-            if conn.family in (socket.AF_INET, socket.AF_INET6):
-                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             deadline = time.monotonic() + 10
             while not pool.hand_over(conn) and time.monotonic() < deadline and not stop.is_set():
                 time.sleep(0.02)  # every worker is restarting: hold the client a moment
