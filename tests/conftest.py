@@ -25,9 +25,9 @@ def _data_dir() -> Path | None:
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """Local MNIST/USPS if configured or beside the repo, else the loader's own cache (downloaded)."""
-    from inkdigit.engine import data
+    from inkdigit import paths
 
-    return _data_dir() or data.data_dir()
+    return _data_dir() or paths.data_dir()
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -48,8 +48,8 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def mnist_test(data_dir: Path):  # noqa: ANN201
-    from inkdigit.engine import data
+def mnist_test(data_dir: Path):
+    from inkdigit.training import data
 
     return data.load("mnist", "test", data_dir)
 

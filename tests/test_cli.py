@@ -36,7 +36,7 @@ def test_evaluate_json_last_line(tmp_path: Path) -> None:
     assert result["accuracy"] > 0.9 and len(result["per_class"]) == 10
 
 
-def test_predict_pngs_and_a_bad_file(tmp_path: Path, mnist_test) -> None:  # noqa: ANN001
+def test_predict_pngs_and_a_bad_file(tmp_path: Path, mnist_test) -> None:
     paths = []
     for i in range(3):
         p = tmp_path / f"d{i}.png"

@@ -6,7 +6,8 @@
 7
 """
 
-from inkdigit.engine.recognizer import Prediction, Recognizer, load_recognizer
+from inkdigit.engine.recognizer import Prediction, ReadOptions, ReadRequest, Recognizer
+from inkdigit.library import load_recognizer
 
-__all__ = ["Prediction", "Recognizer", "load_recognizer", "__version__"]
+__all__ = ["Prediction", "ReadOptions", "ReadRequest", "Recognizer", "load_recognizer", "__version__"]
 __version__ = "0.1.0"

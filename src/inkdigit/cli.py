@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,9 +16,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from inkdigit.engine.data import DataError
+from inkdigit.engine.defaults import TOP_K_DEFAULT, TOP_K_MAX
 from inkdigit.engine.imageio import ImageInputError
 from inkdigit.engine.modelcard import ModelCardError
+from inkdigit.training.data import DataError
 
 app = typer.Typer(help="Read handwritten digits: train, evaluate and use the models.",
                   no_args_is_help=True, add_completion=False)
@@ -125,15 +125,12 @@ def train(
     console.print(f"[green]wrote[/green] {out / (name + '.onnx')} and {out / (name + '.json')}")
     console.print(f"MNIST test accuracy {m['mnist_test']['accuracy']:.4f} (n={m['mnist_test']['n']}), "
                   f"USPS test accuracy {m['usps_test']['accuracy']:.4f} (n={m['usps_test']['n']}), "
-                  f"training {card.training['train_seconds']:.0f} s")
+                  f"training {card.training.train_seconds or 0:.0f} s")
     if install:
-        from inkdigit.paths import home_dir
+        from inkdigit import paths
 
-        target = home_dir() / "models"
-        target.mkdir(parents=True, exist_ok=True)
-        for suffix in (".onnx", ".json"):
-            shutil.copyfile(out / f"{name}{suffix}", target / f"{name}{suffix}")
-        console.print(f"installed into {target}: serve it with ?model={name}")
+        installed = paths.store().install(out / f"{name}.json")
+        console.print(f"installed into {installed.parent}: serve it with ?model={name}")
 
 
 @contextmanager
@@ -211,7 +208,7 @@ def evaluate(
     data_dir: DataDir = None,
 ) -> None:
     """Re-measure a model on a test set, through the same preprocessing and runtime as serving."""
-    from inkdigit.engine.recognizer import load_recognizer
+    from inkdigit.library import load_recognizer
     from inkdigit.training.evaluate import evaluate as run_eval
 
     try:
@@ -237,11 +234,11 @@ def evaluate(
 def predict(
     images: Annotated[list[Path], typer.Argument(help="Image files (PNG, JPEG, …).")],
     model: Annotated[str | None, typer.Option(help="Model name or path to its .json card.")] = None,
-    top: Annotated[int, typer.Option(min=1, max=10, help="How many candidates to show.")] = 3,
+    top: Annotated[int, typer.Option(min=1, max=TOP_K_MAX, help="How many candidates to show.")] = TOP_K_DEFAULT,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Read the digit in each image."""
-    from inkdigit.engine.recognizer import load_recognizer
+    from inkdigit.library import load_recognizer
 
     try:
         rec = load_recognizer(model)

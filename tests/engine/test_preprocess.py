@@ -23,7 +23,7 @@ def corr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @pytest.fixture(scope="module")
-def digits(mnist_test):  # noqa: ANN001, ANN201
+def digits(mnist_test):
     return mnist_test.images[:12]
 
 

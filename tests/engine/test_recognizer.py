@@ -23,21 +23,22 @@ def rec() -> inkdigit.Recognizer:
 
 
 @pytest.fixture(scope="module")
-def sample(mnist_test):  # noqa: ANN001, ANN201
+def sample(mnist_test):
     return mnist_test.images[:N], mnist_test.labels[:N]
 
 
 def test_shipped_model_card_holds_what_serving_and_users_need(rec: inkdigit.Recognizer) -> None:
     card = rec.card
     assert card.family == "cnn"
-    assert card.preprocessing["version"] == "1"
-    assert card.training["seed"] == 1 and "inkdigit train" in card.training["command"]
+    assert card.preprocessing.version == "1"
+    assert card.training.seed == 1
+    assert "inkdigit train" in card.training.command
     assert set(card.data) >= {"mnist/train-images-idx3-ubyte.gz", "usps/zip.test.gz"}
     assert card.metrics["mnist_test"]["n"] == 10000 and card.metrics["mnist_test"]["accuracy"] >= 0.996
     assert card.metrics["usps_test"]["n"] == 2007 and card.metrics["usps_test"]["accuracy"] >= 0.97
 
 
-def test_every_input_form_gives_the_same_answer(rec: inkdigit.Recognizer, sample, tmp_path) -> None:  # noqa: ANN001
+def test_every_input_form_gives_the_same_answer(rec: inkdigit.Recognizer, sample, tmp_path) -> None:
     img = render(sample[0][0]).astype(np.uint8)
     path = tmp_path / "digit.png"
     Image.fromarray(img).save(path)
@@ -61,7 +62,7 @@ def test_unreadable_input_raises_a_coded_error(rec: inkdigit.Recognizer) -> None
     assert info.value.code == "not_an_image"
 
 
-def test_batch_matches_single_and_keeps_order(rec: inkdigit.Recognizer, sample) -> None:  # noqa: ANN001
+def test_batch_matches_single_and_keeps_order(rec: inkdigit.Recognizer, sample) -> None:
     images = [render(d).astype(np.uint8) for d in sample[0][:8]]
     images.insert(3, np.full((50, 50), 255, np.uint8))
     batch = rec.predict_batch(images)
@@ -84,13 +85,13 @@ TRANSFORMS = {
 
 
 @pytest.mark.parametrize("name", list(TRANSFORMS))
-def test_drawn_digits_keep_their_class(rec: inkdigit.Recognizer, sample, name: str) -> None:  # noqa: ANN001
+def test_drawn_digits_keep_their_class(rec: inkdigit.Recognizer, sample, name: str) -> None:
     rng = np.random.default_rng(0)
     images = [TRANSFORMS[name](d, rng).astype(np.uint8) for d in sample[0]]
     assert _accuracy(rec, images, sample[1]) >= 0.97, name
 
 
-def test_photo_of_paper_with_a_shadow(rec: inkdigit.Recognizer, sample) -> None:  # noqa: ANN001
+def test_photo_of_paper_with_a_shadow(rec: inkdigit.Recognizer, sample) -> None:
     rng = np.random.default_rng(3)
     photos = []
     for d in sample[0][:40]:
@@ -105,7 +106,7 @@ def test_photo_of_paper_with_a_shadow(rec: inkdigit.Recognizer, sample) -> None:
     assert _accuracy(rec, photos, sample[1][:40]) >= 0.95
 
 
-def test_thin_strokes_survive(rec: inkdigit.Recognizer, sample) -> None:  # noqa: ANN001
+def test_thin_strokes_survive(rec: inkdigit.Recognizer, sample) -> None:
     images = []
     for d in sample[0][:40]:
         big = np.asarray(Image.fromarray(d).resize((700, 700), Image.Resampling.BILINEAR)) > 100
@@ -114,3 +115,17 @@ def test_thin_strokes_survive(rec: inkdigit.Recognizer, sample) -> None:  # noqa
         canvas[150:850, 150:850][line] = 0
         images.append(canvas)
     assert _accuracy(rec, images, sample[1][:40]) >= 0.9
+
+
+def test_read_many_keeps_a_bad_image_in_its_own_slot(rec: inkdigit.Recognizer, sample) -> None:
+    images: list[object] = [png_bytes(render(d)) for d in sample[0][:3]]
+    images.insert(1, b"not an image")
+    requests = [inkdigit.ReadRequest(img, inkdigit.ReadOptions(stages=i == 2)) for i, img in enumerate(images)]
+    out = rec.read_many(requests)
+    assert isinstance(out[1], ImageInputError) and out[1].code == "not_an_image"
+    good = [out[i] for i in (0, 2, 3)]
+    assert all(isinstance(p, inkdigit.Prediction) for p in good)
+    assert [p.digit for p in good] == [int(y) for y in sample[1][:3]]  # type: ignore[union-attr]
+    assert all(p.elapsed_ms > 0 for p in good)  # type: ignore[union-attr]
+    assert "final" in out[2].stages and not out[0].stages  # type: ignore[union-attr]
+    assert rec.predict_batch(images)[1].code == "not_an_image"  # type: ignore[union-attr]

@@ -17,7 +17,7 @@ def _pillow(a: np.ndarray, width: int, height: int, bilinear: bool) -> np.ndarra
 
 @pytest.mark.parametrize("fn", [resample.resize, resample.resize_reference], ids=["resize", "reference"])
 @pytest.mark.parametrize("seed", range(4))
-def test_matches_pillow_box_and_bilinear(seed: int, fn) -> None:  # noqa: ANN001
+def test_matches_pillow_box_and_bilinear(seed: int, fn) -> None:
     rng = np.random.default_rng(seed)
     for _ in range(300):
         h, w = (int(v) for v in rng.integers(1, 160, 2))
@@ -43,7 +43,7 @@ def test_box_weights_are_pillows_even_where_a_window_skips_a_pixel() -> None:
 
 
 @pytest.mark.parametrize("fn", [resample.resize, resample.resize_reference], ids=["resize", "reference"])
-def test_same_size_is_a_copy(fn) -> None:  # noqa: ANN001
+def test_same_size_is_a_copy(fn) -> None:
     a = np.ones((5, 7), dtype=np.float32)
     out = fn(a, 7, 5, bilinear=False)
     out[0, 0] = 2

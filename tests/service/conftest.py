@@ -1,4 +1,4 @@
-"""A real ``inkdigit serve`` process on a loopback port, and the images the tests send it."""
+"""The app in-process or as a real ``inkdigit serve`` process on a loopback port, and the images the tests send it."""
 
 from __future__ import annotations
 
@@ -72,9 +72,9 @@ def server() -> Iterator[str]:
 
 
 @pytest.fixture
-def client(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, timeout=30) as c:
-        yield c
+def client(app_client: httpx.Client) -> httpx.Client:
+    """The contract tests' client: the app in-process (``server`` is the real one, for what needs it)."""
+    return app_client
 
 
 def encode(img: Image.Image, fmt: str = "PNG", **kw: object) -> bytes:
@@ -84,7 +84,7 @@ def encode(img: Image.Image, fmt: str = "PNG", **kw: object) -> bytes:
 
 
 @pytest.fixture(scope="session")
-def digit_images(mnist_test) -> dict[str, tuple[bytes, int]]:  # noqa: ANN001
+def digit_images(mnist_test) -> dict[str, tuple[bytes, int]]:
     """Encoded test images of known MNIST test digits, in the formats the API must handle."""
     d, label = mnist_test.images[0], int(mnist_test.labels[0])
     drawn = Image.fromarray(render(d).astype(np.uint8))
@@ -106,7 +106,42 @@ def digit_images(mnist_test) -> dict[str, tuple[bytes, int]]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="session")
-def api_schema(server: str):  # noqa: ANN201
+def api_schema(server: str):
     import schemathesis
 
     return schemathesis.openapi.from_url(server + "/openapi.json")
+
+
+@contextmanager
+def in_process(env: dict[str, str] | None = None, wait_ready: bool = True) -> Iterator[httpx.Client]:
+    """The app built by ``create_app(Settings())`` with ``env`` set, served in-process (no socket):
+    a client that talks to it, with its lifespan (model loading, compute thread) running."""
+    from starlette.testclient import TestClient
+
+    from inkdigit.service.app import create_app
+    from inkdigit.service.config import Settings
+
+    saved = {k: os.environ.get(k) for k in env or {}}
+    os.environ.update(env or {})
+    try:
+        app = create_app(Settings())
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    with TestClient(app, raise_server_exceptions=False) as client:
+        deadline = time.monotonic() + 60
+        while wait_ready and client.get("/readyz").status_code != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the app did not become ready in 60 s")
+            time.sleep(0.05)
+        yield client
+
+
+@pytest.fixture(scope="session")
+def app_client() -> Iterator[httpx.Client]:
+    """One in-process app for the contract tests."""
+    with in_process() as c:
+        yield c

@@ -8,13 +8,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service.conftest import running_server
+from tests.service.conftest import in_process
 
 
 @pytest.fixture(scope="module")
 def zoo_client(extra_model_dir: Path) -> Iterator[httpx.Client]:
-    with running_server({"INKDIGIT_MODEL_DIR": str(extra_model_dir)}) as url, \
-            httpx.Client(base_url=url, timeout=30) as c:
+    with in_process({"INKDIGIT_MODEL_DIR": str(extra_model_dir)}) as c:
         yield c
 
 

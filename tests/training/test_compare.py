@@ -11,7 +11,7 @@ from PIL import Image
 pytest.importorskip("torch")
 pytest.importorskip("skl2onnx")
 
-from inkdigit.training.compare import CompareConfig, compare  # noqa: E402
+from inkdigit.training.compare import CompareConfig, compare
 
 TINY = {"mlp": {"hidden": [32], "epochs": 1}, "cnn": {"width": 4, "hidden": 16, "epochs": 1},
         "knn": {"k_grid": [1, 3], "cv_limit": 300}}

@@ -11,11 +11,11 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("skl2onnx")
 
-from inkdigit.engine.modelcard import ModelCard, ModelCardError  # noqa: E402
-from inkdigit.engine.preprocess import VERSION  # noqa: E402
-from inkdigit.training.dataset import Prepared, prepare  # noqa: E402
-from inkdigit.training.families import FAMILIES, KNNDigits, SVMDigits, make  # noqa: E402
-from inkdigit.training.small_digits import small_digits_knn  # noqa: E402
+from inkdigit.engine.modelcard import ModelCard, ModelCardError, Training
+from inkdigit.engine.preprocess import VERSION
+from inkdigit.training.dataset import Prepared, prepare
+from inkdigit.training.families import FAMILIES, KNNDigits, SVMDigits, make
+from inkdigit.training.small_digits import small_digits_knn
 
 # small and quick, but each must still learn something real from 1,000 images
 SMALL: dict[str, dict[str, Any]] = {
@@ -79,12 +79,12 @@ def test_calibration_sets_a_temperature_and_a_rejection_threshold(fitted: Any) -
 
 def test_save_and_load_round_trip_gives_the_same_answers(fitted: Any, subsets: Any, tmp_path: Path) -> None:
     _, test, _ = subsets
-    card_path = fitted.save(tmp_path, f"{fitted.family}-small", training={"seed": 1})
+    card_path = fitted.save(tmp_path, f"{fitted.family}-small", training=Training(seed=1))
     assert (tmp_path / f"{fitted.family}-small.onnx").exists()
     card = ModelCard.load(card_path)
-    assert card.family == fitted.family and card.preprocessing["version"] == VERSION
-    assert card.output["kind"] == fitted.output_kind and card.training == {"seed": 1}
-    assert card.rejection["min_confidence"] == pytest.approx(fitted.min_confidence_, abs=1e-4)
+    assert card.family == fitted.family and card.preprocessing.version == VERSION
+    assert card.output.kind == fitted.output_kind and card.training == Training(seed=1)
+    assert card.rejection.min_confidence == pytest.approx(fitted.min_confidence_, abs=1e-4)
 
     served = type(fitted).load(card_path)
     x = _x(test)

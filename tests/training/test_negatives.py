@@ -9,7 +9,7 @@ from inkdigit.training import negatives
 
 
 @pytest.fixture(scope="module")
-def raw_digits(mnist_test):  # noqa: ANN001, ANN201
+def raw_digits(mnist_test):
     return mnist_test.images[:200]
 
 

@@ -27,9 +27,9 @@ def test_dry_run_writes_weights_onnx_and_card(dry_run: Path) -> None:
     card = ModelCard.load(dry_run / "cnn-v1.json")
     assert (dry_run / "cnn-v1.onnx").stat().st_size > 100_000
     assert (dry_run / "cnn-v1.pt").exists() and (dry_run / "checkpoint.pt").exists()
-    assert card.training["seed"] == 1 and card.training["epochs_run"] == 1
+    assert card.training.seed == 1 and card.training.epochs_run == 1
     assert card.metrics["mnist_test"]["n"] == 300 and card.metrics["usps_test"]["n"] == 300
-    assert 0.25 <= card.calibration["temperature"] <= 8.0
+    assert 0.25 <= card.calibration.temperature <= 8.0
     assert len(card.data) == 6
     non_digits = card.metrics["synthetic_non_digits"]
     assert non_digits["n"] == 300 and 0.0 <= non_digits["rejected"] <= 1.0

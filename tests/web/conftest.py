@@ -21,7 +21,7 @@ def web_server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser():  # noqa: ANN201
+def browser():
     playwright = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
@@ -32,7 +32,7 @@ def browser():  # noqa: ANN201
 
 
 @pytest.fixture
-def page(browser, web_server: str):  # noqa: ANN001, ANN201
+def page(browser, web_server: str):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     pg.goto(web_server)

@@ -74,7 +74,7 @@ def test_small_digit_in_a_corner(page: Page) -> None:
     expect_digit(page, "7")
 
 
-def test_draw_with_touch(browser, web_server: str) -> None:  # noqa: ANN001
+def test_draw_with_touch(browser, web_server: str) -> None:
     context = browser.new_context(viewport={"width": 400, "height": 800}, has_touch=True, is_mobile=True)
     page = context.new_page()
     page.goto(web_server)
@@ -116,7 +116,7 @@ def test_undo_redo_clear_by_button_and_key(page: Page) -> None:
     assert ink_pixels(page) == 0
 
 
-def test_upload_png_and_a_non_image(page: Page, mnist_test, tmp_path: Path) -> None:  # noqa: ANN001
+def test_upload_png_and_a_non_image(page: Page, mnist_test, tmp_path: Path) -> None:
     png = tmp_path / "digit.png"
     Image.fromarray(render(mnist_test.images[1]).astype(np.uint8)).save(png)
     page.get_by_test_id("file-input").set_input_files(str(png))
@@ -157,7 +157,7 @@ def test_theme_toggle_and_live_region(page: Page) -> None:
     expect(page.locator("#announce")).to_contain_text("Predicted 1", timeout=TIMEOUT)
 
 
-def test_layout_has_no_horizontal_overflow(browser, web_server: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_layout_has_no_horizontal_overflow(browser, web_server: str, tmp_path: Path) -> None:
     for width in (360, 768, 1280, 2560):
         context = browser.new_context(viewport={"width": width, "height": 900})
         page = context.new_page()
@@ -172,7 +172,7 @@ def test_layout_has_no_horizontal_overflow(browser, web_server: str, tmp_path: P
         context.close()
 
 
-def test_server_unreachable_is_visible(browser, web_server: str) -> None:  # noqa: ANN001
+def test_server_unreachable_is_visible(browser, web_server: str) -> None:
     context = browser.new_context()
     page = context.new_page()
     page.goto(web_server)
@@ -184,7 +184,7 @@ def test_server_unreachable_is_visible(browser, web_server: str) -> None:  # noq
     context.close()
 
 
-def test_choose_a_model_in_the_page(browser, extra_model_dir: Path, mnist_test, tmp_path: Path) -> None:  # noqa: ANN001
+def test_choose_a_model_in_the_page(browser, extra_model_dir: Path, mnist_test, tmp_path: Path) -> None:
     from tests.service.conftest import running_server
 
     path = tmp_path / "seven.png"

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from inkdigit.engine.defaults import MAX_PIXELS, MAX_UPLOAD_BYTES
+
 try:  # optional: a faster decoder for the commonest input, a plain PNG from a canvas
     import pyspng as _spng
 except ImportError:  # pragma: no cover - platforms without a wheel fall back to Pillow
@@ -25,8 +27,6 @@ except ImportError:  # pragma: no cover - platforms without a wheel fall back to
 
 ImageInput = str | os.PathLike[str] | bytes | bytearray | memoryview | Image.Image | np.ndarray
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-DEFAULT_MAX_PIXELS = 40_000_000
 
 
 class ImageInputError(ValueError):
@@ -55,8 +55,8 @@ class ImageTooLargeError(ImageInputError):
 class Limits:
     """Refuse inputs above these sizes (bytes of the encoded file, pixels of the decoded image)."""
 
-    max_bytes: int = DEFAULT_MAX_BYTES
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_bytes: int = MAX_UPLOAD_BYTES
+    max_pixels: int = MAX_PIXELS
 
 
 DEFAULT_LIMITS = Limits()

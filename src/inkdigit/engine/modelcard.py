@@ -1,10 +1,15 @@
 """The model card: the one contract between training and serving.
 
-A model is two files side by side, ``NAME.onnx`` and ``NAME.json``. The JSON says what the model
-is (its family: kNN, SVM, MLP or CNN), which ONNX output holds its scores and whether those are logits
-or probabilities, how its input must be prepared (the preprocessing version and every parameter), how it was
-made (command, seed, data checksums, time, machine) and what it measured. Serving reads nothing
-else: if the card says ``deskew: true`` then serving deskews, whatever today's defaults are.
+A recognizer is two files side by side, ``NAME.onnx`` and ``NAME.json``. The JSON says what the
+model is (its family: kNN, SVM, MLP or CNN), which ONNX output holds its scores and whether those are
+logits or probabilities, how its input must be prepared (the preprocessing version and every
+parameter), how it was made (command, seed, data checksums, time, machine) and what it measured.
+Serving reads nothing else: if the card says ``deskew: true`` then serving deskews, whatever
+today's defaults are.
+
+Each section is typed; the JSON keeps the flat shape cards have always had, and ``format_version``
+says which shape a file holds, so a card from a newer inkdigit is refused with a clear message
+instead of being half-read.
 """
 
 from __future__ import annotations
@@ -12,9 +17,14 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar, cast
 
 from inkdigit.engine.preprocess import VERSION, PreprocessConfig
+
+#: the card layout this inkdigit writes and reads
+FORMAT_VERSION = 1
+
+OutputKind = Literal["logits", "probabilities"]
 
 
 class ModelCardError(ValueError):
@@ -22,51 +32,161 @@ class ModelCardError(ValueError):
 
 
 @dataclass
+class Preprocessing:
+    """The preprocessing version a model was trained with and every parameter of it."""
+
+    version: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, config: PreprocessConfig) -> Preprocessing:
+        return cls(VERSION, asdict(config))
+
+    def config(self, model: str) -> PreprocessConfig:
+        """The exact preprocessing for ``model``; refuses a version this inkdigit does not implement."""
+        if self.version != VERSION:
+            raise ModelCardError(
+                f"Model {model!r} was trained with preprocessing v{self.version}, but this inkdigit "
+                f"implements v{VERSION}; retrain it or install the matching inkdigit version.")
+        known = {f.name for f in fields(PreprocessConfig)}
+        return PreprocessConfig(**{k: v for k, v in self.params.items() if k in known})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, **self.params}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Preprocessing:
+        params = dict(raw)
+        return cls(str(params.pop("version", "")), params)
+
+
+@dataclass
+class Training:
+    """How the model was made: enough to run the same command again and compare."""
+
+    command: str = ""
+    config: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    epochs_run: int | None = None
+    train_images: int | None = None
+    train_seconds: float | None = None
+    total_seconds: float | None = None
+    machine: dict[str, Any] = field(default_factory=dict)
+    #: anything else a trainer recorded (kept as written, so a card reads back unchanged)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Calibration:
+    """Softmax temperature fitted on held-out data (1.0: the scores are used as they are)."""
+
+    temperature: float = 1.0
+    fitted_on: str | None = None
+
+
+@dataclass
+class Rejection:
+    """``is_digit`` is false below ``min_confidence``."""
+
+    min_confidence: float = 0.0
+
+
+@dataclass
+class Output:
+    """Which ONNX output to read ("": the first) and what it holds: ``logits`` become probabilities
+    by a softmax at the calibrated temperature; ``probabilities`` (a kNN's votes) are used as they are."""
+
+    name: str = ""
+    kind: OutputKind = "logits"
+
+
+_S = TypeVar("_S")
+
+
+def _section(cls: type[_S], raw: Any, where: str) -> _S:
+    """A typed section from its JSON object; unknown keys go to ``extra`` where the section has one."""
+    if not isinstance(raw, dict):
+        raise ModelCardError(f"the card's {where!r} section must be an object")
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    known = {k: v for k, v in raw.items() if k in names and k != "extra"}
+    if "extra" in names:
+        known["extra"] = {k: v for k, v in raw.items() if k not in names}
+    return cls(**known)
+
+
+def _flat(section: Any) -> dict[str, Any]:
+    """A section as its JSON object: ``extra`` merged in, unset optional fields left out."""
+    out = {k: v for k, v in asdict(section).items() if v is not None and k != "extra"}
+    return {**out, **getattr(section, "extra", {})}
+
+
+@dataclass
 class ModelCard:
     name: str
     family: str
     architecture: dict[str, Any]
-    preprocessing: dict[str, Any]
-    training: dict[str, Any] = field(default_factory=dict)
+    preprocessing: Preprocessing
+    training: Training = field(default_factory=Training)
+    #: SHA-256 of every data file the model was trained, calibrated or measured on
     data: dict[str, str] = field(default_factory=dict)
+    #: measured figures, one object per data set (``mnist_test``, ``usps_test``, ...)
     metrics: dict[str, Any] = field(default_factory=dict)
-    calibration: dict[str, Any] = field(default_factory=lambda: {"temperature": 1.0})
-    rejection: dict[str, float] = field(default_factory=lambda: {"min_confidence": 0.0})
+    calibration: Calibration = field(default_factory=Calibration)
+    rejection: Rejection = field(default_factory=Rejection)
     weights: str = ""
-    # which ONNX output to read ("": the first) and what it holds: "logits" become probabilities by
-    # a softmax at the calibrated temperature, "probabilities" (a kNN's votes) are used as they are
-    output: dict[str, str] = field(default_factory=lambda: {"name": "", "kind": "logits"})
-    format_version: int = 1
+    output: Output = field(default_factory=Output)
+    format_version: int = FORMAT_VERSION
 
     def preprocess_config(self) -> PreprocessConfig:
         """The exact preprocessing this model was trained with; refuses another version."""
-        params = dict(self.preprocessing)
-        version = str(params.pop("version", ""))
-        if version != VERSION:
-            raise ModelCardError(
-                f"Model {self.name!r} was trained with preprocessing v{version}, but this inkdigit "
-                f"implements v{VERSION}; retrain it or install the matching inkdigit version.")
-        known = {f.name for f in fields(PreprocessConfig)}
-        return PreprocessConfig(**{k: v for k, v in params.items() if k in known})
+        return self.preprocessing.config(self.name)
 
     @property
-    def output_kind(self) -> str:
-        kind = self.output.get("kind", "logits")
-        if kind not in ("logits", "probabilities"):
-            raise ModelCardError(f"Model {self.name!r} has an unknown output kind {kind!r}.")
-        return kind
+    def weights_file(self) -> str:
+        return self.weights or f"{self.name}.onnx"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "family": self.family, "architecture": self.architecture,
+            "preprocessing": self.preprocessing.to_dict(), "training": _flat(self.training),
+            "data": self.data, "metrics": self.metrics, "calibration": _flat(self.calibration),
+            "rejection": _flat(self.rejection), "weights": self.weights, "output": _flat(self.output),
+            "format_version": self.format_version,
+        }
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=False) + "\n"
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_json(), encoding="utf-8")
 
     @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ModelCard:
+        version = raw.get("format_version", FORMAT_VERSION)
+        if version != FORMAT_VERSION:
+            raise ModelCardError(f"card format {version!r} is not one this inkdigit reads (it reads format "
+                                 f"{FORMAT_VERSION}); install the inkdigit version that wrote it")
+        missing = [k for k in ("name", "family", "preprocessing") if k not in raw]
+        if missing:
+            raise ModelCardError(f"the card lacks {', '.join(missing)}")
+        output = _section(Output, raw.get("output", {}), "output")
+        if output.kind not in ("logits", "probabilities"):
+            raise ModelCardError(f"unknown output kind {output.kind!r} (logits or probabilities)")
+        return cls(
+            name=str(raw["name"]), family=str(raw["family"]), architecture=dict(raw.get("architecture", {})),
+            preprocessing=Preprocessing.from_dict(raw["preprocessing"]),
+            training=_section(Training, raw.get("training", {}), "training"),
+            data=dict(raw.get("data", {})), metrics=dict(raw.get("metrics", {})),
+            calibration=_section(Calibration, raw.get("calibration", {}), "calibration"),
+            rejection=_section(Rejection, raw.get("rejection", {}), "rejection"),
+            weights=str(raw.get("weights", "")), output=output, format_version=FORMAT_VERSION)
+
+    @classmethod
     def load(cls, path: str | Path) -> ModelCard:
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
-            known = {f.name for f in fields(cls)}
-            return cls(**{k: v for k, v in raw.items() if k in known})
+            if not isinstance(raw, dict):
+                raise ModelCardError("a card is a JSON object")
+            return cls.from_dict(cast(dict[str, Any], raw))
         except (OSError, ValueError, TypeError) as exc:
             raise ModelCardError(f"Cannot read model card {path}: {exc}") from exc

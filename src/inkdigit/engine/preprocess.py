@@ -14,7 +14,9 @@ box) → ``final`` (28×28, centred by mass). Change anything that alters output
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -24,6 +26,22 @@ from inkdigit.engine import native, resample
 from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, Limits, Pixels, to_pixels
 
 VERSION = "1"
+
+_HERE = Path(__file__).parent
+#: every source file whose code defines preprocessing's output (the compiled kernels mirror the
+#: NumPy code exactly, but an edit to either could change results): caches of preprocessed data
+#: are keyed on their contents
+SOURCES = tuple(_HERE / name for name in ("preprocess.py", "resample.py", "imageio.py", "native.py", "_kernels.c"))
+
+
+def source_digest() -> str:
+    """SHA-256 over :data:`SOURCES`: an edit that forgot to bump ``VERSION`` still cannot reuse
+    data preprocessed by the old code."""
+    digest = hashlib.sha256()
+    for path in SOURCES:
+        if path.exists():  # an installed wheel carries no C source; its build is keyed by the rest
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 # Process-wide, and on purpose: on images this small OpenCV's thread pool only adds hand-offs
 # (preprocessing a canvas: 0.75 ms single-threaded, 0.98 ms with 2 threads), and both serving and
@@ -231,7 +249,12 @@ def ink_map(px: Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray | 
     if bg is not None:
         strength = _distance(color, bg) if color.ndim == 2 else _distance(color, bg) * np.float32(3 ** -0.5)
         return _normalise(strength.astype(np.float32, copy=False), cfg.min_contrast)
-    # a photo: sensor noise first (it would pass for ink in the shadows), then shading
+    return _photo_ink(px, cfg)
+
+
+def _photo_ink(px: Pixels, cfg: PreprocessConfig) -> np.ndarray | None:
+    """Ink of a photo (a non-uniform background): the difference from a local background estimate."""
+    # sensor noise first (it would pass for ink in the shadows), then shading
     gray = ndimage.gaussian_filter(_gray(px), sigma=max(0.8, max(px.color.shape[:2]) / 500))
     size = max(3, int(max(gray.shape) / 6)) | 1
     small = max(1, int(max(gray.shape) / 192))

@@ -1,33 +1,39 @@
 """Recognise digits with a trained model through ONNX Runtime.
 
 One :class:`Recognizer` holds one ONNX Runtime session for the life of the process (creating a
-session costs milliseconds; running it, microseconds). Its threads are sized to the machine. It
-prepares every input with the preprocessing its model card names, so what it sees is what the
-model was trained on.
+session costs milliseconds; running it, microseconds). It prepares every input with the
+preprocessing its model card names, so what it sees is what the model was trained on.
+
+Reading is one typed path: a :class:`ReadRequest` (an image and its :class:`ReadOptions`) goes in,
+and :meth:`Recognizer.read_many` gives back, slot by slot, a :class:`Prediction` or the
+:class:`~inkdigit.engine.imageio.ImageInputError` that explains why that one image could not be
+read; the other images are read all the same, with one model call for all of them. ``predict``
+and ``predict_batch`` are that path for one image and for plain lists.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
-from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, Limits
+from inkdigit.engine.defaults import TOP_K_DEFAULT
+from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, ImageInputError, Limits
 from inkdigit.engine.modelcard import ModelCard, ModelCardError
 from inkdigit.engine.preprocess import Preprocessed, preprocess
-
-DEFAULT_MODEL = "cnn-v1"
 
 
 @dataclass
 class Prediction:
-    """One answer: ``digit`` is None when the input is blank or not judged a digit."""
+    """One answer: ``digit`` is None when the input is blank or not judged a digit.
+
+    ``elapsed_ms`` is the time spent reading this image: its own decoding and preprocessing plus
+    its share of the model call it was part of."""
 
     digit: int | None
     confidence: float
@@ -35,59 +41,32 @@ class Prediction:
     is_digit: bool
     is_empty: bool = False
     stages: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    elapsed_ms: float = 0.0
 
-    def top(self, k: int = 3) -> list[tuple[int, float]]:
+    def top(self, k: int = TOP_K_DEFAULT) -> list[tuple[int, float]]:
         """The ``k`` most likely digits with their probabilities, best first."""
         order = np.argsort(self.probabilities)[::-1][:k]
         return [(int(i), float(self.probabilities[i])) for i in order]
 
 
-def shipped_models_dir() -> Path:
-    return Path(str(resources.files("inkdigit") / "models"))
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read one image: whether to keep every preprocessing stage, and the size limits."""
+
+    stages: bool = False
+    limits: Limits = DEFAULT_LIMITS
 
 
-def model_dirs(extra: Path | None = None, home: Path | None = None) -> list[Path]:
-    """Where models are looked up, first match winning: ``extra`` (default ``INKDIGIT_MODEL_DIR``),
-    the user's models under ``home`` (default ``INKDIGIT_HOME``), then the shipped ones."""
-    from inkdigit.paths import home_dir
+@dataclass(frozen=True)
+class ReadRequest:
+    """One image to read (path, bytes, PIL image or array) with its options."""
 
-    if extra is None and os.environ.get("INKDIGIT_MODEL_DIR"):
-        extra = Path(os.environ["INKDIGIT_MODEL_DIR"]).expanduser()
-    return [*([extra] if extra else []), (home or home_dir()) / "models", shipped_models_dir()]
+    image: ImageInput
+    options: ReadOptions = ReadOptions()
 
 
-def discover_models(dirs: Sequence[Path] | None = None) -> dict[str, Path]:
-    """Every model card (``NAME.json`` beside its weights) in ``dirs``; the first directory wins."""
-    found: dict[str, Path] = {}
-    for d in model_dirs() if dirs is None else dirs:
-        if d.is_dir():
-            for card in sorted(d.glob("*.json")):
-                if card.stem not in found and _is_model_card(card):
-                    found[card.stem] = card
-    return found
-
-
-def _is_model_card(path: Path) -> bool:
-    """A JSON file is a model only if it names a family and its weights lie beside it
-    (a run directory also holds metrics.json and the like)."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if not isinstance(raw, dict) or "family" not in raw:
-        return False
-    return (path.parent / (raw.get("weights") or f"{path.stem}.onnx")).exists()
-
-
-def find_model(name: str) -> Path:
-    """Path of ``NAME.json`` (beside its weights) in the first model directory that has it."""
-    candidate = Path(name)
-    if candidate.suffix == ".json" and candidate.exists():
-        return candidate
-    found = discover_models()
-    if name in found:
-        return found[name]
-    raise ModelCardError(f"No model named {name!r} in {', '.join(str(d) for d in model_dirs())}.")
+#: what reading one image gives: the answer, or why that image could not be read
+ReadResult = Prediction | ImageInputError
 
 
 def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
@@ -100,12 +79,19 @@ def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
 class Recognizer:
     """A loaded model: ``predict`` for one image, ``predict_batch`` for many."""
 
-    def __init__(self, card_path: str | Path, threads: int | None = None) -> None:
-        card_path = Path(card_path)
-        self.card = ModelCard.load(card_path)
+    def __init__(self, card: str | Path | ModelCard, threads: int | None = None,
+                 weights: str | Path | None = None) -> None:
+        """Load the model a card describes: a card file (weights beside it), or a card in memory
+        with the path of its ``weights`` (how training measures an artefact before writing its card)."""
+        if isinstance(card, ModelCard):
+            if weights is None:
+                raise ValueError("a card given in memory needs the path of its weights")
+            self.card = card
+        else:
+            self.card = ModelCard.load(card)
+            weights = weights or Path(card).parent / self.card.weights_file
         self.name = self.card.name
         self.preprocess_config = self.card.preprocess_config()
-        weights = card_path.parent / (self.card.weights or f"{self.card.name}.onnx")
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         opts.inter_op_num_threads = 1
@@ -119,12 +105,12 @@ class Recognizer:
         # a network takes (N, 1, 28, 28) images; a scikit-learn pipeline takes (N, 784) rows
         self._flat = len(inp.shape) == 2
         outputs = [o.name for o in self.session.get_outputs()]
-        self._output = self.card.output.get("name") or outputs[0]
+        self._output = self.card.output.name or outputs[0]
         if self._output not in outputs:
             raise ModelCardError(f"Model {self.name!r} has no output {self._output!r} (it has {outputs}).")
-        self._kind = self.card.output_kind
-        self.temperature = float(self.card.calibration.get("temperature", 1.0))
-        self.min_confidence = float(self.card.rejection.get("min_confidence", 0.0))
+        self._kind = self.card.output.kind
+        self.temperature = float(self.card.calibration.temperature)
+        self.min_confidence = float(self.card.rejection.min_confidence)
 
     @property
     def family(self) -> str:
@@ -144,46 +130,57 @@ class Recognizer:
         """Same as :meth:`probabilities`: the scikit-learn name, so a loaded model answers like a fitted one."""
         return self.probabilities(batch)
 
-    def _prediction(self, pre: Preprocessed, probs: np.ndarray | None) -> Prediction:
+    def _prediction(self, pre: Preprocessed, probs: np.ndarray | None, elapsed_s: float) -> Prediction:
+        ms = elapsed_s * 1000
         if pre.is_empty or probs is None:
-            return Prediction(None, 0.0, [0.1] * 10, False, True, pre.stages)
+            return Prediction(None, 0.0, [0.1] * 10, False, True, pre.stages, ms)
         digit = int(np.argmax(probs))
         conf = float(probs[digit])
         is_digit = conf >= self.min_confidence
         return Prediction(digit if is_digit else None, conf, [float(p) for p in probs], is_digit,
-                          False, pre.stages)
+                          False, pre.stages, ms)
 
-    def preprocess(self, image: ImageInput, stages: bool = False,
-                   limits: Limits = DEFAULT_LIMITS) -> Preprocessed:
-        return preprocess(image, self.preprocess_config, return_stages=stages, limits=limits)
+    def preprocess(self, image: ImageInput, options: ReadOptions = ReadOptions()) -> Preprocessed:
+        """``image`` in MNIST's format, as this model's card prescribes. Raises ``ImageInputError``."""
+        return preprocess(image, self.preprocess_config, return_stages=options.stages, limits=options.limits)
+
+    def read_many(self, requests: Sequence[ReadRequest]) -> list[ReadResult]:
+        """Read every request: each image is decoded and preprocessed alone, so a bad one yields its
+        own ``ImageInputError`` in its slot, then one model call reads all the others."""
+        slots: list[ReadResult | None] = [None] * len(requests)
+        pres: list[tuple[int, Preprocessed, float]] = []
+        for i, req in enumerate(requests):
+            start = time.perf_counter()
+            try:
+                pre = self.preprocess(req.image, req.options)
+            except ImageInputError as exc:
+                slots[i] = exc
+                continue
+            pres.append((i, pre, time.perf_counter() - start))
+        live = [k for k, (_, pre, _) in enumerate(pres) if not pre.is_empty]
+        probs: dict[int, np.ndarray] = {}
+        share = 0.0
+        if live:
+            start = time.perf_counter()
+            out = self.probabilities(np.stack([pres[k][1].image for k in live]))
+            share = (time.perf_counter() - start) / len(live)
+            probs = dict(zip(live, out, strict=True))
+        for k, (i, pre, spent) in enumerate(pres):
+            slots[i] = self._prediction(pre, probs.get(k), spent + (share if k in probs else 0.0))
+        done = [s for s in slots if s is not None]
+        assert len(done) == len(slots), "every request gets a result"
+        return done
 
     def predict(self, image: ImageInput, stages: bool = False, limits: Limits = DEFAULT_LIMITS) -> Prediction:
         """Read one image (path, bytes, PIL image or array). Raises ``ImageInputError`` if unreadable."""
-        pre = self.preprocess(image, stages, limits)
-        probs = None if pre.is_empty else self.probabilities(pre.image[None])[0]
-        return self._prediction(pre, probs)
+        (result,) = self.read_many([ReadRequest(image, ReadOptions(stages, limits))])
+        if isinstance(result, ImageInputError):
+            raise result
+        return result
 
     def predict_batch(self, images: Iterable[ImageInput], stages: bool = False,
-                      limits: Limits = DEFAULT_LIMITS) -> list[Prediction]:
-        """Read many images with one model call for all the non-empty ones."""
-        pres = [self.preprocess(img, stages, limits) for img in images]
-        return self.predict_preprocessed(pres)
-
-    def predict_preprocessed(self, pres: Sequence[Preprocessed]) -> list[Prediction]:
-        live = [i for i, p in enumerate(pres) if not p.is_empty]
-        probs: dict[int, np.ndarray] = {}
-        if live:
-            out = self.probabilities(np.stack([pres[i].image for i in live]))
-            probs = dict(zip(live, out, strict=True))
-        return [self._prediction(p, probs.get(i)) for i, p in enumerate(pres)]
-
-
-_cache: dict[str, Recognizer] = {}
-
-
-def load_recognizer(name: str | None = None) -> Recognizer:
-    """The recognizer for model ``name`` (default: the shipped CNN), loaded once per process."""
-    key = name or os.environ.get("INKDIGIT_DEFAULT_MODEL") or DEFAULT_MODEL
-    if key not in _cache:
-        _cache[key] = Recognizer(find_model(key))
-    return _cache[key]
+                      limits: Limits = DEFAULT_LIMITS) -> list[ReadResult]:
+        """Read many images with one model call; an unreadable one gets its ``ImageInputError``
+        in its own slot instead of failing the others."""
+        options = ReadOptions(stages, limits)
+        return self.read_many([ReadRequest(img, options) for img in images])

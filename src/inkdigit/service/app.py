@@ -1,4 +1,4 @@
-"""The FastAPI application: settings, model registry, middleware, error handlers, routers."""
+"""The FastAPI application: settings, recognizers, middleware, error handlers, routers."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from inkdigit.service import errors
 from inkdigit.service.batcher import Batcher
 from inkdigit.service.config import Settings, get_settings
 from inkdigit.service.observability import ObservabilityMiddleware, configure_logging
-from inkdigit.service.registry import ModelRegistry
+from inkdigit.service.recognizers import Recognizers
 from inkdigit.service.routes import health, models, predict
 from inkdigit.web import STATIC_DIR
 
@@ -24,13 +24,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; models start loading in the background when it starts serving."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    registry = ModelRegistry(settings)
+    recognizers = Recognizers(settings.store(), settings.default_model, settings.inference_threads,
+                              settings.load_delay_s)
     batcher = Batcher(settings.compute_threads, settings.max_coalesce)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         batcher.start()
-        registry.start()
+        recognizers.start()
         yield
         batcher.stop()
 
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.registry = registry
+    app.state.recognizers = recognizers
     app.state.batcher = batcher
     errors.install(app)
     if settings.cors_origins:

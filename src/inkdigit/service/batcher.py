@@ -3,9 +3,10 @@
 Why not ``anyio.to_thread`` per request: each hand-off wakes a thread and then the event loop, and
 under load those wake-ups (and the GIL changing hands at each) cost as much as reading the image.
 Here a compute thread takes *every* job waiting when it comes free (up to ``max_batch``), runs
-them back to back, with one model call for all the single-image reads, and hands all the
-results back to the event loop in one wake-up. At low load a batch is one job and nothing waits
-for company; under load batches grow by themselves, which is when amortising pays.
+them back to back, with one model call per recognizer for all the single-image reads among them
+(:meth:`Recognizer.read_many`), and hands all the results back to the event loop in one wake-up.
+At low load a batch is one job and nothing waits for company; under load batches grow by
+themselves, which is when amortising pays.
 
 The event loop never runs engine code: it only queues jobs and receives results.
 """
@@ -18,19 +19,31 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from inkdigit.engine.recognizer import Prediction, ReadRequest, ReadResult, Recognizer
 
 log = logging.getLogger("inkdigit.service")
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Read:
+    """One image for ``recognizer``; ``finish`` turns its prediction into what the caller awaits."""
+
+    recognizer: Recognizer
+    request: ReadRequest
+    finish: Callable[[Prediction], Any]
 
 
 @dataclass
 class _Job:
-    """``fn(*args)`` run alone; or, when ``batch_fn`` is set, ``args`` is one item of a batched call."""
+    """Either ``call()`` run alone, or one ``read`` coalesced with the others waiting for its recognizer."""
 
-    fn: Callable[..., Any] | None
-    args: tuple[Any, ...]
     future: asyncio.Future[Any]
-    batch_fn: Callable[[list[tuple[Any, ...]]], list[Any]] | None = None
+    call: Callable[[], Any] | None = None
+    read: _Read | None = None
     outcome: tuple[bool, Any] = field(default=(False, None))
 
 
@@ -38,7 +51,7 @@ _STOP = object()
 
 
 class Batcher:
-    """``threads`` compute threads sharing one queue; ``await run(...)`` / ``await run_batched(...)``."""
+    """``threads`` compute threads sharing one queue; ``await run(...)`` / ``await read(...)``."""
 
     def __init__(self, threads: int = 1, max_batch: int = 8) -> None:
         self.threads = threads
@@ -63,23 +76,26 @@ class Batcher:
             t.join(timeout=10)
         self._workers.clear()
 
-    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on a compute thread; its exception, if any, is raised here."""
-        return await self._submit(_Job(fn, args, self._future()))
+        job = _Job(self._future(), call=lambda: fn(*args))
+        self._queue.put(job)
+        result: T = await job.future
+        return result
 
-    async def run_batched(self, batch_fn: Callable[[list[tuple[Any, ...]]], list[Any]], *args: Any) -> Any:
-        """One item of ``batch_fn(items)``: jobs with the same ``batch_fn`` waiting together are
-        run as one call. ``batch_fn`` returns one result per item, an exception instance to raise."""
-        return await self._submit(_Job(None, args, self._future(), batch_fn))
+    async def read(self, recognizer: Recognizer, request: ReadRequest, finish: Callable[[Prediction], T]) -> T:
+        """Read one image, coalesced with the other reads waiting for the same recognizer, and
+        return ``finish(prediction)`` (run on the compute thread too: building a response is CPU
+        work). Raises the image's ``ImageInputError`` if it cannot be read."""
+        job = _Job(self._future(), read=_Read(recognizer, request, finish))
+        self._queue.put(job)
+        result: T = await job.future
+        return result
 
     def _future(self) -> asyncio.Future[Any]:
         if self._loop is None:
             raise RuntimeError("Batcher.start() was not called from the serving event loop")
         return self._loop.create_future()
-
-    async def _submit(self, job: _Job) -> Any:
-        self._queue.put(job)
-        return await job.future
 
     def _work(self) -> None:
         while True:
@@ -107,24 +123,46 @@ class Batcher:
 
     @staticmethod
     def _execute(jobs: list[_Job]) -> None:
-        groups: dict[Callable[..., Any], list[_Job]] = {}
+        groups: dict[Recognizer, list[_Job]] = {}
         for job in jobs:
-            if job.batch_fn is not None:
-                groups.setdefault(job.batch_fn, []).append(job)
+            if job.read is not None:
+                groups.setdefault(job.read.recognizer, []).append(job)
                 continue
-            assert job.fn is not None
+            assert job.call is not None
             try:
-                job.outcome = (True, job.fn(*job.args))
+                job.outcome = (True, job.call())
             except Exception as exc:  # handed to the awaiting request, which decides
                 job.outcome = (False, exc)
-        for batch_fn, members in groups.items():
-            try:
-                results = batch_fn([m.args for m in members])
-            except Exception as exc:
-                log.exception("batched compute failed for %d jobs", len(members))
-                results = [exc] * len(members)
-            for member, result in zip(members, results, strict=True):
-                member.outcome = (False, result) if isinstance(result, BaseException) else (True, result)
+        for recognizer, members in groups.items():
+            for member, result in zip(members, _read_isolated(recognizer, members), strict=True):
+                if isinstance(result, BaseException):
+                    member.outcome = (False, result)
+                    continue
+                assert member.read is not None
+                try:
+                    member.outcome = (True, member.read.finish(result))
+                except Exception as exc:
+                    member.outcome = (False, exc)
+
+
+def _read_isolated(recognizer: Recognizer, members: list[_Job]) -> list[ReadResult | Exception]:
+    """One ``read_many`` call for all ``members``. Bad input already stays in its own slot; should
+    the call fail otherwise (a bug), each image is read again alone, so that only its own request
+    fails (with the exception, which the app's error handler logs)."""
+    requests = [m.read.request for m in members if m.read is not None]
+    try:
+        return list(recognizer.read_many(requests))
+    except Exception as exc:
+        if len(requests) == 1:
+            return [exc]
+        log.warning("a coalesced read of %d images failed; reading them one by one", len(requests))
+    alone: list[ReadResult | Exception] = []
+    for request in requests:
+        try:
+            alone.extend(recognizer.read_many([request]))
+        except Exception as exc:
+            alone.append(exc)
+    return alone
 
 
 def _deliver(jobs: list[_Job]) -> None:

@@ -8,19 +8,22 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from inkdigit.paths import home_dir
+from inkdigit.engine.defaults import DEFAULT_MODEL, MAX_PIXELS, MAX_UPLOAD_BYTES
+from inkdigit.engine.imageio import Limits
+from inkdigit.engine.store import RecognizerStore
+from inkdigit.paths import default_home
 
 
 class Settings(BaseSettings):
     """Every knob of the service. ``INKDIGIT_MAX_UPLOAD_BYTES=1000000`` sets ``max_upload_bytes``."""
 
-    model_config = SettingsConfigDict(env_prefix="INKDIGIT_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="INKDIGIT_", extra="ignore", populate_by_name=True)
 
-    home: Path = Field(default_factory=home_dir, description="Application state directory.")
+    home: Path = Field(default_factory=default_home, description="Application state directory.")
     model_dir: Path | None = Field(None, description="Extra directory searched first for models.")
-    default_model: str = "cnn-v1"
-    max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Largest accepted image file.")
-    max_pixels: int = Field(40_000_000, gt=0, description="Largest accepted decoded image.")
+    default_model: str = DEFAULT_MODEL
+    max_upload_bytes: int = Field(MAX_UPLOAD_BYTES, gt=0, description="Largest accepted image file.")
+    max_pixels: int = Field(MAX_PIXELS, gt=0, description="Largest accepted decoded image.")
     max_batch: int = Field(64, gt=0, le=1024, description="Most images in one batch request.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
     log_level: str = "info"
@@ -35,10 +38,23 @@ class Settings(BaseSettings):
     max_coalesce: int = Field(8, ge=1, le=1024, description="Most waiting single-image requests a "
                               "compute thread reads together, with one model call.")
     load_delay_s: float = Field(0.0, ge=0, description="Wait before loading models (readiness drills).")
+    # prometheus_client's own variable: set (by ``inkdigit serve --workers N``) when several worker
+    # processes share their metrics through files in this directory
+    metrics_dir: Path | None = Field(None, validation_alias="PROMETHEUS_MULTIPROC_DIR",
+                                     description="Shared metrics directory of several workers.")
 
     @property
     def max_batch_bytes(self) -> int:
         return self.max_upload_bytes * min(self.max_batch, 8)
+
+    @property
+    def limits(self) -> Limits:
+        """The size limits every image read by this service is held to."""
+        return Limits(self.max_upload_bytes, self.max_pixels)
+
+    def store(self) -> RecognizerStore:
+        """Where this service finds its recognizers: ``model_dir``, then ``home/models``, then the shipped ones."""
+        return RecognizerStore.standard(self.home, self.model_dir)
 
 
 @lru_cache

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 
 from inkdigit.service.batcher import Batcher
 from inkdigit.service.config import Settings
-from inkdigit.service.registry import ModelRegistry
+from inkdigit.service.recognizers import Recognizers
 
 
 async def _settings(request: Request) -> Settings:
@@ -21,9 +21,9 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
-async def _registry(request: Request) -> ModelRegistry:
-    registry: ModelRegistry = request.app.state.registry
-    return registry
+async def _recognizers(request: Request) -> Recognizers:
+    recognizers: Recognizers = request.app.state.recognizers
+    return recognizers
 
 
 async def _batcher(request: Request) -> Batcher:
@@ -32,5 +32,5 @@ async def _batcher(request: Request) -> Batcher:
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
-RegistryDep = Annotated[ModelRegistry, Depends(_registry)]
+RecognizersDep = Annotated[Recognizers, Depends(_recognizers)]
 BatcherDep = Annotated[Batcher, Depends(_batcher)]

@@ -36,11 +36,18 @@ class APIError(Exception):
 
 
 def from_image_error(exc: ImageInputError) -> APIError:
+    """The one mapping of an unreadable image to its HTTP status, code and message."""
     return APIError(IMAGE_ERROR_STATUS.get(exc.code, 422), exc.code, str(exc))
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
+
+
+def image_error_body(exc: ImageInputError) -> dict[str, dict[str, str]]:
+    """The error object of an unreadable image, as a batch answer puts it in that image's slot."""
+    err = from_image_error(exc)
+    return error_body(err.code, err.message)
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import re
 import secrets
 import time
@@ -24,6 +23,8 @@ from prometheus_client import (
     multiprocess,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from inkdigit.engine.recognizer import Prediction
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 access = logging.getLogger("inkdigit.access")
@@ -94,9 +95,15 @@ class ObservabilityMiddleware:
             request_id.reset(token)
 
 
-def metrics_payload() -> tuple[bytes, str]:
-    """The Prometheus exposition of this process, or of all workers in multiprocess mode."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+def count_prediction(model: str, p: Prediction) -> None:
+    """Count one image read, by model and outcome (a digit, rejected as not a digit, or blank)."""
+    PREDICTIONS.labels(model, "empty" if p.is_empty else "digit" if p.is_digit else "rejected").inc()
+
+
+def metrics_payload(shared: bool) -> tuple[bytes, str]:
+    """The Prometheus exposition of this process, or with ``shared`` (several workers writing to
+    ``PROMETHEUS_MULTIPROC_DIR``) of all of them."""
+    if shared:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST

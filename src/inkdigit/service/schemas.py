@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from inkdigit.engine.defaults import TOP_K_DEFAULT, TOP_K_MAX
+
 
 class ErrorDetail(BaseModel):
     code: str = Field(description="Stable snake_case identifier to branch on.")
@@ -24,7 +26,7 @@ class PredictOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    top_k: int = Field(3, ge=1, le=10, description="How many candidates to return in `top`.")
+    top_k: int = Field(TOP_K_DEFAULT, ge=1, le=TOP_K_MAX, description="How many candidates to return in `top`.")
     model: str | None = Field(None, max_length=100, description="Model name (default: the server's).")
     debug: bool = Field(False, description="Include every preprocessing stage as a PNG data URL.")
 

@@ -86,10 +86,10 @@ def compare(cfg: CompareConfig, progress: Progress | None = None) -> dict[str, A
                                  data_dir=cfg.data_dir), step)
         step("measuring latency", 0, 1, {})
         card_path = out / f"{key}-v1.json"
+        sections = card.to_dict()  # the card's JSON form: the report reads the same fields as the file
         results[key] = {
             "family": family, "baseline": key in RAW_BASELINES, "card": str(card_path),
-            "architecture": card.architecture, "training": card.training, "metrics": card.metrics,
-            "rejection": card.rejection, "calibration": card.calibration,
+            **{k: sections[k] for k in ("architecture", "training", "metrics", "rejection", "calibration")},
             "latency": measure_latency(card_path, latency_set),
             "size_bytes": (out / f"{key}-v1.onnx").stat().st_size,
             "target": None if key in RAW_BASELINES else TARGETS.get(family),

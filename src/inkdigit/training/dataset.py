@@ -2,8 +2,9 @@
 
 Training never sees raw MNIST: it sees exactly what :func:`inkdigit.engine.preprocess.preprocess`
 makes of each image, so whatever serving does to a user's drawing, training did to its examples.
-The cache key holds the preprocessing version, parameters and source code and the data checksums,
-so a change to any of them rebuilds the cache instead of silently reusing stale arrays.
+The cache key holds the preprocessing version, its parameters, the source of every file that
+defines its output (:func:`inkdigit.engine.preprocess.source_digest`) and the data checksums, so a
+change to any of them rebuilds the cache instead of silently reusing stale arrays.
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from inkdigit.engine import data
-from inkdigit.engine import preprocess as preprocess_module
-from inkdigit.engine.preprocess import DEFAULT_CONFIG, PreprocessConfig, preprocess_many
+from inkdigit.engine.preprocess import DEFAULT_CONFIG, PreprocessConfig, preprocess_many, source_digest
 from inkdigit.paths import cache_dir
+from inkdigit.training import data
 
 
 @dataclass(frozen=True)
@@ -59,10 +58,7 @@ def prepare(dataset: data.DatasetName, split: data.Split, root: str | None = Non
             cfg: PreprocessConfig = DEFAULT_CONFIG, limit: int | None = None) -> Prepared:
     """Load ``dataset``/``split`` and preprocess it (cached); ``limit`` keeps the first N."""
     raw = data.load(dataset, split, root)
-    # the source of the preprocessing module is part of the key: an edit that forgot to bump
-    # VERSION still cannot reuse arrays made by the old code
-    code = hashlib.sha256(Path(preprocess_module.__file__).read_bytes()).hexdigest()
-    key = hashlib.sha256(json.dumps([cfg.to_dict(), raw.checksums, code], sort_keys=True).encode())
+    key = hashlib.sha256(json.dumps([cfg.to_dict(), raw.checksums, source_digest()], sort_keys=True).encode())
     n = len(raw) if limit is None else min(limit, len(raw))
     path = cache_dir() / "prepared" / f"{dataset}-{split}-{key.hexdigest()[:16]}.npz"
     if path.exists():

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from inkdigit.engine import data
 from inkdigit.engine.recognizer import Recognizer
+from inkdigit.training import data
 from inkdigit.training.dataset import Prepared, prepare
 
 

@@ -20,8 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from inkdigit.engine import preprocess as preprocess_module
-from inkdigit.engine.preprocess import DEFAULT_CONFIG, PreprocessConfig, preprocess
+from inkdigit.engine.preprocess import DEFAULT_CONFIG, PreprocessConfig, preprocess, source_digest
 from inkdigit.paths import cache_dir
 
 # letters and symbols that no one would take for a digit: nothing round like 0 (C, D, U, a, e),
@@ -106,8 +105,8 @@ def make_negatives(n: int, seed: int, digits: np.ndarray, cfg: PreprocessConfig 
 
     ``digits`` (raw MNIST images) supply the two-digits-side-by-side kind.
     """
-    code = hashlib.sha256(Path(__file__).read_bytes() + Path(preprocess_module.__file__).read_bytes())
-    key = hashlib.sha256(f"{n}-{seed}-{code.hexdigest()}-{cfg.to_dict()}-{digits.shape}".encode()).hexdigest()[:16]
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest() + source_digest()
+    key = hashlib.sha256(f"{n}-{seed}-{code}-{cfg.to_dict()}-{digits.shape}".encode()).hexdigest()[:16]
     path = cache_dir() / "prepared" / f"negatives-{key}.npy"
     if path.exists():
         return np.load(path)

@@ -13,9 +13,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # files only; no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from markdown_it import MarkdownIt  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from markdown_it import MarkdownIt
 
 CSS = """body{font:16px/1.5 system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#1d2430}
 table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccd;padding:.25rem .6rem;text-align:right}

@@ -1,8 +1,9 @@
 """Train one model family, export it to ONNX and write its model card.
 
 Read top to bottom: prepare data → fit (neural families checkpoint every epoch) → calibrate
-confidences on USPS train → save ONNX and card → measure the saved artefact itself → finish the
-card. ``--dry-run`` runs one batch of each step, for tests and for checking a setup.
+confidences on USPS train → write the ONNX weights → measure them as serving runs them → write the
+model card, once. ``--dry-run`` runs one batch of each step, for tests and for checking a setup.
+Nothing here imports PyTorch unless the family is a neural one, so kNN and SVM train without it.
 """
 
 from __future__ import annotations
@@ -19,23 +20,27 @@ from typing import Any
 
 import numpy as np
 
-from inkdigit.engine import data
-from inkdigit.engine.modelcard import ModelCard
+from inkdigit.engine.defaults import DEFAULT_MODEL
+from inkdigit.engine.modelcard import ModelCard, Training
 from inkdigit.engine.preprocess import DEFAULT_CONFIG
+from inkdigit.engine.recognizer import Recognizer
+from inkdigit.training import data
 from inkdigit.training.dataset import prepare
 from inkdigit.training.evaluate import evaluate_prepared
-from inkdigit.training.families import make
-from inkdigit.training.families.base import DigitModel, Progress, fit_temperature
-from inkdigit.training.families.torchnet import TorchDigits
+from inkdigit.training.families import family_class
+from inkdigit.training.families.base import NOT_A_DIGIT, DigitEstimator, Progress, fit_temperature
 from inkdigit.training.negatives import make_negatives
 
 __all__ = ["TrainConfig", "fit_temperature", "train"]
 
+#: how many MNIST images a dry run trains on
+DRY_RUN_IMAGES = 512
+
 
 @dataclass
 class TrainConfig:
-    name: str = "cnn-v1"
-    out_dir: str = "runs/cnn-v1"
+    name: str = DEFAULT_MODEL
+    out_dir: str = f"runs/{DEFAULT_MODEL}"
     family: str = "cnn"
     # hyper-parameters of the family, overriding its defaults (e.g. {"epochs": 30}, {"k": 3})
     params: dict[str, Any] = field(default_factory=dict)
@@ -53,12 +58,15 @@ class TrainConfig:
     resume: bool = True
 
 
-def build(cfg: TrainConfig) -> DigitModel:
-    """The unfitted model ``cfg`` describes."""
-    model = make(cfg.family, seed=cfg.seed, **cfg.params)
-    if isinstance(model, TorchDigits):
-        model.threads = cfg.threads
-    elif cfg.negatives:
+def build(cfg: TrainConfig) -> DigitEstimator:
+    """The unfitted estimator ``cfg`` describes. The run options (threads, checkpoint, dry run) go
+    to the families whose constructor takes them; ``cfg.params`` may override them."""
+    cls = family_class(cfg.family)
+    run = {"seed": cfg.seed, "threads": cfg.threads, "dry_run": cfg.dry_run,
+           "checkpoint": str(Path(cfg.out_dir) / "checkpoint.pt") if cfg.resume else None}
+    accepted = set(cls.param_names())
+    model = cls(**{k: v for k, v in run.items() if k in accepted}, **cfg.params)
+    if cfg.negatives and not cls.supports_negatives:
         raise ValueError(f"Outlier Exposure (negatives) needs a neural family, not {cfg.family}.")
     return model
 
@@ -72,41 +80,35 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     model = build(cfg)
 
     # 1. data: every image through the serving preprocessing
-    limit = min(cfg.limit or 512, 512) if cfg.dry_run and not isinstance(model, TorchDigits) else cfg.limit
+    limit = min(cfg.limit or DRY_RUN_IMAGES, DRY_RUN_IMAGES) if cfg.dry_run else cfg.limit
     train_set = prepare("mnist", "train", cfg.data_dir, DEFAULT_CONFIG, limit)
     test_set = prepare("mnist", "test", cfg.data_dir, DEFAULT_CONFIG, cfg.eval_limit)
     usps_cal = prepare("usps", "train", cfg.data_dir, DEFAULT_CONFIG, cfg.eval_limit)
     usps_test = prepare("usps", "test", cfg.data_dir, DEFAULT_CONFIG, cfg.eval_limit)
-    x_neg, held_out_neg = None, None
+    x_train, y_train = train_set.images.astype(np.float32) / 255.0, train_set.labels
+    held_out_neg = None
     n_neg = min(cfg.negatives, 256) if cfg.dry_run else cfg.negatives
     if n_neg:  # raw MNIST digits supply the two-digits-side-by-side kind
         raw_digits = data.load("mnist", "train", cfg.data_dir).images[:10000]
-        x_neg = make_negatives(n_neg, cfg.seed, raw_digits)
+        x_neg = make_negatives(n_neg, cfg.seed, raw_digits).astype(np.float32) / 255.0
+        x_train = np.concatenate([x_train, x_neg])
+        y_train = np.concatenate([y_train, np.full(len(x_neg), NOT_A_DIGIT, dtype=y_train.dtype)])
         held_out_neg = make_negatives(300 if cfg.dry_run else 2000, cfg.seed + 1000, raw_digits)
 
-    # 2. fit (resuming a neural family from the last epoch's checkpoint if one matches)
-    x_train = train_set.images.astype(np.float32) / 255.0
-    fit_started = time.time()
-    if isinstance(model, TorchDigits):
-        model.fit(x_train, train_set.labels, progress,
-                  checkpoint=out / "checkpoint.pt" if cfg.resume else None, negatives=x_neg,
-                  dry_run=cfg.dry_run)
-        train_seconds, epochs_run = model.train_seconds_, model.epochs_run_
-    else:
-        model.fit(x_train, train_set.labels, progress)
-        train_seconds, epochs_run = time.time() - fit_started, None
+    # 2. fit (a neural family resumes from the last epoch's checkpoint if one matches)
+    model.fit(x_train, y_train, progress=progress)
 
     # 3. calibrate on USPS train: other writers, other scanner, never trained on
     model.calibrate(usps_cal.images.astype(np.float32) / 255.0, usps_cal.labels)
 
-    # 4. save, then measure the saved artefact itself (what serving will run)
-    training = {"command": command_line(), "config": asdict(cfg), "family": cfg.family,
-                "seed": cfg.seed, "epochs_run": epochs_run, "train_images": len(train_set.labels),
-                "train_seconds": round(train_seconds, 1), "total_seconds": None, "machine": _machine()}
+    # 4. write the weights, then measure them as serving runs them, then write the card once
+    weights = model.write_weights(out, cfg.name)
+    training = Training(command=command_line(), config=asdict(cfg), seed=cfg.seed, epochs_run=model.epochs_run_,
+                        train_images=len(train_set.labels), train_seconds=round(model.train_seconds_, 1),
+                        machine=_machine(), extra={"family": cfg.family})
     checksums = {**train_set.checksums, **test_set.checksums, **usps_cal.checksums, **usps_test.checksums}
-    card_path = model.save(out, cfg.name, training=training, data=checksums)
-    rec = type(model).load(card_path)
-    card = rec.card
+    card = model.card(cfg.name, training=training, data=checksums)
+    rec = Recognizer(card, weights=weights)
     card.metrics = {"mnist_test": evaluate_prepared(rec, test_set),
                     "usps_test": evaluate_prepared(rec, usps_test)}
     if held_out_neg is not None:  # other seeds than training's: how many non-digits are rejected
@@ -114,8 +116,8 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
         card.metrics["synthetic_non_digits"] = {
             "n": int(len(conf)), "rejected": round(float((conf < rec.min_confidence).mean()), 5),
             "kinds": "scribbles, stars, crosses, spirals, zigzags, letters and symbols, blobs, digit pairs"}
-    card.training["total_seconds"] = round(time.time() - started, 1)
-    card.save(card_path)
+    card.training.total_seconds = round(time.time() - started, 1)
+    card.save(out / f"{cfg.name}.json")
     (out / "metrics.json").write_text(json.dumps(card.metrics, indent=2))
     return card
 
@@ -130,13 +132,9 @@ def command_line() -> str:
 def _machine() -> dict[str, Any]:
     info: dict[str, Any] = {"platform": platform.platform(),
                             "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
-    try:
-        import torch
-
+    torch, sklearn = sys.modules.get("torch"), sys.modules.get("sklearn")  # only what the family used
+    if torch is not None:
         info.update(torch_threads=torch.get_num_threads(), torch=torch.__version__)
-    except ImportError:
-        pass
-    import sklearn
-
-    info["scikit_learn"] = sklearn.__version__
+    if sklearn is not None:
+        info["scikit_learn"] = sklearn.__version__
     return info

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from inkdigit.engine.data import load_mnist, load_usps
 from inkdigit.engine.preprocess import VERSION, preprocess
+from inkdigit.training.data import load_mnist, load_usps
 
 HERE = Path(__file__).parent
 OUT = HERE / f"preprocess_v{VERSION}.npz"

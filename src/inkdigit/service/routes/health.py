@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from inkdigit.service.deps import RegistryDep
+from inkdigit.service.deps import RecognizersDep, SettingsDep
 from inkdigit.service.errors import ERROR_RESPONSES, APIError
 from inkdigit.service.observability import metrics_payload
 from inkdigit.service.schemas import Status
@@ -19,16 +19,16 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=Status, responses={503: ERROR_RESPONSES[503]})
-async def readyz(registry: RegistryDep) -> dict[str, str]:
+async def readyz(recognizers: RecognizersDep) -> dict[str, str]:
     """The default model is loaded and requests can be served."""
-    registry.get(None)  # raises the 503 that explains why not
-    if not registry.ready:
+    recognizers.get(None)  # raises the 503 that explains why not
+    if not recognizers.ready:
         raise APIError(503, "model_not_loaded", "The model is not loaded.")
     return {"status": "ready"}
 
 
 @router.get("/metrics", response_class=Response)
-def metrics() -> Response:
+def metrics(settings: SettingsDep) -> Response:
     """Prometheus metrics of every worker process."""
-    data, content_type = metrics_payload()
+    data, content_type = metrics_payload(settings.metrics_dir is not None)
     return Response(data, media_type=content_type)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from inkdigit.service.deps import RegistryDep
+from inkdigit.service.deps import RecognizersDep
 from inkdigit.service.schemas import ModelsResponse
 
 router = APIRouter(prefix="/api/v1", tags=["models"])
@@ -18,11 +18,11 @@ def _headline(metrics: dict[str, Any]) -> dict[str, dict[str, float | int]]:
 
 
 @router.get("/models", response_model=ModelsResponse)
-def list_models(registry: RegistryDep) -> dict[str, Any]:
+def list_models(recognizers: RecognizersDep) -> dict[str, Any]:
     """The models this server can use, with the metrics their model cards record."""
-    return {"default": registry.default, "models": [
-        {"name": name, "family": rec.card.family, "default": name == registry.default,
-         "preprocessing_version": str(rec.card.preprocessing.get("version", "")),
+    return {"default": recognizers.default, "models": [
+        {"name": name, "family": rec.card.family, "default": name == recognizers.default,
+         "preprocessing_version": rec.card.preprocessing.version,
          "metrics": _headline(rec.card.metrics)}
-        for name, rec in sorted(registry.models.items())
+        for name, rec in sorted(recognizers.loaded.items())
     ]}

@@ -10,18 +10,20 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from inkdigit.engine.imageio import ImageInputError, Limits
-from inkdigit.engine.recognizer import Recognizer
+from inkdigit.engine.defaults import TOP_K_DEFAULT, TOP_K_MAX
+from inkdigit.engine.imageio import ImageInputError
+from inkdigit.engine.recognizer import Prediction, ReadOptions, ReadRequest, Recognizer
 from inkdigit.service import payload
-from inkdigit.service.deps import BatcherDep, RegistryDep, SettingsDep
-from inkdigit.service.errors import ERROR_RESPONSES, from_image_error
-from inkdigit.service.reading import read_many
+from inkdigit.service.deps import BatcherDep, RecognizersDep, SettingsDep
+from inkdigit.service.errors import ERROR_RESPONSES, image_error_body
+from inkdigit.service.observability import count_prediction
+from inkdigit.service.responses import prediction_body
 from inkdigit.service.schemas import BatchResponse, PredictJSON, PredictOptions
 
 router = APIRouter(prefix="/api/v1", tags=["predict"])
 
 _option_fields = {
-    name: {"type": "integer", "minimum": 1, "maximum": 10} if name == "top_k"
+    name: {"type": "integer", "minimum": 1, "maximum": TOP_K_MAX} if name == "top_k"
     else {"type": "boolean"} if name == "debug" else {"type": "string", "maxLength": 100}
     for name in PredictOptions.model_fields
 }
@@ -48,7 +50,7 @@ BATCH_BODY: dict[str, Any] = {
     }
 }
 
-TopK = Annotated[int, Query(ge=1, le=10, description="How many candidates to return in `top`.")]
+TopK = Annotated[int, Query(ge=1, le=TOP_K_MAX, description="How many candidates to return in `top`.")]
 ModelName = Annotated[str | None, Query(max_length=100, description="Model name (default: the server's).")]
 _DEFAULTS = PredictOptions().model_dump()  # what a request gets for each option it does not set
 
@@ -64,17 +66,28 @@ async def predict(request: Request) -> JSONResponse:
     ``OPENAPI`` below.
     """
     state = request.app.state
-    settings, registry, batcher = state.settings, state.registry, state.batcher
+    settings, recognizers, batcher = state.settings, state.recognizers, state.batcher
     sent = await payload.single_image(request, settings.max_upload_bytes)
     query = {k: v for k, v in request.query_params.items() if k in PredictOptions.model_fields}
     options = {**_DEFAULTS, **(payload.options(query) if query else {}), **sent.options}
-    rec = registry.get(options["model"])
-    limits = Limits(settings.max_upload_bytes, settings.max_pixels)
-    try:
-        result = await batcher.run_batched(read_many, rec, sent.data, options["top_k"], options["debug"], limits)
-    except ImageInputError as exc:
-        raise from_image_error(exc) from None
-    return JSONResponse(result)
+    rec = recognizers.get(options["model"])
+    read = ReadRequest(sent.data, ReadOptions(stages=options["debug"], limits=settings.limits))
+    # an unreadable image raises its ImageInputError here, which the app's handler answers
+    body = await batcher.read(rec, read, _Answer(rec.name, options["top_k"], options["debug"]))
+    return JSONResponse(body)
+
+
+class _Answer:
+    """What a compute thread does with a prediction: count it and build its response body."""
+
+    __slots__ = ("debug", "model", "top_k")
+
+    def __init__(self, model: str, top_k: int = TOP_K_DEFAULT, debug: bool = False) -> None:
+        self.model, self.top_k, self.debug = model, top_k, debug
+
+    def __call__(self, p: Prediction) -> dict[str, Any]:
+        count_prediction(self.model, p)
+        return prediction_body(p, self.model, self.top_k, self.debug)
 
 
 class NamedRoute(Route):
@@ -104,30 +117,20 @@ OPENAPI: dict[str, Any] = {
 }
 
 
-def _read_batch(rec: Recognizer, items: list[bytes], top_k: int, limits: Limits) -> list[dict[str, Any]]:
-    """One batch request, read like that many coalesced single reads; a bad file's error goes in
-    its own slot (anything unforeseen still fails the request, as a 500 that gets logged)."""
-    results = read_many([(rec, data, top_k, False, limits) for data in items])
-    slots: list[dict[str, Any]] = []
-    for r in results:
-        if isinstance(r, ImageInputError):
-            err = from_image_error(r)
-            slots.append({"error": {"code": err.code, "message": err.message}})
-        elif isinstance(r, Exception):
-            raise r
-        else:
-            slots.append(r)
-    return slots
+def _read_batch(rec: Recognizer, requests: list[ReadRequest], top_k: int) -> list[dict[str, Any]]:
+    """One batch request, read with one model call; a bad file's error goes in its own slot."""
+    answer = _Answer(rec.name, top_k)
+    return [image_error_body(r) if isinstance(r, ImageInputError) else answer(r) for r in rec.read_many(requests)]
 
 
 @router.post("/predict/batch", response_model=BatchResponse, responses=ERROR_RESPONSES,
              openapi_extra=BATCH_BODY)
-async def predict_batch(request: Request, registry: RegistryDep, settings: SettingsDep, batcher: BatcherDep,
-                        top_k: TopK = 3, model: ModelName = None) -> dict[str, Any]:
+async def predict_batch(request: Request, recognizers: RecognizersDep, settings: SettingsDep, batcher: BatcherDep,
+                        top_k: TopK = TOP_K_DEFAULT, model: ModelName = None) -> dict[str, Any]:
     """Read up to `max_batch` images; a bad image gets an error in its own slot."""
     start = time.perf_counter()
-    rec = registry.get(model)
+    rec = recognizers.get(model)
     items = await payload.many_images(request, settings.max_batch, settings.max_batch_bytes)
-    limits = Limits(settings.max_upload_bytes, settings.max_pixels)
-    results = await batcher.run(_read_batch, rec, items, top_k, limits)
+    options = ReadOptions(limits=settings.limits)
+    results = await batcher.run(_read_batch, rec, [ReadRequest(data, options) for data in items], top_k)
     return {"model": rec.name, "results": results, "elapsed_ms": round((time.perf_counter() - start) * 1000, 3)}

@@ -1,11 +1,13 @@
 """The interface every model family shares: ``fit`` / ``predict_proba`` / ``save`` / ``load``.
 
-A family is a scikit-learn-style estimator over preprocessed digits: hyper-parameters in
-``__init__``, learned state in attributes ending in ``_``. Inputs are (N, 28, 28) float32 images in
-[0, 1], exactly what serving's preprocessing makes. ``save`` writes the two files serving reads,
-``NAME.onnx`` and the model card ``NAME.json``; ``load`` reads them back as the served
-:class:`~inkdigit.engine.recognizer.Recognizer`, so a round trip tests the artefact users get,
-not a pickle of the training object.
+A family is a scikit-learn-style estimator over preprocessed digits: hyper-parameters (and, for
+the neural families, run options such as threads and checkpointing) in ``__init__``, learned state
+in attributes ending in ``_``, and one ``fit(x, y, *, progress=None)`` signature for all. Inputs are
+(N, 28, 28) float32 images in [0, 1], exactly what serving's preprocessing makes; a label of -1
+marks a non-digit, which only families with ``supports_negatives`` accept (Outlier Exposure).
+``save`` writes the two files serving reads, ``NAME.onnx`` and the model card ``NAME.json``;
+``load`` reads them back as the served :class:`~inkdigit.engine.recognizer.Recognizer`, so a round
+trip tests the artefact users get, not a pickle of the training object.
 """
 
 from __future__ import annotations
@@ -14,17 +16,20 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
-from inkdigit.engine.modelcard import ModelCard, ModelCardError
+from inkdigit.engine.modelcard import Calibration, ModelCard, ModelCardError, Output, Preprocessing, Rejection
 from inkdigit.engine.preprocess import DEFAULT_CONFIG
 from inkdigit.engine.recognizer import Recognizer
 
 Progress = Callable[[str, int, int, dict[str, float]], None]
+
+#: the label that marks a non-digit among training images (Outlier Exposure)
+NOT_A_DIGIT = -1
 
 
 def quiet(stage: str, done: int, total: int, info: dict[str, float]) -> None:
@@ -44,23 +49,30 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(np.exp(res.x))
 
 
-class DigitModel(ABC):
+class DigitEstimator(ABC):
     """Base class of the families. Subclasses implement ``fit``, ``scores``, ``to_onnx`` and
     ``architecture``; calibration, probabilities, saving and loading are shared."""
 
     family: ClassVar[str]
     #: what :meth:`scores` returns: "logits" (softmax at the calibrated temperature) or "probabilities"
-    output_kind: ClassVar[str] = "logits"
+    output_kind: ClassVar[Literal["logits", "probabilities"]] = "logits"
     #: the ONNX output that holds those scores ("": the first)
     onnx_output: ClassVar[str] = ""
+    #: whether ``fit`` accepts non-digits (label ``NOT_A_DIGIT``) and learns to be unsure of them
+    supports_negatives: ClassVar[bool] = False
 
     temperature_: float = 1.0
     min_confidence_: float = 0.0
+    #: seconds spent fitting (over every resumed run, for the neural families)
+    train_seconds_: float = 0.0
+    #: epochs trained, for the families that train in epochs
+    epochs_run_: int | None = None
 
     # --- the family's own part -----------------------------------------------------------------
     @abstractmethod
-    def fit(self, x: np.ndarray, y: np.ndarray, progress: Progress | None = None) -> Self:
-        """Learn from images ``x`` (N, 28, 28) in [0, 1] and labels ``y`` (N,) in 0..9."""
+    def fit(self, x: np.ndarray, y: np.ndarray, *, progress: Progress | None = None) -> Self:
+        """Learn from images ``x`` (N, 28, 28) in [0, 1] and labels ``y`` (N,) in 0..9 (or
+        ``NOT_A_DIGIT`` where ``supports_negatives``); ``progress`` hears how far it got."""
 
     @abstractmethod
     def scores(self, x: np.ndarray) -> np.ndarray:
@@ -75,10 +87,18 @@ class DigitModel(ABC):
         """What the card records about the fitted model (its shape, size, learned choices)."""
 
     # --- shared ----------------------------------------------------------------------------------
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """The names ``__init__`` takes: hyper-parameters and run options."""
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
     def get_params(self) -> dict[str, Any]:
         """The ``__init__`` hyper-parameters and their current values (as scikit-learn does)."""
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {n: getattr(self, n) for n in names}
+        return {n: getattr(self, n) for n in self.param_names()}
+
+    def _check_labels(self, y: np.ndarray) -> None:
+        if not self.supports_negatives and (np.asarray(y) < 0).any():
+            raise ValueError(f"the {self.family} family cannot learn from non-digits (labels < 0)")
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Calibrated class probabilities (N, 10)."""
@@ -103,22 +123,28 @@ class DigitModel(ABC):
 
     def card(self, name: str, **extra: Any) -> ModelCard:
         """A model card for this fitted model; ``extra`` fills training, data and metrics."""
+        logits = self.output_kind == "logits"
         return ModelCard(
             name=name, family=self.family,
             architecture={"class": type(self).__name__, "params": self.get_params(), **self.architecture()},
-            preprocessing=DEFAULT_CONFIG.to_dict(),
-            calibration={"temperature": round(self.temperature_, 4), "fitted_on": "usps/train"}
-            if self.output_kind == "logits" else {"temperature": 1.0},
-            rejection={"min_confidence": round(self.min_confidence_, 4)},
-            weights=f"{name}.onnx", output={"name": self.onnx_output, "kind": self.output_kind},
+            preprocessing=Preprocessing.of(DEFAULT_CONFIG),
+            calibration=Calibration(round(self.temperature_, 4), "usps/train") if logits else Calibration(),
+            rejection=Rejection(round(self.min_confidence_, 4)),
+            weights=f"{name}.onnx", output=Output(self.onnx_output, self.output_kind),
             **extra)
+
+    def write_weights(self, directory: str | Path, name: str) -> Path:
+        """Write ``NAME.onnx`` into ``directory`` (and whatever else a family keeps); returns its path."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{name}.onnx"
+        path.write_bytes(self.to_onnx())
+        return path
 
     def save(self, directory: str | Path, name: str, **card_extra: Any) -> Path:
         """Write ``NAME.onnx`` and ``NAME.json`` into ``directory``; returns the card's path."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / f"{name}.onnx").write_bytes(self.to_onnx())
-        path = directory / f"{name}.json"
+        self.write_weights(directory, name)
+        path = Path(directory) / f"{name}.json"
         self.card(name, **card_extra).save(path)
         return path
 

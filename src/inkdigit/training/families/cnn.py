@@ -47,7 +47,8 @@ class CNNDigits(TorchDigits):
     def __init__(self, width: int = 32, hidden: int = 128, dropout: float = 0.3, epochs: int = 30,
                  batch_size: int = 128, lr: float = 3e-3, weight_decay: float = 5e-4,
                  label_smoothing: float = 0.05, negative_fraction: float = 0.125,
-                 negative_weight: float = 0.5, seed: int = 1, threads: int = 0) -> None:
+                 negative_weight: float = 0.5, seed: int = 1, threads: int = 0,
+                 checkpoint: str | None = None, dry_run: bool = False) -> None:
         self.width = width
         self.hidden = hidden
         self.dropout = dropout
@@ -60,6 +61,8 @@ class CNNDigits(TorchDigits):
         self.negative_weight = negative_weight  # weight of their uniform-target loss
         self.seed = seed
         self.threads = threads  # 0: every core
+        self.checkpoint = checkpoint
+        self.dry_run = dry_run
 
     def network(self) -> nn.Module:
         return DigitCNN(self.width, self.hidden, self.dropout)

@@ -8,6 +8,7 @@ fraction of a percent.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any, Self
 
@@ -40,8 +41,10 @@ class KNNDigits(PCAPipelineModel):
         self.max_examples = max_examples
         self.seed = seed
 
-    def fit(self, x: np.ndarray, y: np.ndarray, progress: Progress | None = None) -> Self:
+    def fit(self, x: np.ndarray, y: np.ndarray, *, progress: Progress | None = None) -> Self:
+        self._check_labels(y)
         report = progress or quiet
+        started = time.perf_counter()
         rows = flat(x)
         if self.max_examples is not None and self.max_examples < len(rows):
             keep = np.sort(np.random.default_rng(self.seed).permutation(len(rows))[: self.max_examples])
@@ -65,6 +68,7 @@ class KNNDigits(PCAPipelineModel):
         pipe.set_params(knn__n_neighbors=self.k_)
         self.pipeline_ = pipe.fit(rows, y)
         report("fitting", 1, 1, {})
+        self.train_seconds_ = time.perf_counter() - started
         return self
 
     def architecture(self) -> dict[str, Any]:

@@ -40,7 +40,8 @@ class MLPDigits(TorchDigits):
     def __init__(self, hidden: Sequence[int] = (512, 256), dropout: float = 0.2, epochs: int = 20,
                  batch_size: int = 128, lr: float = 3e-3, weight_decay: float = 5e-4,
                  label_smoothing: float = 0.05, negative_fraction: float = 0.125,
-                 negative_weight: float = 0.5, seed: int = 1, threads: int = 0) -> None:
+                 negative_weight: float = 0.5, seed: int = 1, threads: int = 0,
+                 checkpoint: str | None = None, dry_run: bool = False) -> None:
         self.hidden = tuple(hidden)
         self.dropout = dropout
         self.epochs = epochs
@@ -52,6 +53,8 @@ class MLPDigits(TorchDigits):
         self.negative_weight = negative_weight
         self.seed = seed
         self.threads = threads
+        self.checkpoint = checkpoint
+        self.dry_run = dry_run
 
     def network(self) -> nn.Module:
         return DigitMLP(self.hidden, self.dropout)

@@ -15,10 +15,10 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 
-from inkdigit.training.families.base import DigitModel, flat
+from inkdigit.training.families.base import DigitEstimator, flat
 
 
-class PCAPipelineModel(DigitModel):
+class PCAPipelineModel(DigitEstimator):
     """A family made of PCA features followed by one scikit-learn classifier (``pipeline_``)."""
 
     n_components: int | None  # None: no PCA, the classifier sees all 784 pixels

@@ -9,6 +9,7 @@ stores ~7,500 of them in 50 dimensions instead of 784.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Self
 
 import numpy as np
@@ -22,7 +23,7 @@ class SVMDigits(PCAPipelineModel):
     family = "svm"
     output_kind = "logits"  # one-vs-rest decision scores: votes plus a confidence below one vote
 
-    def __init__(self, C: float = 5.0, gamma: float | str = "scale", n_components: int | None = 50,  # noqa: N803
+    def __init__(self, C: float = 5.0, gamma: float | str = "scale", n_components: int | None = 50,
                  cache_mb: int = 2000, seed: int = 1) -> None:
         self.C = C
         self.gamma = gamma
@@ -30,13 +31,16 @@ class SVMDigits(PCAPipelineModel):
         self.cache_mb = cache_mb
         self.seed = seed
 
-    def fit(self, x: np.ndarray, y: np.ndarray, progress: Progress | None = None) -> Self:
+    def fit(self, x: np.ndarray, y: np.ndarray, *, progress: Progress | None = None) -> Self:
+        self._check_labels(y)
         report = progress or quiet
+        started = time.perf_counter()
         report("fitting", 0, 1, {})
         svc = SVC(C=self.C, gamma=self.gamma, kernel="rbf", decision_function_shape="ovr",
                   cache_size=self.cache_mb, random_state=self.seed)
         self.pipeline_ = self._pipeline("svm", svc).fit(flat(x), y)
         report("fitting", 1, 1, {})
+        self.train_seconds_ = time.perf_counter() - started
         return self
 
     def architecture(self) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 The loop reads top to bottom like PyTorch's MNIST example: shuffle, augment, forward, loss,
 backward, step, with a one-cycle AdamW schedule and label smoothing. It saves a checkpoint after
-every epoch and resumes from it when the same fit is started again. Optionally (Outlier Exposure,
-experimental) each batch carries a few non-digits whose target is the uniform distribution.
+every epoch (to the ``checkpoint`` file given to the constructor) and resumes from it when the
+same fit is started again. Optionally (Outlier Exposure, experimental) each batch carries a few
+non-digits (training images labelled ``NOT_A_DIGIT``) whose target is the uniform distribution.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from inkdigit.training.augment import augment
-from inkdigit.training.families.base import DigitModel, Progress, quiet
+from inkdigit.training.families.base import NOT_A_DIGIT, DigitEstimator, Progress, quiet
 
 
 def _images(x: np.ndarray) -> torch.Tensor:
@@ -30,11 +31,12 @@ def _images(x: np.ndarray) -> torch.Tensor:
     return (t / 255.0 if np.asarray(x).dtype == np.uint8 else t).reshape(len(x), 1, *x.shape[-2:])
 
 
-class TorchDigits(DigitModel):
+class TorchDigits(DigitEstimator):
     """A network (``network()``) trained by the shared loop; learned state in ``model_``."""
 
     output_kind = "logits"
     onnx_output = "logits"
+    supports_negatives = True
 
     epochs: int
     batch_size: int
@@ -44,23 +46,30 @@ class TorchDigits(DigitModel):
     negative_fraction: float
     negative_weight: float
     seed: int
-    threads: int
+    threads: int  # PyTorch threads (0: every core)
+    checkpoint: str | None  # a file: the fit saves every epoch there and resumes from it
+    dry_run: bool  # one batch of one epoch, to check a setup
 
     @abstractmethod
     def network(self) -> nn.Module:
         """A fresh, untrained network mapping (N, 1, 28, 28) images to (N, 10) logits."""
 
-    def fit(self, x: np.ndarray, y: np.ndarray, progress: Progress | None = None,
-            checkpoint: str | Path | None = None, negatives: np.ndarray | None = None,
-            dry_run: bool = False) -> Self:
-        """Train on ``x``/``y``; ``checkpoint`` (a file) makes the fit resumable, ``negatives``
-        (non-digit images) turns on Outlier Exposure, ``dry_run`` runs one batch."""
-        report = progress or quiet
+    def fit(self, x: np.ndarray, y: np.ndarray, *, progress: Progress | None = None) -> Self:
+        """Train on ``x``/``y``; images labelled ``NOT_A_DIGIT`` turn on Outlier Exposure."""
+        torch.set_flush_denormal(True)  # tiny gradients late in training otherwise cost ~10 %
+        try:
+            return self._fit(x, y, progress or quiet)
+        finally:  # a processor-wide switch: leave the rest of the process with IEEE subnormals
+            torch.set_flush_denormal(False)
+
+    def _fit(self, x: np.ndarray, y: np.ndarray, report: Progress) -> Self:
+        dry_run = self.dry_run
         torch.manual_seed(self.seed)
         torch.set_num_threads(self.threads or os.cpu_count() or 1)
-        torch.set_flush_denormal(True)  # tiny gradients late in training otherwise cost ~10 %
-        x_train, y_train = _images(x), torch.from_numpy(np.asarray(y, dtype=np.int64))
-        x_neg = None if negatives is None or not len(negatives) else _images(negatives)
+        labels = np.asarray(y, dtype=np.int64)
+        digits = labels != NOT_A_DIGIT
+        x_train, y_train = _images(x[digits]), torch.from_numpy(labels[digits])
+        x_neg = None if digits.all() else _images(x[~digits])
 
         model = self.network().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         steps_per_epoch = 1 if dry_run else (len(x_train) + self.batch_size - 1) // self.batch_size
@@ -71,7 +80,7 @@ class TorchDigits(DigitModel):
         gen = torch.Generator().manual_seed(self.seed)
         identity = {**self.get_params(), "n": len(x_train),
                     "negatives": 0 if x_neg is None else len(x_neg)}
-        ckpt_path = Path(checkpoint) if checkpoint else None
+        ckpt_path = Path(self.checkpoint) if self.checkpoint else None
         first_epoch, self.train_seconds_ = 0, 0.0
         if ckpt_path is not None and ckpt_path.exists() and not dry_run:
             ckpt = torch.load(ckpt_path, weights_only=False)
@@ -136,9 +145,9 @@ class TorchDigits(DigitModel):
             program.save(Path(tmp) / "model.onnx", external_data=False)
             return (Path(tmp) / "model.onnx").read_bytes()
 
-    def save(self, directory: str | Path, name: str, **card_extra: Any) -> Path:
+    def write_weights(self, directory: str | Path, name: str) -> Path:
         """Also keeps the PyTorch ``state_dict`` (``NAME.pt``) for fine-tuning; serving ignores it."""
-        path = super().save(directory, name, **card_extra)
+        path = super().write_weights(directory, name)
         torch.save(self.model_.state_dict(), Path(directory) / f"{name}.pt")
         return path
 

@@ -1,6 +1,6 @@
 """Loaders for the MNIST and USPS digit sets, with checksum-verified download.
 
-Where the files live, in order of precedence: an explicit ``data_dir`` argument (the CLI's
+Where the files live is :func:`inkdigit.paths.data_dir`: an explicit directory (the CLI's
 ``--data-dir``), the ``INKDIGIT_DATA_DIR`` environment variable, else a per-user cache directory.
 The directory holds ``mnist/`` and ``usps/`` sub-folders. A missing file is downloaded from public
 mirrors into that directory; every file is verified against the SHA-256 of its *decompressed*
@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import platformdirs
+
+from inkdigit import paths
 
 Split = Literal["train", "test"]
 DatasetName = Literal["mnist", "usps"]
@@ -83,22 +84,12 @@ class Digits:
         return len(self.labels)
 
 
-def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """Resolve the data directory: argument, then ``INKDIGIT_DATA_DIR``, then the user cache."""
-    if explicit:
-        return Path(explicit).expanduser()
-    env = os.environ.get("INKDIGIT_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_cache_dir("inkdigit")) / "data"
-
-
 def _mirrors(file: DataFile) -> tuple[str, ...]:
-    """Mirrors for ``file``. ``INKDIGIT_DATA_MIRRORS`` (comma-separated base URLs, each holding
-    ``mnist/`` and ``usps/``) replaces the public ones: for an internal mirror, or for tests."""
-    env = os.environ.get("INKDIGIT_DATA_MIRRORS")
-    if env is not None:
-        return tuple(b.strip().rstrip("/") + "/" + file.dataset + "/" for b in env.split(",") if b.strip())
+    """Mirrors for ``file``: the public ones, unless ``INKDIGIT_DATA_MIRRORS`` names others (for an
+    internal mirror, or for tests), each holding ``mnist/`` and ``usps/``."""
+    bases = paths.data_mirrors()
+    if bases is not None:
+        return tuple(f"{base}/{file.dataset}/" for base in bases)
     return file.mirrors
 
 
@@ -152,7 +143,7 @@ def fetch(dataset: str, name: str, root: str | os.PathLike[str] | None = None,
           download: bool = True) -> bytes:
     """Return the verified, decompressed bytes of one data file, downloading it if missing."""
     file = FILES[f"{dataset}/{name}"]
-    path = data_dir(root) / dataset / name
+    path = paths.data_dir(root) / dataset / name
     if not path.exists():
         if not download:
             raise DataError(

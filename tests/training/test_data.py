@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inkdigit.engine import data
+from inkdigit import paths
+from inkdigit.training import data
 
 
 def test_mnist_test_split_loads_and_verifies(mnist_test: data.Digits) -> None:
@@ -80,7 +81,7 @@ def test_missing_file_is_downloaded_from_a_mirror_and_verified(
 
 def test_data_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("INKDIGIT_DATA_DIR", str(tmp_path / "env"))
-    assert data.data_dir(tmp_path / "arg") == tmp_path / "arg"
-    assert data.data_dir() == tmp_path / "env"
+    assert paths.data_dir(tmp_path / "arg") == tmp_path / "arg"
+    assert paths.data_dir() == tmp_path / "env"
     monkeypatch.delenv("INKDIGIT_DATA_DIR")
-    assert data.data_dir().name == "data"
+    assert paths.data_dir().name == "data"

@@ -1,0 +1,64 @@
+"""The recognizers this process serves: loaded once, in the background, at start-up.
+
+Loading off the event loop lets ``/healthz`` answer at once while ``/readyz`` says 503 until the
+default recognizer is ready, which is what orchestrators expect of a slow start. Finding and
+loading belong to the engine's :class:`~inkdigit.engine.store.RecognizerStore`; this holder adds
+only readiness and the HTTP errors a request gets when there is nothing to read with.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from inkdigit.engine.recognizer import Recognizer
+from inkdigit.engine.store import RecognizerStore
+from inkdigit.service.errors import APIError
+
+log = logging.getLogger("inkdigit.service")
+
+
+class Recognizers:
+    """Every recognizer in ``store``, each with ``threads`` ONNX Runtime threads; ``default`` answers
+    requests that name none."""
+
+    def __init__(self, store: RecognizerStore, default: str, threads: int = 1, load_delay_s: float = 0.0) -> None:
+        self.store = store
+        self.default = default
+        self.threads = threads
+        self.load_delay_s = load_delay_s
+        self.loaded: dict[str, Recognizer] = {}
+        self.failures: dict[str, str] = {}
+        self._done = threading.Event()
+
+    @property
+    def ready(self) -> bool:
+        return self._done.is_set() and self.default in self.loaded
+
+    def load(self) -> None:
+        """Load every recognizer in the store; a broken one is logged and skipped, never fatal."""
+        if self.load_delay_s:
+            time.sleep(self.load_delay_s)
+        result = self.store.load_all(self.threads)
+        self.loaded, self.failures = result.recognizers, result.failures
+        if self.default not in self.loaded:
+            log.error("default model %r is not available; /readyz will stay 503", self.default)
+        self._done.set()
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.load, name="model-loader", daemon=True)
+        thread.start()
+        return thread
+
+    def get(self, name: str | None) -> Recognizer:
+        """The recognizer for a request, or the API error that explains why there is none."""
+        if not self._done.is_set():
+            raise APIError(503, "model_not_loaded", "The model is still loading; try again in a moment.")
+        key = name or self.default
+        if key in self.loaded:
+            return self.loaded[key]
+        if key == self.default:
+            raise APIError(503, "model_not_loaded", f"The default model {key!r} could not be loaded.")
+        known = ", ".join(sorted(self.loaded)) or "none"
+        raise APIError(404, "unknown_model", f"There is no model named {key!r}; available: {known}.")

@@ -1,0 +1,54 @@
+"""The model card: typed sections, the same JSON shape as ever, and a format version that is checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from inkdigit.engine.modelcard import FORMAT_VERSION, ModelCard, ModelCardError
+from inkdigit.engine.preprocess import DEFAULT_CONFIG
+from inkdigit.engine.store import shipped_dir
+
+SHIPPED = shipped_dir() / "cnn-v1.json"
+
+
+def test_the_shipped_card_reads_back_to_the_same_json() -> None:
+    raw = json.loads(SHIPPED.read_text())
+    card = ModelCard.load(SHIPPED)
+    # the shipped card predates the "output" section: it reads as logits from the first output
+    assert card.to_dict() == {**raw, "output": {"name": "", "kind": "logits"}}
+    assert card.training.seed == 1 and card.training.extra == {"torch": "2.13.0+cpu"}
+    assert card.calibration.temperature == pytest.approx(0.6428) and card.calibration.fitted_on == "usps/train"
+    assert card.output.kind == "logits" and card.preprocess_config() == DEFAULT_CONFIG
+
+
+def _write(tmp_path: Path, **changes: object) -> Path:
+    raw = {**json.loads(SHIPPED.read_text()), **changes}
+    path = tmp_path / "card.json"
+    path.write_text(json.dumps(raw))
+    return path
+
+
+def test_a_card_of_an_unknown_format_version_is_refused_clearly(tmp_path: Path) -> None:
+    with pytest.raises(ModelCardError, match=f"card format 2 .* reads format {FORMAT_VERSION}"):
+        ModelCard.load(_write(tmp_path, format_version=2))
+
+
+def test_bad_sections_are_refused_with_the_file_named(tmp_path: Path) -> None:
+    with pytest.raises(ModelCardError, match="card.json.*unknown output kind 'votes'"):
+        ModelCard.load(_write(tmp_path, output={"name": "", "kind": "votes"}))
+    with pytest.raises(ModelCardError, match="'rejection' section must be an object"):
+        ModelCard.load(_write(tmp_path, rejection=0.5))
+    raw = json.loads(SHIPPED.read_text())
+    del raw["preprocessing"]
+    (tmp_path / "card.json").write_text(json.dumps(raw))
+    with pytest.raises(ModelCardError, match="lacks preprocessing"):
+        ModelCard.load(tmp_path / "card.json")
+
+
+def test_a_preprocessing_version_this_inkdigit_lacks_is_refused(tmp_path: Path) -> None:
+    card = ModelCard.load(_write(tmp_path, preprocessing={"version": "9"}))
+    with pytest.raises(ModelCardError, match="preprocessing v9"):
+        card.preprocess_config()
