@@ -167,7 +167,17 @@ function buildBars() {
   for (let d = 0; d < 10; d++) {
     const li = document.createElement("li");
     li.dataset.testid = `confidence-${d}`;
-    li.innerHTML = `<span>${d}</span><span class="track"><span class="fill"></span></span><span class="pct">–</span>`;
+    const label = document.createElement("span");
+    label.textContent = String(d);
+    const track = document.createElement("span");
+    track.className = "track";
+    const fill = document.createElement("span");
+    fill.className = "fill";
+    track.appendChild(fill);
+    const pct = document.createElement("span");
+    pct.className = "pct";
+    pct.textContent = "–";
+    li.append(label, track, pct);
     ui.bars.appendChild(li);
   }
 }
@@ -275,7 +285,9 @@ function renderHistory() {
     const li = document.createElement("li");
     if (x.thumb) { const img = document.createElement("img"); img.src = x.thumb; img.alt = ""; li.appendChild(img); }
     const label = document.createElement("div");
-    label.innerHTML = `<strong>${x.digit === null ? "?" : x.digit}</strong> ${(x.confidence * 100).toFixed(0)}%`;
+    const digit = document.createElement("strong");
+    digit.textContent = x.digit === null ? "?" : String(x.digit);
+    label.append(digit, ` ${(x.confidence * 100).toFixed(0)}%`);
     li.appendChild(label);
     li.setAttribute("aria-label", `${x.digit === null ? "not a digit" : x.digit}, ${(x.confidence * 100).toFixed(0)} percent`);
     return li;
