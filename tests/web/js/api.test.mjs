@@ -184,7 +184,8 @@ describe("getModels and ping", () => {
     assert.equal(answering.last.options.cache, "no-store");
   });
   test("getModels drops entries without a name and fails on a bad answer", async () => {
-    assert.deepEqual(await getModels(answering(200, { models: [{ name: "a" }, null, { family: "x" }] })), [{ name: "a" }]);
+    const mixed = { models: [{ name: "a" }, null, { family: "x" }] };
+    assert.deepEqual(await getModels(answering(200, mixed)), [{ name: "a" }]);
     await assert.rejects(getModels(answering(503, { models: [] })), /503/);
     await assert.rejects(getModels(answering(200, { models: "cnn" })), /no model list/);
   });

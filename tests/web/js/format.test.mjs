@@ -60,7 +60,8 @@ describe("describe", () => {
 describe("barView", () => {
   test("a probability becomes a width, a text and a spoken label", () => {
     const probabilities = [0.001, 0, 0, 0, 0, 0, 0, 0.9876, 0, 0];
-    assert.deepEqual(barView(probabilities, 7), { value: 0.9876, width: "98.8%", text: "98.8%", label: "7: 98.8 percent" });
+    assert.deepEqual(barView(probabilities, 7),
+      { value: 0.9876, width: "98.8%", text: "98.8%", label: "7: 98.8 percent" });
     assert.deepEqual(barView(probabilities, 0), { value: 0.001, width: "0.1%", text: "0.1%", label: "0: 0.1 percent" });
   });
   test("no probabilities: an empty bar and a dash", () => {

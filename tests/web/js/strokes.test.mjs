@@ -117,7 +117,8 @@ describe("trace", () => {
       ["lineTo", 20, 10], ["stroke"],
     ]);
     const set = Object.fromEntries(ctx.calls.filter(([n]) => n.startsWith("set ")).map(([n, v]) => [n.slice(4), v]));
-    assert.deepEqual(set, { strokeStyle: "white", fillStyle: "white", lineWidth: 8, lineCap: "round", lineJoin: "round" });
+    assert.deepEqual(set,
+      { strokeStyle: "white", fillStyle: "white", lineWidth: 8, lineCap: "round", lineJoin: "round" });
   });
 
   test("two points make a straight segment", () => {

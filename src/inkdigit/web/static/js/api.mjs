@@ -75,8 +75,12 @@ export function createClient({ fetch = globalFetch, timeoutMs = 5000, timers = g
         const response = await fetch(url, { ...init, signal: controller.signal });
         const { parsed, body } = await readBody(response);
         if (stale()) return { kind: "stale", reached: true };
-        if (!response.ok || !parsed) return { kind: "error", reached: true, ...errorFrom(response.status, body, parsed) };
-        if (!isPrediction(body)) return { kind: "error", reached: true, code: null, message: "The server's answer could not be read." };
+        if (!response.ok || !parsed) {
+          return { kind: "error", reached: true, ...errorFrom(response.status, body, parsed) };
+        }
+        if (!isPrediction(body)) {
+          return { kind: "error", reached: true, code: null, message: "The server's answer could not be read." };
+        }
         return { kind: "ok", reached: true, body };
       } catch (err) {
         if (stale()) return { kind: "stale", reached: false };

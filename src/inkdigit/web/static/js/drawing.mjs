@@ -16,7 +16,8 @@ export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange,
   const inkColour = () =>
     getComputedStyle(document.documentElement).getPropertyValue("--ink").trim() || "#111";
 
-  const pointOf = (e) => toCanvasPoint(e.clientX, e.clientY, canvas.getBoundingClientRect(), canvas.width, canvas.height);
+  const pointOf = (e) =>
+    toCanvasPoint(e.clientX, e.clientY, canvas.getBoundingClientRect(), canvas.width, canvas.height);
 
   function redraw() {
     ctx.clearRect(0, 0, canvas.width, canvas.height);
