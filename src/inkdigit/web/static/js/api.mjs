@@ -1,0 +1,130 @@
+// api: the HTTP client for the inkdigit service. `createClient({fetch, timeoutMs, timers})` sends
+// predictions so that the latest request wins: each `send` aborts the one in flight, and an
+// answer that arrives after a newer request started is reported as "stale" and never shown;
+// a request that takes longer than `timeoutMs` is aborted and reported as "timeout". `send`
+// resolves (never rejects) to an outcome {kind: "ok", body} | {kind: "error", code, message} |
+// {kind: "offline"} | {kind: "timeout"} | {kind: "stale"}, with `reached: true` whenever the
+// server answered at all. Error bodies are the service's `{"error": {"code", "message"}}`;
+// anything else gets a message built from the HTTP status. `predictUrl`, `getModels` and
+// `ping` cover the rest of the API, `debounce` delays a call until calls stop. Pure: fetch and
+// the timers are injected (browser globals by default), nothing runs at import.
+
+export const PREDICT_PATH = "/api/v1/predict";
+export const MODELS_PATH = "/api/v1/models";
+export const HEALTH_PATH = "/healthz";
+
+const globalFetch = (...args) => globalThis.fetch(...args);
+
+/** The predict URL: all ten probabilities, the stages when `debug`, the chosen model if any. */
+export function predictUrl({ debug = false, model = "" } = {}) {
+  return `${PREDICT_PATH}?top_k=10${debug ? "&debug=true" : ""}${model ? `&model=${encodeURIComponent(model)}` : ""}`;
+}
+
+/** The JSON body of a response: {parsed: true, body} or {parsed: false} when it is not JSON. */
+export async function readBody(response) {
+  try {
+    return { parsed: true, body: await response.json() };
+  } catch {
+    return { parsed: false };
+  }
+}
+
+/** {code, message} for a failed response: the service's own words when its error body has them. */
+export function errorFrom(status, body, parsed = true) {
+  if (!parsed) return { code: null, message: `The server answered ${status}.` };
+  const error = body && typeof body === "object" ? body.error : null;
+  if (error && typeof error === "object" && typeof error.message === "string" && error.message) {
+    return { code: typeof error.code === "string" ? error.code : null, message: error.message };
+  }
+  return { code: null, message: `Request failed (${status}).` };
+}
+
+const isNumber = (x) => typeof x === "number" && Number.isFinite(x);
+
+/** True when `body` has the fields the page shows (a blank answer needs only `is_empty`). */
+export function isPrediction(body) {
+  if (!body || typeof body !== "object" || typeof body.is_empty !== "boolean") return false;
+  if (body.is_empty) return true;
+  return typeof body.is_digit === "boolean" && isNumber(body.confidence) && typeof body.model === "string"
+    && isNumber(body.elapsed_ms) && Array.isArray(body.probabilities) && body.probabilities.length === 10
+    && body.probabilities.every(isNumber) && (!body.is_digit || Number.isInteger(body.digit));
+}
+
+export function createClient({ fetch = globalFetch, timeoutMs = 5000, timers = globalThis } = {}) {
+  let sequence = 0;
+  let inflight = null;
+
+  return {
+    /** Forget the request in flight (aborting it) without starting another. */
+    cancel() {
+      sequence++;
+      if (inflight) inflight.abort();
+      inflight = null;
+    },
+
+    /** POST a prediction; `makeInit()` gives the method, headers and body (it may be async). */
+    async send(url, makeInit) {
+      const seq = ++sequence;
+      if (inflight) inflight.abort();
+      const controller = new AbortController();
+      inflight = controller;
+      const timer = timers.setTimeout(() => controller.abort(), timeoutMs);
+      const stale = () => seq !== sequence;
+      try {
+        const init = await makeInit();
+        const response = await fetch(url, { ...init, signal: controller.signal });
+        const { parsed, body } = await readBody(response);
+        if (stale()) return { kind: "stale", reached: true };
+        if (!response.ok || !parsed) {
+          return { kind: "error", reached: true, ...errorFrom(response.status, body, parsed) };
+        }
+        if (!isPrediction(body)) {
+          return { kind: "error", reached: true, code: null, message: "The server's answer could not be read." };
+        }
+        return { kind: "ok", reached: true, body };
+      } catch (err) {
+        if (stale()) return { kind: "stale", reached: false };
+        if (err && err.name === "AbortError") {
+          // aborted by our timer: too slow; aborted by anything else (the page unloading): say nothing
+          return controller.signal.aborted ? { kind: "timeout", reached: false } : { kind: "stale", reached: false };
+        }
+        return { kind: "offline", reached: false };
+      } finally {
+        timers.clearTimeout(timer);
+        if (inflight === controller) inflight = null;
+      }
+    },
+  };
+}
+
+/** The models the server offers (each {name, family, default, metrics, ...}); throws on failure. */
+export async function getModels(fetch = globalFetch) {
+  const response = await fetch(MODELS_PATH, { cache: "no-store" });
+  if (!response.ok) throw new Error(`GET ${MODELS_PATH} answered ${response.status}`);
+  const body = await response.json();
+  if (!body || !Array.isArray(body.models)) throw new Error(`GET ${MODELS_PATH}: no model list`);
+  return body.models.filter((m) => m && typeof m === "object" && typeof m.name === "string");
+}
+
+/** Whether the server answers its liveness check. */
+export async function ping(fetch = globalFetch) {
+  try {
+    return (await fetch(HEALTH_PATH, { cache: "no-store" })).ok;
+  } catch {
+    return false;
+  }
+}
+
+/** `fn` called `ms` after the last of a burst of calls, with that call's arguments; `.cancel()` drops it. */
+export function debounce(fn, ms, timers = globalThis) {
+  let timer = null;
+  const debounced = (...args) => {
+    if (timer !== null) timers.clearTimeout(timer);
+    timer = timers.setTimeout(() => { timer = null; fn(...args); }, ms);
+  };
+  debounced.cancel = () => {
+    if (timer !== null) timers.clearTimeout(timer);
+    timer = null;
+  };
+  return debounced;
+}

@@ -1,0 +1,90 @@
+// drawing: the canvas a digit is drawn on. `createDrawing({canvas, widthInput, undo, redo, clear,
+// onChange})` listens to pointer events on the canvas (mouse, finger or pen, with coalesced
+// events for smooth lines), to the undo/redo/clear buttons and to their keys on `keyTarget`
+// (the document by default); it keeps the strokes in a `createStrokes()` store, redraws them in the
+// theme's ink colour (CSS `--ink`) and enables the buttons to match. After each finished stroke,
+// undo, redo or clear it calls `onChange(action)` with "stroke", "undo", "redo" or "clear".
+// It returns {isEmpty, redraw, toBlob}. `thumbnail(source)` scales a canvas or a decoded image
+// into a 64 px square PNG data URL. Touches the DOM only when called, never at import.
+
+import { createStrokes, shortcut, toCanvasPoint, trace } from "./strokes.mjs";
+
+export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange, keyTarget = document }) {
+  const ctx = canvas.getContext("2d");
+  const strokes = createStrokes();
+
+  const inkColour = () =>
+    getComputedStyle(document.documentElement).getPropertyValue("--ink").trim() || "#111";
+
+  const pointOf = (e) =>
+    toCanvasPoint(e.clientX, e.clientY, canvas.getBoundingClientRect(), canvas.width, canvas.height);
+
+  function redraw() {
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    const colour = inkColour();
+    for (const s of strokes.strokes) trace(ctx, s, colour);
+    undo.disabled = !strokes.canUndo;
+    redo.disabled = !strokes.canRedo;
+    clear.disabled = strokes.isEmpty;
+  }
+
+  const actions = {
+    undo: () => strokes.undo(),
+    redo: () => strokes.redo(),
+    clear: () => { strokes.clear(); return true; },
+  };
+  function run(action) {
+    if (!actions[action]()) return;
+    redraw();
+    onChange(action);
+  }
+
+  canvas.addEventListener("pointerdown", (e) => {
+    if (e.pointerType === "mouse" && e.button !== 0) return;
+    e.preventDefault(); // no page scroll or text selection while drawing
+    canvas.setPointerCapture(e.pointerId);
+    const scale = canvas.width / canvas.getBoundingClientRect().width; // the width slider is in CSS pixels
+    strokes.begin(Number(widthInput.value) * scale, pointOf(e));
+    redraw();
+  });
+  canvas.addEventListener("pointermove", (e) => {
+    if (!strokes.drawing) return;
+    e.preventDefault();
+    const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
+    strokes.extend((events.length ? events : [e]).map(pointOf));
+    redraw();
+  });
+  const end = () => { if (strokes.end()) onChange("stroke"); };
+  canvas.addEventListener("pointerup", end);
+  canvas.addEventListener("pointercancel", end);
+  canvas.addEventListener("lostpointercapture", end);
+
+  undo.addEventListener("click", () => run("undo"));
+  redo.addEventListener("click", () => run("redo"));
+  clear.addEventListener("click", () => run("clear"));
+  keyTarget.addEventListener("keydown", (e) => {
+    const action = shortcut(e);
+    if (!action) return;
+    if (action !== "clear") e.preventDefault(); // the browser's own undo would do nothing useful here
+    run(action);
+  });
+
+  redraw();
+  return {
+    get isEmpty() { return strokes.isEmpty; },
+    redraw,
+    /** The drawing as a PNG blob, as the server reads it. */
+    toBlob: () => new Promise((resolve) => canvas.toBlob(resolve, "image/png")),
+  };
+}
+
+/** A 64 px square PNG data URL of a canvas or a decoded image, letterboxed. */
+export function thumbnail(source, size = 64) {
+  const t = document.createElement("canvas");
+  t.width = t.height = size;
+  const w = source.naturalWidth || source.width;
+  const h = source.naturalHeight || source.height;
+  const s = Math.min(size / w, size / h);
+  t.getContext("2d").drawImage(source, (size - w * s) / 2, (size - h * s) / 2, w * s, h * s);
+  return t.toDataURL("image/png");
+}

@@ -1,0 +1,76 @@
+// format: what the page says, as plain data. Pure functions, no DOM: they turn a prediction body
+// (as `isPrediction` in api.mjs accepts it) into the texts and numbers the page shows (`describe`),
+// a probability into a bar's width, text and spoken label (`barView`), a history entry into its
+// label (`historyView`), and a probability into a percentage with a fixed number of decimals
+// (`percent`, `percentNumber`). The rendering module only copies these into the DOM, so every
+// wording and rounding rule lives here, where Node tests can check it.
+
+export const NEUTRAL_MESSAGE = "Draw a digit anywhere on the canvas, at any size.";
+export const NOT_A_DIGIT_MESSAGE = "This does not look like a digit to the model.";
+export const NO_INK_MESSAGE = "No ink found in that image.";
+export const OFFLINE_MESSAGE = "The server cannot be reached. Check your connection; your drawing is kept.";
+export const TIMEOUT_MESSAGE = "The server took too long to answer. Try again.";
+
+/** `p` (0..1) as a percentage number with `digits` decimals, e.g. percentNumber(0.9876, 1) === "98.8". */
+export function percentNumber(p, digits = 1) {
+  return (p * 100).toFixed(digits);
+}
+
+/** `p` (0..1) as a percentage, e.g. percent(0.5) === "50.0%". */
+export function percent(p, digits = 1) {
+  return `${percentNumber(p, digits)}%`;
+}
+
+/** Index of the largest value (the first one on ties); -1 for an empty list. */
+export function bestIndex(values) {
+  let best = -1;
+  for (let i = 0; i < values.length; i++) if (best < 0 || values[i] > values[best]) best = i;
+  return best;
+}
+
+/** What to show for a prediction body: {empty: true} for a blank image, else every text and value. */
+export function describe(r) {
+  if (r.is_empty) return { empty: true };
+  const isDigit = r.is_digit;
+  return {
+    empty: false,
+    isDigit,
+    digit: isDigit ? r.digit : null,
+    confidence: r.confidence,
+    digitText: isDigit ? String(r.digit) : "?",
+    confidenceText: `${percent(r.confidence)} sure`,
+    message: isDigit ? `Read by ${r.model} in ${r.elapsed_ms.toFixed(1)} ms.` : NOT_A_DIGIT_MESSAGE,
+    announcement: isDigit ? `Predicted ${r.digit}, ${percentNumber(r.confidence, 0)} percent sure`
+      : "Not recognised as a digit",
+    probabilities: r.probabilities,
+    best: bestIndex(r.probabilities),
+    stages: r.stages && typeof r.stages === "object" ? r.stages : null,
+  };
+}
+
+/** Bar `d`: its fill width, its text and its spoken label; `probabilities` null shows no value. */
+export function barView(probabilities, d) {
+  if (!probabilities) return { value: 0, width: "0.0%", text: "–", label: `${d}: no value` };
+  const p = probabilities[d];
+  return { value: p, width: percent(p), text: percent(p), label: `${d}: ${percentNumber(p)} percent` };
+}
+
+const STAGE_NAMES = {
+  input: "input", ink: "ink", cleaned: "cleaned", cropped: "cropped", stroke: "stroke",
+  deskewed: "deskewed", fitted: "20×20", final: "28×28 (model input)",
+};
+
+/** The caption of a preprocessing stage. */
+export function stageName(name) {
+  return Object.hasOwn(STAGE_NAMES, name) ? STAGE_NAMES[name] : name;
+}
+
+/** A history entry's digit ("?" when not a digit), rounded percentage and spoken label. */
+export function historyView(entry) {
+  const pct = percentNumber(entry.confidence, 0);
+  return {
+    digitText: entry.digit === null ? "?" : String(entry.digit),
+    percentText: ` ${pct}%`,
+    label: `${entry.digit === null ? "not a digit" : entry.digit}, ${pct} percent`,
+  };
+}

@@ -1,0 +1,51 @@
+// models: the model picker. `initModelPicker({select, storage, fetch, onChange})` asks the server
+// for its models (GET /api/v1/models), lists each as "name (family, MNIST 99.12%, USPS 97.30%)",
+// selects the one this browser chose last if the server still offers it (else the server's
+// default), and enables the list only when there is a choice to make. On a change it remembers
+// the choice in storage and calls `onChange(name)`. If the list cannot be loaded it offers just
+// "server default" (the empty name), which lets the server choose. The pure parts, `modelLabel`,
+// `accuracy` and `chosenModel`, need no DOM; the DOM is touched only when initModelPicker runs.
+
+import { getModels } from "./api.mjs";
+import { percent } from "./format.mjs";
+
+export const MODEL_KEY = "inkdigit.model";
+
+/** A model's measured accuracy on `set` (e.g. "mnist_test") as "99.12%", or null if not measured. */
+export function accuracy(model, set) {
+  const a = model.metrics && model.metrics[set] && model.metrics[set].accuracy;
+  return typeof a === "number" && Number.isFinite(a) ? percent(a, 2) : null;
+}
+
+/** The text of a model's entry in the list. */
+export function modelLabel(model) {
+  const mnist = accuracy(model, "mnist_test");
+  const usps = accuracy(model, "usps_test");
+  return `${model.name} (${model.family}${mnist ? `, MNIST ${mnist}` : ""}${usps ? `, USPS ${usps}` : ""})`;
+}
+
+/** The name to select: the remembered one while offered, else the server's default, else null. */
+export function chosenModel(models, remembered) {
+  if (remembered && models.some((m) => m.name === remembered)) return remembered;
+  const fallback = models.find((m) => m.default);
+  return fallback ? fallback.name : null;
+}
+
+export async function initModelPicker({ select, storage, fetch, onChange }) {
+  select.addEventListener("change", () => {
+    storage.setItem(MODEL_KEY, select.value);
+    onChange(select.value);
+  });
+  try {
+    const models = await getModels(fetch);
+    const chosen = chosenModel(models, storage.getItem(MODEL_KEY));
+    select.replaceChildren(...models.map((m) => {
+      const option = new Option(modelLabel(m), m.name);
+      option.selected = m.name === chosen;
+      return option;
+    }));
+    select.disabled = models.length < 2;
+  } catch {
+    select.replaceChildren(new Option("server default", ""));
+  }
+}

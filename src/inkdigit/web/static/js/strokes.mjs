@@ -1,0 +1,100 @@
+// strokes: the drawing as data, with undo and redo. Pure logic, no DOM. A stroke is
+// {width, points: [{x, y}, ...]} in canvas pixels. `createStrokes()` keeps the drawn strokes and
+// the undone ones, so undo, redo and clear can be replayed exactly (and the canvas redrawn after a
+// theme change); starting a new stroke forgets what was undone. `trace(ctx, stroke, colour)` draws
+// one stroke on anything with the CanvasRenderingContext2D path methods: a round dot for a tap,
+// otherwise quadratic curves through the midpoints between points (smooth, no corners).
+// `toCanvasPoint` maps a pointer position on the displayed canvas to canvas pixels, and
+// `shortcut(event)` maps a keydown event to "undo", "redo", "clear" or null.
+
+export function createStrokes() {
+  let done = [];
+  let undone = [];
+  let current = null; // the stroke being drawn, also the last of `done`
+
+  return {
+    /** The visible strokes, oldest first (read them, do not change them). */
+    get strokes() { return done; },
+    get isEmpty() { return done.length === 0; },
+    get canUndo() { return done.length > 0; },
+    get canRedo() { return undone.length > 0; },
+    get drawing() { return current !== null; },
+
+    /** Start a stroke at `point`; what was undone can no longer be redone. */
+    begin(width, point) {
+      current = { width, points: [point] };
+      done.push(current);
+      undone = [];
+    },
+    /** Add points to the stroke being drawn; false when none is. */
+    extend(points) {
+      if (!current) return false;
+      current.points.push(...points);
+      return true;
+    },
+    /** Finish the stroke being drawn; false when none was (a stray pointerup). */
+    end() {
+      if (!current) return false;
+      current = null;
+      return true;
+    },
+    undo() {
+      if (!done.length) return false;
+      const stroke = done.pop();
+      if (stroke === current) current = null; // undone mid-stroke: the rest of it goes nowhere
+      undone.push(stroke);
+      return true;
+    },
+    redo() {
+      if (!undone.length) return false;
+      done.push(undone.pop());
+      return true;
+    },
+    clear() {
+      done = [];
+      undone = [];
+      current = null;
+    },
+  };
+}
+
+/** Draw one stroke with round caps and joins. */
+export function trace(ctx, stroke, colour) {
+  ctx.strokeStyle = colour;
+  ctx.fillStyle = colour;
+  ctx.lineWidth = stroke.width;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  const p = stroke.points;
+  ctx.beginPath();
+  if (p.length === 1) {
+    ctx.arc(p[0].x, p[0].y, stroke.width / 2, 0, Math.PI * 2);
+    ctx.fill();
+    return;
+  }
+  ctx.moveTo(p[0].x, p[0].y);
+  for (let i = 1; i < p.length - 1; i++) {
+    ctx.quadraticCurveTo(p[i].x, p[i].y, (p[i].x + p[i + 1].x) / 2, (p[i].y + p[i + 1].y) / 2);
+  }
+  ctx.lineTo(p[p.length - 1].x, p[p.length - 1].y);
+  ctx.stroke();
+}
+
+/**
+ * A pointer position (client coordinates) as canvas pixels, for a canvas of `width` x `height`
+ * pixels displayed in `rect` (its getBoundingClientRect()).
+ */
+export function toCanvasPoint(clientX, clientY, rect, width, height) {
+  return { x: (clientX - rect.left) * (width / rect.width), y: (clientY - rect.top) * (height / rect.height) };
+}
+
+/** Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z or Ctrl/Cmd+Y redoes, Escape clears; anything else is null. */
+export function shortcut({ key, ctrlKey = false, metaKey = false, shiftKey = false }) {
+  if (typeof key !== "string") return null;
+  const mod = ctrlKey || metaKey;
+  const k = key.toLowerCase();
+  if (mod && k === "z" && !shiftKey) return "undo";
+  if (mod && ((k === "z" && shiftKey) || k === "y")) return "redo";
+  if (key === "Escape") return "clear";
+  return null;
+}

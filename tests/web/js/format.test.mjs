@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import {
+  NOT_A_DIGIT_MESSAGE, barView, bestIndex, describe as describeAnswer, historyView, percent, percentNumber, stageName,
+} from "../../../src/inkdigit/web/static/js/format.mjs";
+import { prediction } from "./fakes.mjs";
+
+describe("percentages", () => {
+  test("one decimal by default, rounded", () => {
+    assert.equal(percent(0.98765), "98.8%");
+    assert.equal(percent(1), "100.0%");
+    assert.equal(percent(0), "0.0%");
+    assert.equal(percent(0.0004), "0.0%");
+  });
+  test("any number of decimals, without the sign when asked", () => {
+    assert.equal(percent(0.991234, 2), "99.12%");
+    assert.equal(percentNumber(0.987, 0), "99");
+    assert.equal(percentNumber(0.5), "50.0");
+  });
+});
+
+test("bestIndex picks the largest value, the first one on ties", () => {
+  assert.equal(bestIndex([0.1, 0.7, 0.2]), 1);
+  assert.equal(bestIndex([0.5, 0.5]), 0);
+  assert.equal(bestIndex([0, 0, 0, 0.01]), 3);
+  assert.equal(bestIndex([]), -1);
+});
+
+describe("describe", () => {
+  test("a digit: its text, confidence, model and time, the spoken summary and the best bar", () => {
+    const a = describeAnswer(prediction());
+    assert.equal(a.empty, false);
+    assert.equal(a.isDigit, true);
+    assert.equal(a.digit, 7);
+    assert.equal(a.digitText, "7");
+    assert.equal(a.confidenceText, "95.0% sure");
+    assert.equal(a.message, "Read by cnn-v1 in 0.7 ms.");
+    assert.equal(a.announcement, "Predicted 7, 95 percent sure");
+    assert.equal(a.best, 7);
+    assert.equal(a.stages, null);
+  });
+  test("not a digit: a question mark and a plain message", () => {
+    const a = describeAnswer(prediction({ is_digit: false, digit: null, confidence: 0.31 }));
+    assert.equal(a.digitText, "?");
+    assert.equal(a.digit, null);
+    assert.equal(a.confidenceText, "31.0% sure");
+    assert.equal(a.message, NOT_A_DIGIT_MESSAGE);
+    assert.equal(a.announcement, "Not recognised as a digit");
+  });
+  test("a blank image is empty", () => {
+    assert.deepEqual(describeAnswer({ is_empty: true, is_digit: false, digit: null }), { empty: true });
+  });
+  test("stages pass through when the server sent them", () => {
+    const stages = { input: "data:image/png;base64,AAAA", final: "data:image/png;base64,BBBB" };
+    assert.deepEqual(describeAnswer(prediction({ stages })).stages, stages);
+  });
+});
+
+describe("barView", () => {
+  test("a probability becomes a width, a text and a spoken label", () => {
+    const probabilities = [0.001, 0, 0, 0, 0, 0, 0, 0.9876, 0, 0];
+    assert.deepEqual(barView(probabilities, 7),
+      { value: 0.9876, width: "98.8%", text: "98.8%", label: "7: 98.8 percent" });
+    assert.deepEqual(barView(probabilities, 0), { value: 0.001, width: "0.1%", text: "0.1%", label: "0: 0.1 percent" });
+  });
+  test("no probabilities: an empty bar and a dash", () => {
+    assert.deepEqual(barView(null, 3), { value: 0, width: "0.0%", text: "–", label: "3: no value" });
+  });
+});
+
+test("stageName names the known stages and passes others through", () => {
+  assert.equal(stageName("fitted"), "20×20");
+  assert.equal(stageName("final"), "28×28 (model input)");
+  assert.equal(stageName("ink"), "ink");
+  assert.equal(stageName("something-new"), "something-new");
+  assert.equal(stageName("toString"), "toString"); // not an inherited property
+});
+
+test("historyView rounds to whole percent and names non-digits", () => {
+  assert.deepEqual(historyView({ digit: 4, confidence: 0.876 }),
+    { digitText: "4", percentText: " 88%", label: "4, 88 percent" });
+  assert.deepEqual(historyView({ digit: 0, confidence: 0.5 }).digitText, "0");
+  assert.deepEqual(historyView({ digit: null, confidence: 0.2 }),
+    { digitText: "?", percentText: " 20%", label: "not a digit, 20 percent" });
+});
