@@ -20,10 +20,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 import inkdigit
-from inkdigit.engine.defaults import DEFAULT_MODEL
+from inkdigit import paths
 from inkdigit.engine.imageio import to_pixels
 from inkdigit.engine.recognizer import Recognizer
-from inkdigit.engine.store import shipped_dir
 
 
 def canvas_png() -> bytes:
@@ -59,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     png = (Path(__file__).parent / "data" / "canvas" / "07.png").read_bytes()
     pillow_png = canvas_png()
-    rec = Recognizer(shipped_dir() / f"{DEFAULT_MODEL}.json", threads=args.threads)
+    rec = Recognizer(paths.store().find(paths.default_model()), threads=args.threads)
     pre = rec.preprocess(png)
     x = pre.image[None]
     assert rec.predict(png).digit == 7, "benchmark input should read as 7"
@@ -69,7 +68,7 @@ def main() -> None:
     preprocess = measure(lambda: rec.preprocess(png), args.n)
     infer = measure(lambda: rec.probabilities(x), args.n)
     total = measure(lambda: rec.predict(png), args.n)
-    baseline = measure(lambda: Recognizer(shipped_dir() / f"{rec.name}.json", threads=args.threads).predict(png),
+    baseline = measure(lambda: Recognizer(paths.store().find(rec.name), threads=args.threads).predict(png),
                        max(20, args.n // 20))
     print(f"inkdigit {inkdigit.__version__}, model {rec.name}, 280×280 RGBA PNG ({len(png)} bytes), "
           f"n={args.n}, ORT threads={args.threads}")

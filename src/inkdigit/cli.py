@@ -129,7 +129,10 @@ def train(
     if install:
         from inkdigit import paths
 
-        installed = paths.store().install(out / f"{name}.json")
+        try:
+            installed = paths.store().install(out / f"{name}.json")
+        except (ModelCardError, OSError) as exc:
+            raise _fail(f"cannot install {name}: {exc}") from None
         console.print(f"installed into {installed.parent}: serve it with ?model={name}")
 
 

@@ -1,7 +1,8 @@
 """The library's one reader of ``INKDIGIT_*`` environment variables: where things live by default.
 
-The engine and training take explicit paths and names; this module (for the library and the CLI)
-and the service's ``Settings`` are the edges that turn the environment into those arguments.
+The engine takes explicit paths and names. This module (for the library, the CLI and training,
+which asks it for the data and cache directories when a caller gives none) and the service's
+``Settings`` are the only places that turn the environment into those arguments.
 
 | variable | default |
 | --- | --- |

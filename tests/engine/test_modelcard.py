@@ -52,3 +52,12 @@ def test_a_preprocessing_version_this_inkdigit_lacks_is_refused(tmp_path: Path) 
     card = ModelCard.load(_write(tmp_path, preprocessing={"version": "9"}))
     with pytest.raises(ModelCardError, match="preprocessing v9"):
         card.preprocess_config()
+
+
+def test_a_card_with_unset_fields_reads_back_unchanged(tmp_path: Path) -> None:
+    card = ModelCard.load(SHIPPED)
+    card.training.epochs_run, card.training.total_seconds = None, None  # as a kNN's card has them
+    card.save(tmp_path / "knn.json")
+    raw = json.loads((tmp_path / "knn.json").read_text())
+    assert raw["training"]["epochs_run"] is None
+    assert ModelCard.load(tmp_path / "knn.json").to_dict() == raw

@@ -105,12 +105,6 @@ def digit_images(mnist_test) -> dict[str, tuple[bytes, int]]:
     }
 
 
-@pytest.fixture(scope="session")
-def api_schema(server: str):
-    import schemathesis
-
-    return schemathesis.openapi.from_url(server + "/openapi.json")
-
 
 @contextmanager
 def in_process(env: dict[str, str] | None = None, wait_ready: bool = True) -> Iterator[httpx.Client]:

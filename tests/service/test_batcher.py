@@ -50,10 +50,6 @@ def _digit(p: Prediction) -> int | None:
     return p.digit
 
 
-def _double_all(items: list[tuple[Any, ...]]) -> list[Any]:
-    return [ValueError(f"bad {x}") if x < 0 else 2 * x for (x,) in items]
-
-
 def _run(coro_fn: Any, threads: int = 1, max_batch: int = 32) -> Any:
     async def main() -> Any:
         batcher = Batcher(threads, max_batch)

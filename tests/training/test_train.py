@@ -68,3 +68,19 @@ def test_temperature_fit_recovers_a_known_temperature() -> None:
     probs = np.exp(true_logits) / np.exp(true_logits).sum(1, keepdims=True)
     labels = np.array([rng.choice(10, p=p) for p in probs])
     assert fit_temperature(true_logits * 2.0, labels) == pytest.approx(2.0, rel=0.15)
+
+
+def test_run_options_can_be_overridden_and_stay_out_of_the_card(tmp_path: Path) -> None:
+    from inkdigit.training.train import build
+
+    model = build(TrainConfig(out_dir=str(tmp_path), params={"threads": 2, "epochs": 3}))
+    assert model.threads == 2 and model.epochs == 3  # type: ignore[attr-defined]
+    assert model.checkpoint == str(tmp_path / "checkpoint.pt")  # type: ignore[attr-defined]
+    assert set(model.hyper_params()) == set(model.get_params()) - {"threads", "checkpoint", "dry_run"}
+    svm = build(TrainConfig(family="svm", threads=2, out_dir=str(tmp_path)))  # no threads option: not given
+    assert "threads" not in svm.get_params()
+
+
+def test_dry_run_card_holds_hyper_parameters_not_run_options(dry_run: Path) -> None:
+    params = ModelCard.load(dry_run / "cnn-v1.json").architecture["params"]
+    assert params["epochs"] == 30 and not {"threads", "checkpoint", "dry_run"} & set(params)

@@ -114,9 +114,9 @@ def _section(cls: type[_S], raw: Any, where: str) -> _S:
     return cls(**known)
 
 
-def _flat(section: Any) -> dict[str, Any]:
-    """A section as its JSON object: ``extra`` merged in, unset optional fields left out."""
-    out = {k: v for k, v in asdict(section).items() if v is not None and k != "extra"}
+def _flat(section: Any, drop_none: bool = False) -> dict[str, Any]:
+    """A section as its JSON object, ``extra`` merged in (and with ``drop_none``, unset fields left out)."""
+    out = {k: v for k, v in asdict(section).items() if k != "extra" and not (drop_none and v is None)}
     return {**out, **getattr(section, "extra", {})}
 
 
@@ -149,7 +149,7 @@ class ModelCard:
         return {
             "name": self.name, "family": self.family, "architecture": self.architecture,
             "preprocessing": self.preprocessing.to_dict(), "training": _flat(self.training),
-            "data": self.data, "metrics": self.metrics, "calibration": _flat(self.calibration),
+            "data": self.data, "metrics": self.metrics, "calibration": _flat(self.calibration, drop_none=True),
             "rejection": _flat(self.rejection), "weights": self.weights, "output": _flat(self.output),
             "format_version": self.format_version,
         }

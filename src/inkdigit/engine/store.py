@@ -93,6 +93,8 @@ class RecognizerStore:
         weights = Path(card_path).parent / card.weights_file
         if not weights.exists():
             raise ModelCardError(f"{card_path} names weights {weights.name}, which are not beside it.")
+        if Path(card_path).resolve().parent == self.install_dir.resolve():
+            return Path(card_path)  # already installed
         self.install_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(weights, self.install_dir / weights.name)
         target = self.install_dir / f"{card.name}.json"
@@ -109,4 +111,4 @@ def _is_card(path: Path) -> bool:
         return False
     if not isinstance(raw, dict) or "family" not in raw:
         return False
-    return (path.parent / (raw.get("weights") or f"{path.stem}.onnx")).exists()
+    return (path.parent / (raw.get("weights") or f"{raw.get('name', path.stem)}.onnx")).exists()

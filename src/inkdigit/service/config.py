@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from inkdigit.engine.defaults import DEFAULT_MODEL, MAX_PIXELS, MAX_UPLOAD_BYTES
@@ -17,7 +17,7 @@ from inkdigit.paths import default_home
 class Settings(BaseSettings):
     """Every knob of the service. ``INKDIGIT_MAX_UPLOAD_BYTES=1000000`` sets ``max_upload_bytes``."""
 
-    model_config = SettingsConfigDict(env_prefix="INKDIGIT_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="INKDIGIT_", extra="ignore")
 
     home: Path = Field(default_factory=default_home, description="Application state directory.")
     model_dir: Path | None = Field(None, description="Extra directory searched first for models.")
@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     # processes share their metrics through files in this directory
     metrics_dir: Path | None = Field(None, validation_alias="PROMETHEUS_MULTIPROC_DIR",
                                      description="Shared metrics directory of several workers.")
+
+    @field_validator("home", "model_dir", "metrics_dir", mode="before")
+    @classmethod
+    def _path(cls, value: object) -> object:
+        """Paths as ``inkdigit.paths`` reads them: ``~`` expanded, an empty value meaning unset."""
+        if value == "":
+            return None
+        return Path(value).expanduser() if isinstance(value, str | Path) else value
 
     @property
     def max_batch_bytes(self) -> int:

@@ -13,6 +13,7 @@ import re
 import secrets
 import time
 from contextvars import ContextVar
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -100,11 +101,11 @@ def count_prediction(model: str, p: Prediction) -> None:
     PREDICTIONS.labels(model, "empty" if p.is_empty else "digit" if p.is_digit else "rejected").inc()
 
 
-def metrics_payload(shared: bool) -> tuple[bytes, str]:
-    """The Prometheus exposition of this process, or with ``shared`` (several workers writing to
-    ``PROMETHEUS_MULTIPROC_DIR``) of all of them."""
-    if shared:
+def metrics_payload(shared_dir: Path | None) -> tuple[bytes, str]:
+    """The Prometheus exposition of this process, or, given ``shared_dir`` (where several workers
+    write their metrics: ``PROMETHEUS_MULTIPROC_DIR``), of all of them."""
+    if shared_dir is not None:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry, path=str(shared_dir))
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST

@@ -8,6 +8,8 @@ Nothing here imports PyTorch unless the family is a neural one, so kNN and SVM t
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -65,7 +67,7 @@ def build(cfg: TrainConfig) -> DigitEstimator:
     run = {"seed": cfg.seed, "threads": cfg.threads, "dry_run": cfg.dry_run,
            "checkpoint": str(Path(cfg.out_dir) / "checkpoint.pt") if cfg.resume else None}
     accepted = set(cls.param_names())
-    model = cls(**{k: v for k, v in run.items() if k in accepted}, **cfg.params)
+    model = cls(**{**{k: v for k, v in run.items() if k in accepted}, **cfg.params})
     if cfg.negatives and not cls.supports_negatives:
         raise ValueError(f"Outlier Exposure (negatives) needs a neural family, not {cfg.family}.")
     return model
@@ -92,7 +94,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
         raw_digits = data.load("mnist", "train", cfg.data_dir).images[:10000]
         x_neg = make_negatives(n_neg, cfg.seed, raw_digits).astype(np.float32) / 255.0
         x_train = np.concatenate([x_train, x_neg])
-        y_train = np.concatenate([y_train, np.full(len(x_neg), NOT_A_DIGIT, dtype=y_train.dtype)])
+        y_train = np.concatenate([y_train, np.full(len(x_neg), NOT_A_DIGIT, dtype=np.int64)])
         held_out_neg = make_negatives(300 if cfg.dry_run else 2000, cfg.seed + 1000, raw_digits)
 
     # 2. fit (a neural family resumes from the last epoch's checkpoint if one matches)
@@ -132,9 +134,11 @@ def command_line() -> str:
 def _machine() -> dict[str, Any]:
     info: dict[str, Any] = {"platform": platform.platform(),
                             "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
-    torch, sklearn = sys.modules.get("torch"), sys.modules.get("sklearn")  # only what the family used
+    for package, key in (("torch", "torch"), ("scikit-learn", "scikit_learn")):
+        # read from the installed metadata: recording a version must not import PyTorch
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            info[key] = importlib.metadata.version(package)
+    torch = sys.modules.get("torch")
     if torch is not None:
-        info.update(torch_threads=torch.get_num_threads(), torch=torch.__version__)
-    if sklearn is not None:
-        info["scikit_learn"] = sklearn.__version__
+        info["torch_threads"] = torch.get_num_threads()
     return info

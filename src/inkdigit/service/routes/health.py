@@ -30,5 +30,5 @@ async def readyz(recognizers: RecognizersDep) -> dict[str, str]:
 @router.get("/metrics", response_class=Response)
 def metrics(settings: SettingsDep) -> Response:
     """Prometheus metrics of every worker process."""
-    data, content_type = metrics_payload(settings.metrics_dir is not None)
+    data, content_type = metrics_payload(settings.metrics_dir)
     return Response(data, media_type=content_type)

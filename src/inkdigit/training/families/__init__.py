@@ -47,6 +47,9 @@ class _Families(Mapping[str, type[DigitEstimator]]):
     def __len__(self) -> int:
         return len(_WHERE)
 
+    def __contains__(self, family: object) -> bool:  # without importing the family
+        return family in _WHERE
+
 
 FAMILIES: Mapping[str, type[DigitEstimator]] = _Families()
 

@@ -60,6 +60,9 @@ class DigitEstimator(ABC):
     onnx_output: ClassVar[str] = ""
     #: whether ``fit`` accepts non-digits (label ``NOT_A_DIGIT``) and learns to be unsure of them
     supports_negatives: ClassVar[bool] = False
+    #: ``__init__`` options that say how to run a fit (threads, where to checkpoint), not what to
+    #: learn: left out of the model card and of what identifies a resumable fit
+    run_options: ClassVar[tuple[str, ...]] = ()
 
     temperature_: float = 1.0
     min_confidence_: float = 0.0
@@ -96,6 +99,10 @@ class DigitEstimator(ABC):
         """The ``__init__`` hyper-parameters and their current values (as scikit-learn does)."""
         return {n: getattr(self, n) for n in self.param_names()}
 
+    def hyper_params(self) -> dict[str, Any]:
+        """:meth:`get_params` less the run options: what defines the model a fit makes."""
+        return {k: v for k, v in self.get_params().items() if k not in self.run_options}
+
     def _check_labels(self, y: np.ndarray) -> None:
         if not self.supports_negatives and (np.asarray(y) < 0).any():
             raise ValueError(f"the {self.family} family cannot learn from non-digits (labels < 0)")
@@ -126,7 +133,7 @@ class DigitEstimator(ABC):
         logits = self.output_kind == "logits"
         return ModelCard(
             name=name, family=self.family,
-            architecture={"class": type(self).__name__, "params": self.get_params(), **self.architecture()},
+            architecture={"class": type(self).__name__, "params": self.hyper_params(), **self.architecture()},
             preprocessing=Preprocessing.of(DEFAULT_CONFIG),
             calibration=Calibration(round(self.temperature_, 4), "usps/train") if logits else Calibration(),
             rejection=Rejection(round(self.min_confidence_, 4)),

@@ -37,6 +37,7 @@ class TorchDigits(DigitEstimator):
     output_kind = "logits"
     onnx_output = "logits"
     supports_negatives = True
+    run_options = ("threads", "checkpoint", "dry_run")
 
     epochs: int
     batch_size: int
@@ -68,8 +69,10 @@ class TorchDigits(DigitEstimator):
         torch.set_num_threads(self.threads or os.cpu_count() or 1)
         labels = np.asarray(y, dtype=np.int64)
         digits = labels != NOT_A_DIGIT
-        x_train, y_train = _images(x[digits]), torch.from_numpy(labels[digits])
-        x_neg = None if digits.all() else _images(x[~digits])
+        if digits.all():  # no copy of the training set when there are no non-digits
+            x_train, y_train, x_neg = _images(x), torch.from_numpy(labels), None
+        else:
+            x_train, y_train, x_neg = _images(x[digits]), torch.from_numpy(labels[digits]), _images(x[~digits])
 
         model = self.network().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         steps_per_epoch = 1 if dry_run else (len(x_train) + self.batch_size - 1) // self.batch_size
@@ -78,7 +81,7 @@ class TorchDigits(DigitEstimator):
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.lr, epochs=epochs,
                                                     steps_per_epoch=steps_per_epoch, pct_start=0.2)
         gen = torch.Generator().manual_seed(self.seed)
-        identity = {**self.get_params(), "n": len(x_train),
+        identity = {**self.hyper_params(), "n": len(x_train),
                     "negatives": 0 if x_neg is None else len(x_neg)}
         ckpt_path = Path(self.checkpoint) if self.checkpoint else None
         first_epoch, self.train_seconds_ = 0, 0.0
