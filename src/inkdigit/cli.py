@@ -234,6 +234,57 @@ def evaluate(
 
 
 @app.command()
+def robustness(
+    dataset: Annotated[Dataset, typer.Option(help="Whose test digits to render.")] = Dataset.mnist,
+    model: Annotated[str | None, typer.Option(help="Model name or path to its .json card.")] = None,
+    limit: Annotated[int | None, typer.Option(
+        min=1, help="Digits per rendering: one seeded sample of the test set, the same for all.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seeds the sample and every rendering's randomness.")] = 0,
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help="Only renderings matching a glob or family (repeatable): 'photo', 'scale/x8-*'.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: every core).")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the JSON result and the plot.")] = Path("runs/robustness"),
+    as_json: Annotated[bool, typer.Option("--json", help="End with one line: the result as a JSON object.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Render test digits the way real input arrives (canvas, photo, scan, resized) and measure a model."""
+    from inkdigit import paths
+    from inkdigit.training.robustness import suite
+
+    try:
+        card = paths.store().find(model or paths.default_model())
+        names = suite.select(only)
+    except (ModelCardError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("rendering", total=None)
+
+        def report(name: str, done: int, total: int) -> None:
+            bar.update(task, description=name, completed=done, total=total)
+
+        try:
+            result = suite.run(card, dataset.value, names, limit, seed, str(data_dir) if data_dir else None,
+                               workers, report)
+        except DataError as exc:
+            raise _fail(str(exc)) from None
+    table = Table("rendering", "n", "accuracy", "rejected", title=f"{result.model} on {dataset.value} test digits")
+    for name, r in result.renderings.items():
+        table.add_row(name, str(r.n), f"{100 * r.accuracy:.1f} %", f"{100 * r.rejected:.1f} %")
+    (console if not as_json else err).print(table)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{result.model}-{dataset.value}"
+    stem.with_suffix(".json").write_text(json.dumps(result.summary(), indent=1) + "\n")
+    try:
+        plotted = suite.plot([result], stem.with_suffix(".png"))
+        err.print(f"wrote {stem.with_suffix('.json')} and {plotted} in {result.seconds:.0f} s")
+    except ImportError as exc:  # matplotlib comes with the 'train' extra
+        err.print(f"wrote {stem.with_suffix('.json')}; no plot ({exc.name} is missing: pip install 'inkdigit[train]')")
+    if as_json:
+        print(json.dumps(result.summary()))
+
+
+@app.command()
 def predict(
     images: Annotated[list[Path], typer.Argument(help="Image files (PNG, JPEG, …).")],
     model: Annotated[str | None, typer.Option(help="Model name or path to its .json card.")] = None,

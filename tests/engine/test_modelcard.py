@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from inkdigit.engine.modelcard import FORMAT_VERSION, ModelCard, ModelCardError
-from inkdigit.engine.preprocess import DEFAULT_CONFIG
+from inkdigit.engine.preprocess import V1_CONFIG
 from inkdigit.engine.store import shipped_dir
 
 SHIPPED = shipped_dir() / "cnn-v1.json"
@@ -21,7 +21,7 @@ def test_the_shipped_card_reads_back_to_the_same_json() -> None:
     assert card.to_dict() == {**raw, "output": {"name": "", "kind": "logits"}}
     assert card.training.seed == 1 and card.training.extra == {"torch": "2.13.0+cpu"}
     assert card.calibration.temperature == pytest.approx(0.6428) and card.calibration.fitted_on == "usps/train"
-    assert card.output.kind == "logits" and card.preprocess_config() == DEFAULT_CONFIG
+    assert card.output.kind == "logits" and card.preprocess_config() == V1_CONFIG
 
 
 def _write(tmp_path: Path, **changes: object) -> Path:

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from inkdigit.engine import native
-from inkdigit.engine.preprocess import VERSION, preprocess
+from inkdigit.engine.preprocess import V1_CONFIG, preprocess
 
-GOLDEN = Path(__file__).parent / "golden" / f"preprocess_v{VERSION}.npz"
+GOLDEN = Path(__file__).parent / "golden" / "preprocess_v1.npz"
 
 
 def _cases() -> list[tuple[str, bytes | np.ndarray, np.ndarray]]:
@@ -51,7 +51,7 @@ def kernels(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.mark.parametrize("name,source,expected", CASES, ids=[c[0] for c in CASES])
 def test_output_matches_version_1(name: str, source: bytes | np.ndarray, expected: np.ndarray, kernels: str) -> None:
-    pre = preprocess(source)
+    pre = preprocess(source, V1_CONFIG)
     if expected.shape == (1,):  # stored as "empty"
         assert pre.is_empty
         return

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
-from inkdigit.engine.preprocess import VERSION, PreprocessConfig
+from inkdigit.engine.preprocess import VERSIONS, PreprocessConfig
 
 #: the card layout this inkdigit writes and reads
 FORMAT_VERSION = 1
@@ -40,16 +40,19 @@ class Preprocessing:
 
     @classmethod
     def of(cls, config: PreprocessConfig) -> Preprocessing:
-        return cls(VERSION, asdict(config))
+        params = asdict(config)
+        return cls(str(params.pop("version")), params)
 
     def config(self, model: str) -> PreprocessConfig:
-        """The exact preprocessing for ``model``; refuses a version this inkdigit does not implement."""
-        if self.version != VERSION:
+        """The exact preprocessing for ``model`` (the version its card names, each version keeping its
+        own pipeline); refuses a version this inkdigit does not implement."""
+        if self.version not in VERSIONS:
             raise ModelCardError(
                 f"Model {model!r} was trained with preprocessing v{self.version}, but this inkdigit "
-                f"implements v{VERSION}; retrain it or install the matching inkdigit version.")
-        known = {f.name for f in fields(PreprocessConfig)}
-        return PreprocessConfig(**{k: v for k, v in self.params.items() if k in known})
+                f"implements {', '.join('v' + v for v in VERSIONS)}; retrain it or install the matching "
+                "inkdigit version.")
+        known = {f.name for f in fields(PreprocessConfig)} - {"version"}
+        return PreprocessConfig(version=self.version, **{k: v for k, v in self.params.items() if k in known})
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version, **self.params}

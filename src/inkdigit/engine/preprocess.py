@@ -15,6 +15,7 @@ box) → ``final`` (28×28, centred by mass). Change anything that alters output
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,13 +26,17 @@ from scipy import ndimage
 from inkdigit.engine import native, resample
 from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, Limits, Pixels, to_pixels
 
-VERSION = "1"
+#: the version new models are trained with; every version in VERSIONS stays readable for the
+#: cards that name it (v1: the original pipeline, below; v2: ``preprocess_v2``)
+VERSION = "2"
+VERSIONS = ("1", "2")
 
 _HERE = Path(__file__).parent
 #: every source file whose code defines preprocessing's output (the compiled kernels mirror the
 #: NumPy code exactly, but an edit to either could change results): caches of preprocessed data
 #: are keyed on their contents
-SOURCES = tuple(_HERE / name for name in ("preprocess.py", "resample.py", "imageio.py", "native.py", "_kernels.c"))
+SOURCES = tuple(_HERE / name for name in ("preprocess.py", "preprocess_v2.py", "resample.py", "imageio.py",
+                                          "native.py", "_kernels.c"))
 
 
 def source_digest() -> str:
@@ -54,6 +59,7 @@ _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))  # scipy.ndimage's d
 class PreprocessConfig:
     """Parameters of the normalisation; stored in every model card so serving matches training."""
 
+    version: str = VERSION  # which pipeline: one of VERSIONS
     size: int = 28  # output side
     box: int = 20  # the digit's longer side is scaled to this
     work: int = 64  # longer side of the crop while stroke width and slant are normalised
@@ -67,10 +73,11 @@ class PreprocessConfig:
     speck_ratio: float = 0.04  # components smaller than this fraction of the largest are noise
 
     def to_dict(self) -> dict[str, object]:
-        return {"version": VERSION, **asdict(self)}
+        return asdict(self)
 
 
 DEFAULT_CONFIG = PreprocessConfig()
+V1_CONFIG = PreprocessConfig(version="1")
 
 
 @dataclass
@@ -124,9 +131,10 @@ def _quantile(a: np.ndarray, q: float) -> float:
     return float(np.sort(pos)[i]) if i >= 0 else 0.0
 
 
-def _normalise(strength: np.ndarray, min_contrast: float) -> np.ndarray | None:
+def _normalise(strength: np.ndarray, min_contrast: float, crop: bool = True) -> np.ndarray | None:
     """Map raw ink strength to [0, 1], background noise → 0 and the digit's core → 1, cropped to
-    the box holding every inked pixel (everything outside it is 0); None if the image is blank.
+    the box holding every inked pixel (everything outside it is 0) unless ``crop`` is False; None
+    if the image is blank.
 
     Statistics come from a subsample of ~4k pixels: plenty for a noise level, and it keeps a
     canvas in well under a millisecond. The full-image maximum guards against a subsample that
@@ -145,6 +153,8 @@ def _normalise(strength: np.ndarray, min_contrast: float) -> np.ndarray | None:
         floor = max(floor, med + 6.0 * 1.4826 * _quantile(np.abs(quiet - med), 0.5))
     if floor >= top * 0.9:
         return None
+    if not crop:
+        return np.clip((strength - floor) / (top - floor), 0.0, 1.0).astype(np.float32)
     box = _bbox(strength, floor)
     if box is None:
         return None
@@ -172,7 +182,7 @@ def _mode_colour(sample: np.ndarray) -> np.ndarray:
     return np.asarray(sample[codes == top].mean(axis=0), dtype=np.float32)
 
 
-def _flat_background(color: np.ndarray) -> np.ndarray | None:
+def _flat_background(color: np.ndarray, strict: bool = False) -> np.ndarray | None:
     """The background colour if the image has a uniform one (canvas, scan, data set), else None.
 
     The background is the most frequent colour. It counts as uniform when most pixels, and most
@@ -185,9 +195,10 @@ def _flat_background(color: np.ndarray) -> np.ndarray | None:
     if max(color.shape[:2]) < 64:
         return bg
     near = float(np.mean(_distance(sample, bg) < 0.1))
-    border_near = float(np.mean(_distance(_border(color), bg) < 0.15))
-    if near > 0.5 and border_near > 0.6:
-        return bg
+    border = _distance(_border(color), bg)
+    border_near = float(np.mean(border < 0.15))
+    if near > 0.5 and border_near > 0.6 and (not strict or float(np.percentile(border, 90)) < 0.08):
+        return bg  # strict (v2): a vignette's dark corners or a gradient across the border mean a photo
     return None
 
 
@@ -219,6 +230,14 @@ def ink_map(px: Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray | 
     then the background is estimated locally by a morphological closing (or opening for light ink)
     much wider than a stroke, and the ink is the difference from it, which removes shading.
     """
+    found = plain_ink(px, cfg)
+    return _photo_ink(found, cfg) if isinstance(found, Pixels) else found
+
+
+def plain_ink(px: Pixels, cfg: PreprocessConfig, strict: bool = False) -> np.ndarray | Pixels | None:
+    """The ink of an image with transparency or a uniform background (None if blank); for a photo
+    (neither), the pixels its ink must be estimated from, transparency composited away. ``strict``
+    (v2) calls a background uniform only if the whole border is close to it."""
     alpha8, kernels = px.alpha_u8, native.kernels
     if alpha8 is not None and kernels is not None:  # the same steps as below, compiled
         found = kernels.alpha_ink(np.ascontiguousarray(alpha8), alpha8.shape[0], alpha8.shape[1],
@@ -245,11 +264,11 @@ def ink_map(px: Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray | 
     color = px.color
     if color.ndim == 3 and _is_gray(px):
         color = color[..., 0]  # a gray picture saved as RGB: one channel says it all, three times faster
-    bg = _flat_background(color)
+    bg = _flat_background(color, strict)
     if bg is not None:
         strength = _distance(color, bg) if color.ndim == 2 else _distance(color, bg) * np.float32(3 ** -0.5)
         return _normalise(strength.astype(np.float32, copy=False), cfg.min_contrast)
-    return _photo_ink(px, cfg)
+    return px
 
 
 def _photo_ink(px: Pixels, cfg: PreprocessConfig) -> np.ndarray | None:
@@ -450,13 +469,19 @@ def _centre(fitted: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+Show = Callable[[str, np.ndarray], np.ndarray]
+
+
 def preprocess(source: ImageInput | Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG,
                return_stages: bool = False, limits: Limits = DEFAULT_LIMITS) -> Preprocessed:
-    """Normalise one image to MNIST format. An image with no digit-like ink is ``is_empty``."""
+    """Normalise one image to MNIST format with the pipeline ``cfg.version`` names. An image with
+    no digit-like ink is ``is_empty``."""
+    if cfg.version not in VERSIONS:
+        raise ValueError(f"preprocessing v{cfg.version} is not implemented here (this inkdigit has "
+                         f"{', '.join('v' + v for v in VERSIONS)})")
     px = source if isinstance(source, Pixels) else to_pixels(source, limits)
     px = _reduce(px, cfg.max_side)
     stages: dict[str, np.ndarray] = {}
-    blank = np.zeros((cfg.size, cfg.size), dtype=np.float32)
 
     def show(name: str, img: np.ndarray) -> np.ndarray:
         if return_stages:
@@ -465,31 +490,52 @@ def preprocess(source: ImageInput | Pixels, cfg: PreprocessConfig = DEFAULT_CONF
 
     if return_stages:
         show("input", _input_view(px))
+    if cfg.version == "1":
+        image = _digit_v1(px, cfg, show)
+    else:
+        from inkdigit.engine import preprocess_v2
+
+        image = preprocess_v2.digit(px, cfg, show)
+    if image is None:
+        return Preprocessed(np.zeros((cfg.size, cfg.size), dtype=np.float32), True, stages)
+    return Preprocessed(image, False, stages)
+
+
+def restore_contrast(crop: np.ndarray) -> np.ndarray:
+    """Shrinking a pen line much thinner than a working pixel leaves it faint: restore its contrast."""
+    inked = crop[crop > 0.02]
+    peak = _quantile(inked, 0.99) if inked.size else 1.0
+    if peak < 0.9:
+        return np.clip(crop / max(peak, 0.05), 0.0, 1.0)
+    return crop
+
+
+def frame(region: np.ndarray) -> np.ndarray:
+    """``region`` with a one-pixel border of zeros (np.pad(region, 1), without its overhead)."""
+    framed = np.zeros((region.shape[0] + 2, region.shape[1] + 2), dtype=region.dtype)
+    framed[1:-1, 1:-1] = region
+    return framed
+
+
+def _digit_v1(px: Pixels, cfg: PreprocessConfig, show: Show) -> np.ndarray | None:
+    """Preprocessing v1: ink → specks removed → crop → stroke width → deskew → 20 px box → centred."""
     ink = ink_map(px, cfg)
     if ink is None:
-        return Preprocessed(blank, True, stages)
+        return None
     show("ink", ink)  # cropped to the inked region
     cleaned = _clean(ink, cfg)
     region = None if cleaned is None else _crop(show("cleaned", cleaned), 0.1)
     if region is None:
-        return Preprocessed(blank, True, stages)
-    framed = np.zeros((region.shape[0] + 2, region.shape[1] + 2), dtype=region.dtype)
-    framed[1:-1, 1:-1] = region  # np.pad(region, 1), without its overhead
-    crop = _fit(framed, cfg.work)
-    # shrinking a pen line much thinner than a working pixel leaves it faint: restore its contrast
-    inked = crop[crop > 0.02]
-    peak = _quantile(inked, 0.99) if inked.size else 1.0
-    if peak < 0.9:
-        crop = np.clip(crop / max(peak, 0.05), 0.0, 1.0)
-    show("cropped", crop)
+        return None
+    crop = show("cropped", restore_contrast(_fit(frame(region), cfg.work)))
     crop = show("stroke", _normalise_stroke(crop, cfg))
     if cfg.deskew:
         crop = show("deskewed", _deskew(crop, cfg))
     region = _crop(crop, 0.05)
     if region is None:
-        return Preprocessed(blank, True, stages)
+        return None
     fitted = show("fitted", np.clip(_fit(region, cfg.box), 0.0, 1.0))
-    return Preprocessed(show("final", _centre(fitted, cfg.size)), False, stages)
+    return show("final", _centre(fitted, cfg.size))
 
 
 def preprocess_many(images: np.ndarray, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""The public robustness suite: test digits rendered the way real input arrives, and measured."""
