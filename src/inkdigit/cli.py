@@ -90,6 +90,14 @@ def train(
         min=0, help="Synthetic non-digits for Outlier Exposure (experimental; 0: off).")] = 0,
     negative_weight: Annotated[float | None, typer.Option(
         min=0.0, help="Weight of the non-digits' uniform-target loss (default 0.5).")] = None,
+    usps: Annotated[bool, typer.Option(
+        "--usps", help="Train on USPS train too (its last 1,000 images then calibrate).")] = False,
+    rendered: Annotated[int, typer.Option(
+        min=0, help="Training digits rendered as canvas drawings, photos, scans and resizes (0: none).")] = 0,
+    styles: Annotated[int, typer.Option(
+        min=0, help="Writing-style variants: flagged 1s, crossed 7s, slashed and dotted 0s (0: none).")] = 0,
+    keep: Annotated[float, typer.Option(
+        min=0.5, max=1.0, help="Rejection threshold: keep this fraction of correct calibration answers.")] = 0.995,
     install: Annotated[bool, typer.Option(
         "--install", help="Also copy the model into the user's models directory, so serving offers it.")] = False,
     dry_run: Annotated[bool, typer.Option(
@@ -111,6 +119,7 @@ def train(
         raise _fail(f"{', '.join('--' + k.replace('_', '-') for k in given)} only apply to mlp and cnn")
     cfg = TrainConfig(name=name, out_dir=str(out), family=family.value, params={**given, **params},
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
+                      usps=usps, rendered=rendered, styles=styles, keep=keep,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
     try:
         build(cfg)  # refuse an unknown hyper-parameter or option before any data is prepared

@@ -31,6 +31,10 @@ class Prepared:
     labels: np.ndarray
     checksums: dict[str, str]
 
+    def subset_from(self, start: int) -> Prepared:
+        """The images from ``start`` on."""
+        return Prepared(self.images[start:], self.labels[start:], self.checksums)
+
     def subset(self, n: int | None) -> Prepared:
         if n is None or n >= len(self.labels):
             return self

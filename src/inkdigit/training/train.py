@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from inkdigit.engine.defaults import DEFAULT_MODEL
 from inkdigit.engine.modelcard import ModelCard, Training
@@ -37,6 +38,8 @@ __all__ = ["TrainConfig", "fit_temperature", "train"]
 
 #: how many MNIST images a dry run trains on
 DRY_RUN_IMAGES = 512
+#: USPS train images kept out of training (for calibration) when training on USPS
+USPS_CALIBRATION = 1000
 
 
 @dataclass
@@ -54,6 +57,13 @@ class TrainConfig:
     # weight 0.5 MNIST fell 99.67 -> 99.35 % and USPS 97.46 -> 96.46 %, and at weight 0.1 to
     # 99.55 % and 97.11 % with 5.8 % of MNIST digits under the rejection threshold.
     negatives: int = 0
+    # training data beyond MNIST train (see training/realistic.py): USPS train too (its last
+    # USPS_CALIBRATION images are then kept out, for calibration), training digits rendered as the
+    # robustness suite renders test digits, and writing-style variants (flagged 1s, crossed 7s, ...)
+    usps: bool = False
+    rendered: int = 0
+    styles: int = 0
+    keep: float = 0.995  # the rejection threshold keeps this fraction of correct calibration answers
     eval_limit: int | None = None
     data_dir: str | None = None
     dry_run: bool = False
@@ -88,6 +98,16 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     usps_cal = prepare("usps", "train", cfg.data_dir, DEFAULT_CONFIG, cfg.eval_limit)
     usps_test = prepare("usps", "test", cfg.data_dir, DEFAULT_CONFIG, cfg.eval_limit)
     x_train, y_train = train_set.images.astype(np.float32) / 255.0, train_set.labels
+    calibration_source = "usps/train"
+    extra_data: dict[str, Any] = {}
+    if cfg.usps:  # train on USPS train but its tail, which calibrates
+        cut = len(usps_cal.labels) - min(USPS_CALIBRATION, len(usps_cal.labels) // 2)
+        x_train = np.concatenate([x_train, usps_cal.images[:cut].astype(np.float32) / 255.0])
+        y_train = np.concatenate([y_train, usps_cal.labels[:cut]])
+        usps_cal = usps_cal.subset_from(cut)
+        calibration_source = f"usps/train[{cut}:]"
+        extra_data["usps_train"] = cut
+    x_train, y_train = _with_realistic(cfg, x_train, y_train, extra_data)
     held_out_neg = None
     n_neg = min(cfg.negatives, 256) if cfg.dry_run else cfg.negatives
     if n_neg:  # raw MNIST digits supply the two-digits-side-by-side kind
@@ -101,13 +121,14 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     model.fit(x_train, y_train, progress=progress)
 
     # 3. calibrate on USPS train: other writers, other scanner, never trained on
-    model.calibrate(usps_cal.images.astype(np.float32) / 255.0, usps_cal.labels)
+    model.calibrate(usps_cal.images.astype(np.float32) / 255.0, usps_cal.labels, keep=cfg.keep,
+                    source=calibration_source)
 
     # 4. write the weights, then measure them as serving runs them, then write the card once
     weights = model.write_weights(out, cfg.name)
     training = Training(command=command_line(), config=asdict(cfg), seed=cfg.seed, epochs_run=model.epochs_run_,
-                        train_images=len(train_set.labels), train_seconds=round(model.train_seconds_, 1),
-                        machine=_machine(), extra={"family": cfg.family})
+                        train_images=int(np.sum(y_train != NOT_A_DIGIT)), train_seconds=round(model.train_seconds_, 1),
+                        machine=_machine(), extra={"family": cfg.family, **extra_data})
     checksums = {**train_set.checksums, **test_set.checksums, **usps_cal.checksums, **usps_test.checksums}
     card = model.card(cfg.name, training=training, data=checksums)
     rec = Recognizer(card, weights=weights)
@@ -122,6 +143,34 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     card.save(out / f"{cfg.name}.json")
     (out / "metrics.json").write_text(json.dumps(card.metrics, indent=2))
     return card
+
+
+def _with_realistic(cfg: TrainConfig, x: np.ndarray, y: np.ndarray,
+                    record: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """``x``/``y`` plus ``cfg.rendered`` rendered and ``cfg.styles`` style-variant training images,
+    made from the raw MNIST (and, with ``cfg.usps``, USPS) training digits."""
+    if not cfg.rendered and not cfg.styles:
+        return x, y
+    from inkdigit.training import realistic
+
+    mnist = data.load("mnist", "train", cfg.data_dir)
+    raw, labels, checksums = mnist.images, mnist.labels, dict(mnist.checksums)
+    if cfg.usps:  # USPS's 16×16 digits enlarged to MNIST's size, the calibration tail left out
+        usps = data.load("usps", "train", cfg.data_dir)
+        cut = len(usps.labels) - min(USPS_CALIBRATION, len(usps.labels) // 2)
+        big = np.stack([np.asarray(Image.fromarray(a).resize((28, 28), Image.Resampling.BICUBIC))
+                        for a in usps.images[:cut]])
+        raw, labels = np.concatenate([raw, big]), np.concatenate([labels, usps.labels[:cut]])
+        checksums.update(usps.checksums)
+    scale = 0.02 if cfg.dry_run else 1.0
+    for kind, n in (("rendered", cfg.rendered), ("styles", cfg.styles)):
+        n = max(1, int(n * scale)) if n else 0
+        extra = realistic.make(kind, raw, labels, n, cfg.seed, checksums)
+        if len(extra.labels):
+            x = np.concatenate([x, extra.images.astype(np.float32) / 255.0])
+            y = np.concatenate([y, extra.labels])
+        record[kind] = {"n": int(len(extra.labels)), "by_kind": extra.kinds}
+    return x, y
 
 
 def command_line() -> str:

@@ -1,6 +1,7 @@
-"""Freeze what preprocessing v1 outputs for a varied set of inputs, so faster code can be proven equal.
+"""Freeze what a preprocessing version outputs for a varied set of inputs, so faster code can be proven equal.
 
-Run once with the reference implementation (``python -m tests.engine.golden.make_preprocess_golden``);
+Run once per version with the reference implementation
+(``python -m tests.engine.golden.make_preprocess_golden [VERSION]``, default the latest);
 ``test_preprocess_golden.py`` then requires every later implementation to reproduce the outputs.
 A change that alters them is a new preprocessing ``VERSION`` (and a retrained model), not a speed-up.
 
@@ -12,16 +13,16 @@ by Chromium), MNIST and USPS test digits as arrays, and RGB scans and photo-like
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from inkdigit.engine.preprocess import VERSION, preprocess
+from inkdigit.engine.preprocess import VERSION, PreprocessConfig, preprocess
 from inkdigit.training.data import load_mnist, load_usps
 
 HERE = Path(__file__).parent
-OUT = HERE / f"preprocess_v{VERSION}.npz"
 STROKES = [  # polylines on a 280×280 canvas: a 7, a 1, a slanted 1, a 4, an 0-ish loop, a 2
     [(70, 60), (210, 60), (120, 230)],
     [(140, 40), (140, 240)],
@@ -60,7 +61,25 @@ def _photo(digit: np.ndarray, rng: np.random.Generator, size: int = 160) -> np.n
     return (rgb * 255).astype(np.uint8)
 
 
-def inputs() -> dict[str, bytes | np.ndarray]:
+def suite_inputs() -> dict[str, bytes | np.ndarray]:
+    """Since v2: photos, canvases and enlarged 8×8 scans as the robustness suite renders them."""
+    from inkdigit.training.robustness import suite
+
+    mnist = load_mnist("test")
+    renderings = suite.renderings()
+    items: dict[str, bytes | np.ndarray] = {}
+    names = ("photo/paper", "photo/shadow", "photo/pencil", "photo/form-box", "photo/ruled",
+             "canvas/thin-pen", "canvas/thick-brush", "scale/from8-x14-nearest", "scale/from8-x8-bicubic",
+             "scan/speckle")
+    for k, name in enumerate(names):
+        for i in range(2):
+            rng = np.random.default_rng([11, k, i])
+            family = name.split("/")[0]
+            items[f"{family}_{name.split('/')[1]}_{i}"] = renderings[name](mnist.images[200 + 2 * k + i] / 255.0, rng)
+    return items
+
+
+def inputs(version: str = "1") -> dict[str, bytes | np.ndarray]:
     rng = np.random.default_rng(7)
     mnist, usps = load_mnist("test"), load_usps("test")
     items: dict[str, bytes | np.ndarray] = {}
@@ -80,6 +99,8 @@ def inputs() -> dict[str, bytes | np.ndarray]:
         d = mnist.images[100 + i]
         items[f"scan_dark_{i}"] = np.repeat((255 - np.kron(d, np.ones((8, 8), np.uint8)))[..., None], 3, axis=2)
         items[f"photo_{i}"] = _photo(d, rng)
+    if version != "1":
+        items.update(suite_inputs())
     return items
 
 
@@ -87,16 +108,18 @@ def _as_array(value: bytes | np.ndarray) -> np.ndarray:
     return np.frombuffer(value, np.uint8) if isinstance(value, bytes) else value
 
 
-def main() -> None:
-    items = inputs()
+def main(version: str = VERSION) -> None:
+    out = HERE / f"preprocess_v{version}.npz"
+    cfg = PreprocessConfig(version=version)
+    items = inputs(version)
     arrays: dict[str, np.ndarray] = {}
     for name, value in items.items():
-        pre = preprocess(value)
+        pre = preprocess(value, cfg)
         arrays[f"in/{'png' if isinstance(value, bytes) else 'arr'}/{name}"] = _as_array(value)
         arrays[f"out/{name}"] = pre.image if not pre.is_empty else np.full((1,), -1.0, np.float32)
-    np.savez_compressed(OUT, **arrays)
-    print(f"{len(items)} inputs → {OUT} ({OUT.stat().st_size / 1024:.0f} KiB)")
+    np.savez_compressed(out, **arrays)
+    print(f"{len(items)} inputs → {out} ({out.stat().st_size / 1024:.0f} KiB)")
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])

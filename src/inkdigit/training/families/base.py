@@ -117,10 +117,11 @@ class DigitEstimator(ABC):
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self.predict_proba(x).argmax(axis=1)
 
-    def calibrate(self, x: np.ndarray, y: np.ndarray, keep: float = 0.995) -> Self:
-        """Fit the temperature on data the model never trained on (we use USPS train: other writers,
-        another scanner), then set the rejection threshold to the confidence that keeps ``keep`` of
-        its correct answers."""
+    def calibrate(self, x: np.ndarray, y: np.ndarray, keep: float = 0.995, source: str = "usps/train") -> Self:
+        """Fit the temperature on data the model never trained on (``source``, e.g. USPS train: other
+        writers, another scanner), then set the rejection threshold to the confidence that keeps
+        ``keep`` of its correct answers."""
+        self.calibration_source_ = source
         if self.output_kind == "logits":
             self.temperature_ = fit_temperature(self.scores(x), y)
         probs = self.predict_proba(x)
@@ -135,7 +136,8 @@ class DigitEstimator(ABC):
             name=name, family=self.family,
             architecture={"class": type(self).__name__, "params": self.hyper_params(), **self.architecture()},
             preprocessing=Preprocessing.of(DEFAULT_CONFIG),
-            calibration=Calibration(round(self.temperature_, 4), "usps/train") if logits else Calibration(),
+            calibration=(Calibration(round(self.temperature_, 4), getattr(self, "calibration_source_", "usps/train"))
+                         if logits else Calibration()),
             rejection=Rejection(round(self.min_confidence_, 4)),
             weights=f"{name}.onnx", output=Output(self.onnx_output, self.output_kind),
             **extra)

@@ -252,7 +252,15 @@ def _render(digit: np.ndarray, rng: np.random.Generator, *, dark_ink: bool | Non
             stroke_frac: tuple[float, float]) -> bytes:
     """One random canvas drawing: side, size, place, pen (clamped to ``stroke_frac`` of the digit's
     height, as a legible hand keeps it) and colours drawn from ``rng``; None style choices are drawn too."""
-    strokes = trace_strokes(digit)
+    return render_strokes(trace_strokes(digit), rng, dark_ink=dark_ink, transparent=transparent, canvas=canvas,
+                          frac=frac, stroke=stroke, stroke_frac=stroke_frac)
+
+
+def render_strokes(strokes: list[np.ndarray], rng: np.random.Generator, *, dark_ink: bool | None = None,
+                   transparent: bool | None = None, canvas: tuple[int, int] = (280, 1120),
+                   frac: tuple[float, float] = (0.3, 0.9), stroke: tuple[float, float] = (3.0, 30.0),
+                   stroke_frac: tuple[float, float] = (0.03, 0.2)) -> bytes:
+    """:func:`_render` for strokes already traced (or drawn: training's writing-style variants)."""
     side = int(rng.integers(canvas[0], canvas[1] + 1))
     digit_frac = float(rng.uniform(*frac))
     height = digit_frac * side

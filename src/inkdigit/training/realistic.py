@@ -1,0 +1,183 @@
+"""Training data that looks like real input: rendered training digits and writing-style variants.
+
+MNIST's digits are scanned pen strokes, size-normalised and centred: real input arrives as canvas
+drawings, phone photos, scans and thumbnails, and in writing conventions American writers of 1990
+rarely used. Two kinds of extra training images answer that, both made from *training* digits only
+(MNIST train and USPS train; the test sets stay held out), both through the same preprocessing as
+serving, so the model learns what preprocessing makes of real input:
+
+- **rendered**: a training digit drawn by one of the robustness suite's renderings, picked at random
+  (canvas, photo, scale, scan), the rendering's randomness seeded per image;
+- **styles**: digits redrawn as strokes (the canvas renderings' skeleton tracing) with the strokes a
+  continental or European writer adds: the 1 with a long flag (and sometimes a foot), the crossed
+  7, the slashed and the dotted 0.
+
+Both are cached under the user cache, keyed on the code that makes them, the data's checksums,
+the count and the seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inkdigit.engine.preprocess import DEFAULT_CONFIG, PreprocessConfig, preprocess, source_digest
+from inkdigit.paths import cache_dir
+
+#: how often each rendering family is drawn for a rendered training image
+FAMILY_WEIGHTS = {"canvas": 0.3, "photo": 0.25, "scale": 0.25, "scan": 0.2}
+Strokes = list[np.ndarray]
+
+
+@dataclass(frozen=True)
+class Extra:
+    """Extra preprocessed training images (N, 28, 28) uint8 and labels, and what made them."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    kinds: dict[str, int]
+
+
+def _code_digest() -> str:
+    here = Path(__file__).parent
+    digest = hashlib.sha256(source_digest().encode())
+    for path in sorted([Path(__file__), *(here / "robustness").glob("*.py")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _unit(strokes: Strokes) -> Strokes:
+    """Strokes shifted and scaled so their points span a height of 1 from (0, 0)."""
+    points = np.concatenate(strokes)
+    lo = points.min(axis=0)
+    height = max(float(np.ptp(points[:, 1])), 0.25 * float(np.ptp(points[:, 0])), 1e-6)
+    return [(s - lo) / height for s in strokes]
+
+
+def _line(a: tuple[float, float], b: tuple[float, float], n: int = 12) -> np.ndarray:
+    return np.linspace(a, b, n)
+
+
+def continental_one(strokes: Strokes, rng: np.random.Generator) -> Strokes:
+    """A 1 with a long lead-in flag from its top, and half the time a foot."""
+    pts = np.concatenate(strokes)
+    top = pts[np.argmin(pts[:, 1])]
+    bottom = pts[np.argmax(pts[:, 1])]
+    flag = rng.uniform(0.25, 0.45)
+    out = [*strokes, _line((top[0] - flag * rng.uniform(0.7, 1.1), top[1] + flag * rng.uniform(0.6, 1.0)),
+                           (top[0], top[1]))]
+    if rng.random() < 0.5:
+        half = rng.uniform(0.15, 0.3)
+        out.append(_line((bottom[0] - half, bottom[1]), (bottom[0] + half, bottom[1] + rng.uniform(-0.03, 0.03))))
+    return out
+
+
+def crossed_seven(strokes: Strokes, rng: np.random.Generator) -> Strokes:
+    """A 7 with a bar across its stem at about mid-height."""
+    pts = np.concatenate(strokes)
+    y = rng.uniform(0.48, 0.62)
+    near = pts[np.abs(pts[:, 1] - y) < 0.06]
+    x = float(near[:, 0].mean()) if len(near) else float(pts[:, 0].mean())
+    half = rng.uniform(0.15, 0.28)
+    tilt = rng.uniform(-0.04, 0.04)
+    return [*strokes, _line((x - half, y + tilt), (x + half, y - tilt))]
+
+
+def slashed_zero(strokes: Strokes, rng: np.random.Generator) -> Strokes:
+    """A 0 with a slash from lower left to upper right, inside or just past the loop."""
+    pts = np.concatenate(strokes)
+    (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+    over = rng.uniform(-0.15, 0.1)
+    w, h = x1 - x0, y1 - y0
+    return [*strokes, _line((x0 - over * w, y1 + over * h), (x1 + over * w, y0 - over * h))]
+
+
+def dotted_zero(strokes: Strokes, rng: np.random.Generator) -> Strokes:
+    """A 0 with a dot in its middle."""
+    pts = np.concatenate(strokes)
+    centre = (pts.min(axis=0) + pts.max(axis=0)) / 2 + rng.uniform(-0.04, 0.04, size=2)
+    return [*strokes, np.array([centre, centre + 0.01])]
+
+
+#: digit → the style variants drawn for it
+STYLES: dict[int, tuple[Callable[[Strokes, np.random.Generator], Strokes], ...]] = {
+    0: (slashed_zero, dotted_zero), 1: (continental_one,), 7: (crossed_seven,)}
+
+
+def _render_one(kind: str, digit: np.ndarray, label: int, rng: np.random.Generator) -> bytes | None:
+    from inkdigit.training.robustness import canvas, suite
+
+    if kind == "styles":
+        strokes = canvas.trace_strokes(digit)
+        if not strokes:
+            return None
+        variants = STYLES[label]
+        variant = variants[int(rng.integers(len(variants)))]
+        return canvas.render_strokes(_unit(variant(_unit(strokes), rng)), rng)
+    names = [n for n in suite.renderings() if n.startswith(kind + "/")]
+    return suite.renderings()[names[int(rng.integers(len(names)))]](digit, rng)
+
+
+def _work(args: tuple[str, np.ndarray, np.ndarray, np.ndarray, int, PreprocessConfig]) -> np.ndarray:
+    kind, digits, labels, index, seed, cfg = args
+    out = np.zeros((len(digits), cfg.size, cfg.size), dtype=np.uint8)
+    for k, (digit, label, i) in enumerate(zip(digits, labels, index, strict=True)):
+        rng = np.random.default_rng([seed, int(i)])
+        image = _render_one(kind, digit.astype(np.float32) / 255.0, int(label), rng)
+        if image is not None:
+            out[k] = np.rint(preprocess(image, cfg).image * 255).astype(np.uint8)
+    return out
+
+
+def _plan(labels: np.ndarray, n: int, kind: str, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
+    """Which training digits to draw (indices) and by which family of renderings."""
+    if kind == "styles":
+        pool = np.flatnonzero(np.isin(labels, list(STYLES)))
+        return rng.choice(pool, size=n, replace=n > len(pool)), ["styles"] * n
+    families = list(FAMILY_WEIGHTS)
+    weights = np.array([FAMILY_WEIGHTS[f] for f in families])
+    chosen = rng.choice(len(families), size=n, p=weights / weights.sum())
+    return rng.choice(len(labels), size=n, replace=n > len(labels)), [families[c] for c in chosen]
+
+
+def make(kind: str, images: np.ndarray, labels: np.ndarray, n: int, seed: int, checksums: dict[str, str],
+         cfg: PreprocessConfig = DEFAULT_CONFIG, workers: int | None = None) -> Extra:
+    """``n`` extra training images of ``kind`` ("rendered" or "styles") from raw training ``images``
+    (uint8, ink bright) and their ``labels``, preprocessed with ``cfg`` (cached)."""
+    if n <= 0:
+        return Extra(np.zeros((0, cfg.size, cfg.size), np.uint8), np.zeros(0, np.int64), {})
+    key = hashlib.sha256(json.dumps([kind, n, seed, cfg.to_dict(), checksums, len(labels), _code_digest()],
+                                    sort_keys=True).encode()).hexdigest()[:16]
+    path = cache_dir() / "prepared" / f"{kind}-{key}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            return Extra(z["images"], z["labels"], json.loads(str(z["kinds"])))
+    index, families = _plan(labels, n, kind, np.random.default_rng([seed, len(kind)]))
+    workers = workers or os.cpu_count() or 1
+    order = np.argsort(families, kind="stable")  # one family per chunk: chunks cost alike
+    chunks = np.array_split(order, max(1, workers * 8))
+    jobs = [(families[c[0]], images[index[c]], labels[index[c]], index[c] * 7919 + c, seed, cfg)
+            for c in chunks if len(c)]
+    # spawn, not fork: the caller may have started OpenMP threads (PyTorch), which forked children inherit
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = list(pool.map(_work, jobs))
+    out = np.zeros((n, cfg.size, cfg.size), dtype=np.uint8)
+    for c, part in zip([c for c in chunks if len(c)], parts, strict=True):
+        out[c] = part
+    out_labels = labels[index].astype(np.int64)
+    kinds = {f: int(np.sum(np.array(families) == f)) for f in sorted(set(families))}
+    keep = out.reshape(n, -1).max(axis=1) > 0  # a rendering that left nothing readable teaches nothing
+    result = Extra(out[keep], out_labels[keep], kinds)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, images=result.images, labels=result.labels, kinds=json.dumps(kinds))
+    tmp.replace(path)
+    return result
