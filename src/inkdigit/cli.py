@@ -175,6 +175,8 @@ def compare(
     limit: Limit = None,
     eval_limit: EvalLimit = None,
     epochs: Annotated[int | None, typer.Option(min=1, help="Epochs for the MLP and the CNN.")] = None,
+    robustness_limit: Annotated[int, typer.Option(
+        min=0, help="Test digits per robustness-suite rendering for each model (0: skip the suite).")] = 300,
     seed: Annotated[int, typer.Option()] = 1,
     data_dir: DataDir = None,
 ) -> None:
@@ -192,6 +194,7 @@ def compare(
     params = {f: {"epochs": epochs} for f in ("mlp", "cnn")} if epochs else {}
     cfg = CompareConfig(out=str(out), work_dir=str(work_dir), families=tuple(chosen), raw_baselines=raw_baselines,
                         params=params, limit=limit, eval_limit=eval_limit, seed=seed,
+                        robustness_limit=robustness_limit,
                         data_dir=str(data_dir) if data_dir else None, command=command_line())
     with _progress_bar() as report:
         try:

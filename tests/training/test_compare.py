@@ -21,7 +21,8 @@ TINY = {"mlp": {"hidden": [32], "epochs": 1}, "cnn": {"width": 4, "hidden": 16, 
 def report(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> tuple[Path, dict]:
     root = tmp_path_factory.mktemp("compare")
     data = compare(CompareConfig(out=str(root / "report"), work_dir=str(root / "work"), params=TINY,
-                                 limit=400, eval_limit=150, latency_images=10, data_dir=str(data_dir),
+                                 limit=400, eval_limit=150, latency_images=10, robustness_limit=10,
+                                 data_dir=str(data_dir),
                                  command="inkdigit compare --limit 400"))
     return root, data
 
@@ -37,6 +38,8 @@ def test_every_family_and_baseline_is_trained_and_measured(report: tuple[Path, d
         assert r["latency"]["single_ms"] > 0 and r["latency"]["batched_ms"] > 0
         assert r["size_bytes"] == (root / "work" / key / f"{key}-v1.onnx").stat().st_size
         assert r["training"]["train_seconds"] >= 0
+        assert {figures["n"] for figures in r["robustness"].values()} == {10}
+        assert {name.split("/")[0] for name in r["robustness"]} == {"clean", "scale", "canvas", "photo", "scan"}
     assert set(map(int, data["models"]["knn"]["architecture"]["cv_curve"])) == {1, 3}
     assert data["small_digits"]["test"]["accuracy"] > 0.95
     assert data["total_seconds"] > 0
@@ -47,12 +50,13 @@ def test_report_has_every_section_and_plot(report: tuple[Path, dict]) -> None:
     out = root / "report"
     md = (out / "report.md").read_text()
     for heading in ("## Summary", "## What PCA features cost", "## kNN: choosing k by cross-validation",
-                    "## The classic small pipeline", "## Each model", "### knn", "### svm", "### mlp",
+                    "## The classic small pipeline", "## Robustness: test digits as real input arrives",
+                    "## Each model", "### knn", "### svm", "### mlp",
                     "### cnn", "## Reproduce"):
         assert heading in md
     assert "recall (sensitivity)" in md and "specificity" in md
     assert "inkdigit compare --limit 400" in md
-    plots = ["accuracy", "latency", "cost", "per_class_f1", "knn_k_curve",
+    plots = ["accuracy", "latency", "cost", "per_class_f1", "knn_k_curve", "robustness",
              *(f"confusion_{k}" for k in data["models"])]
     for name in plots:
         assert f"]({name}.png)" in md

@@ -22,6 +22,7 @@ from inkdigit.engine.recognizer import Recognizer
 from inkdigit.training.dataset import prepare
 from inkdigit.training.families.base import Progress, quiet
 from inkdigit.training.report import write_report
+from inkdigit.training.robustness import suite
 from inkdigit.training.small_digits import small_digits_knn
 from inkdigit.training.train import TrainConfig, train
 
@@ -41,6 +42,7 @@ class CompareConfig:
     limit: int | None = None  # train on the first N MNIST images
     eval_limit: int | None = None  # evaluate on the first N test images
     latency_images: int = 300
+    robustness_limit: int = 300  # test digits per robustness-suite rendering (0: skip the suite)
     seed: int = 1
     data_dir: str | None = None
     command: str = ""
@@ -94,6 +96,10 @@ def compare(cfg: CompareConfig, progress: Progress | None = None) -> dict[str, A
             "size_bytes": (out / f"{key}-v1.onnx").stat().st_size,
             "target": None if key in RAW_BASELINES else TARGETS.get(family),
         }
+        if cfg.robustness_limit:
+            step("robustness suite", 0, 1, {})
+            measured = suite.run(card_path, "mnist", limit=cfg.robustness_limit, seed=cfg.seed, root=cfg.data_dir)
+            results[key]["robustness"] = measured.summary()["renderings"]
         step("done", 1, 1, {})
     report("8×8 digits kNN", 0, 1, {})
     small = small_digits_knn(cfg.seed)

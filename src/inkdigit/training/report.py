@@ -34,6 +34,23 @@ def _secs(s: float) -> str:
     return f"{s:.0f} s" if s < 120 else f"{int(s // 60)} min {int(s % 60)} s"
 
 
+def _robustness_plot(models: dict[str, Any]) -> Any:
+    """Grouped bars: per rendering family, each model's mean accuracy over its renderings."""
+    measured = {k: r["robustness"] for k, r in models.items() if r.get("robustness")}
+    families = list(dict.fromkeys(n.split("/")[0] for figures in measured.values() for n in figures))
+    fig, ax = plt.subplots(figsize=(8, 4))
+    pos = np.arange(len(families))
+    width = 0.8 / len(measured)
+    for j, (k, figures) in enumerate(measured.items()):
+        means = [100 * float(np.mean([v["accuracy"] for n, v in figures.items() if n.split("/")[0] == fam]))
+                 for fam in families]
+        ax.bar(pos + (j - (len(measured) - 1) / 2) * width, means, width, label=k)
+    ax.set_xticks(pos, families)
+    ax.set_ylabel("mean accuracy over the family's renderings (%)")
+    ax.legend(fontsize=8)
+    return fig
+
+
 def _plots(data: dict[str, Any], out: Path) -> dict[str, str]:
     """Draw every plot into ``out``; returns {name: file name}."""
     models: dict[str, Any] = data["models"]
@@ -98,6 +115,9 @@ def _plots(data: dict[str, Any], out: Path) -> dict[str, str]:
             ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true", title=k)
             save(fig, f"confusion_{k}")
 
+    if any(models[k].get("robustness") for k in keys):
+        save(_robustness_plot(models), "robustness")
+
     curves = [(f"kNN on MNIST (PCA, {models['knn']['architecture'].get('examples', '?')} examples)",
                models["knn"]["architecture"].get("cv_curve") or {})] if "knn" in models else []
     curves.append(("kNN on 8×8 digits", data["small_digits"]["cv_curve"]))
@@ -124,6 +144,29 @@ def _features(m: dict[str, Any]) -> str:
     if m["family"] in ("mlp", "cnn"):
         return f"pixels, {a['parameters']:,} parameters"
     return a.get("features", "")
+
+
+def _robustness_section(models: dict[str, Any]) -> list[str]:
+    """Accuracy on the robustness suite's renderings, by rendering family, for every model."""
+    measured = {k: r["robustness"] for k, r in models.items() if r.get("robustness")}
+    if not measured:
+        return []
+    families = list(dict.fromkeys(name.split("/")[0] for figures in measured.values() for name in figures))
+    n = next(iter(next(iter(measured.values())).values()))["n"]
+    lines = ["## Robustness: test digits as real input arrives", "",
+             f"The same MNIST test digits ({n} per rendering) drawn on a canvas, photographed on paper, scanned, "
+             "resized and corrupted by `inkdigit robustness`, read through the served path. Mean accuracy over "
+             "each family's renderings, and the worst rendering; 'not a digit' counts as wrong.", "",
+             "| model | " + " | ".join(families) + " | worst rendering |",
+             "| --- | " + " | ".join("---" for _ in families) + " | --- |"]
+    for key, figures in measured.items():
+        means = []
+        for fam in families:
+            accs = [v["accuracy"] for name, v in figures.items() if name.split("/")[0] == fam]
+            means.append(_pct(sum(accs) / len(accs)) if accs else "—")
+        worst = min(figures, key=lambda name: figures[name]["accuracy"])
+        lines.append(f"| {key} | " + " | ".join(means) + f" | {worst}: {_pct(figures[worst]['accuracy'])} |")
+    return [*lines, "", "![robustness](robustness.png)", ""]
 
 
 def markdown(data: dict[str, Any]) -> str:
@@ -188,6 +231,7 @@ def markdown(data: dict[str, Any]) -> str:
               "Those images come already centred and downsampled; real drawings do not, which is the "
               "work inkdigit's preprocessing does before any of the models above.", "",
               *_per_class_table(small["test"]), ""]
+    lines += _robustness_section(models)
     lines += ["## Each model", ""]
     for k, r in models.items():
         m = r["metrics"]["mnist_test"]
