@@ -1,10 +1,12 @@
-"""Latency of reading one 280×280 canvas PNG: decode + preprocess + predict, on one core's worth.
+"""Latency of reading one 280×280 canvas PNG and one 640×480 phone photo, on one core's worth.
 
-The input is a 7 drawn in Chromium's canvas and PNG-encoded by it (``data/canvas/07.png``), as the
-web app sends it. Prints median / p90 / p99 per stage; the decode of the same kind of drawing
+The canvas input is a 7 drawn in Chromium's canvas and PNG-encoded by it (``data/canvas/07.png``),
+as the web app sends it; the photo is a test digit on paper as the robustness suite renders it
+(JPEG, seeded). Prints median / p90 / p99 per stage; the decode of the same kind of drawing
 encoded by Pillow instead (zlib's slow path for its long runs: PNG decode cost follows the
-encoder); and the same request served the way tutorial apps do it (model loaded per request) as
-the baseline. Run: ``python benchmarks/bench_predict.py [--n 2000]``.
+encoder); each preprocessing version on both inputs, side by side in the same run; and the same
+request served the way tutorial apps do it (model loaded per request) as the baseline.
+Run: ``python benchmarks/bench_predict.py [--n 2000] [--model NAME]``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from PIL import Image, ImageDraw
 import inkdigit
 from inkdigit import paths
 from inkdigit.engine.imageio import to_pixels
+from inkdigit.engine.preprocess import VERSIONS, PreprocessConfig
+from inkdigit.engine.preprocess import preprocess as run_preprocess
 from inkdigit.engine.recognizer import Recognizer
 
 
@@ -55,10 +59,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
+    parser.add_argument("--model", default=None, help="model name (default: the default model)")
     args = parser.parse_args()
     png = (Path(__file__).parent / "data" / "canvas" / "07.png").read_bytes()
     pillow_png = canvas_png()
-    rec = Recognizer(paths.store().find(paths.default_model()), threads=args.threads)
+    rec = Recognizer(paths.store().find(args.model or paths.default_model()), threads=args.threads)
     pre = rec.preprocess(png)
     x = pre.image[None]
     assert rec.predict(png).digit == 7, "benchmark input should read as 7"
@@ -79,6 +84,22 @@ def main() -> None:
     print(row("total: predict(png)", total))
     print(row("baseline: load model per request", baseline))
     print(f"speed-up over baseline (medians): {statistics.median(baseline) / statistics.median(total):.1f}×")
+    photo_jpeg = photo()
+    print(f"640×480 photo JPEG ({len(photo_jpeg)} bytes), read as {rec.predict(photo_jpeg).digit}:")
+    print(row("  total: predict(photo)", measure(lambda: rec.predict(photo_jpeg), max(50, args.n // 10))))
+    for version in VERSIONS:
+        cfg = PreprocessConfig(version=version)
+        print(row(f"preprocess v{version}: canvas PNG", measure(lambda c=cfg: run_preprocess(png, c), args.n)))
+        print(row(f"preprocess v{version}: photo JPEG",
+                  measure(lambda c=cfg: run_preprocess(photo_jpeg, c), max(50, args.n // 10))))
+
+
+def photo() -> bytes:
+    """A test digit (a 7) photographed on paper, as the robustness suite's ``photo/paper`` renders it."""
+    from inkdigit.training import data
+    from inkdigit.training.robustness import photo as photos
+
+    return photos.render_photo(data.load("mnist", "test").images[0] / 255.0, np.random.default_rng(0))
 
 
 if __name__ == "__main__":

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 from inkdigit.engine.imageio import Pixels
 from inkdigit.engine.preprocess import (
     PreprocessConfig,
     Show,
+    _bbox,
     _centre,
     _crop,
     _deskew,
@@ -54,7 +54,10 @@ _RULE = 0.6  # horizontal runs longer than this fraction of a photo's width are 
 def photo_ink(px: Pixels, cfg: PreprocessConfig) -> np.ndarray | None:
     """Ink of a photo: the difference from a local background estimate, relative to it, with ruled
     lines removed."""
-    gray = ndimage.gaussian_filter(_gray(px), sigma=max(0.8, max(px.color.shape[:2]) / 500))
+    # sensor noise first (it would pass for ink in the shadows): scipy.ndimage's gaussian_filter
+    # (mode "reflect"), computed by OpenCV in a tenth of the time
+    sigma = max(0.8, max(px.color.shape[:2]) / 500)
+    gray = cv2.GaussianBlur(_gray(px), (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
     size = max(3, int(max(gray.shape) / _SHADING)) | 1
     small = max(1, int(max(gray.shape) / 192))
     g = np.ascontiguousarray(gray[::small, ::small])
@@ -79,6 +82,8 @@ def _without_rules(ink: np.ndarray, width: int) -> np.ndarray:
     if ink.shape[1] < length:
         return ink
     mask = (ink > 0.35).view(np.uint8)
+    if int(cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).max()) < length:
+        return ink  # no row holds that much ink, so none holds a run that long
     rules = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     if not rules.any():
         return ink
@@ -130,8 +135,10 @@ def _encloses(outer: np.ndarray, inner: np.ndarray) -> bool:
     return ox < ix and oy < iy and ix + iw < ox + ow and iy + ih < oy + oh
 
 
-def select_digit(ink: np.ndarray, cfg: PreprocessConfig, photo: bool) -> np.ndarray | None:
-    """``ink`` with only the pieces that make up the digit; None if nothing digit-like remains."""
+def select_digit(ink: np.ndarray, cfg: PreprocessConfig, photo: bool,
+                 edges: tuple[bool, bool, bool, bool] = (True, True, True, True)) -> np.ndarray | None:
+    """``ink`` with only the pieces that make up the digit; None if nothing digit-like remains.
+    ``edges`` (top, bottom, left, right) says which sides of ``ink`` are the photo's own edges."""
     mask = (ink > 0.35).view(np.uint8)
     if photo:  # a pencil's grain and a noisy dark corner break into crumbs: judge them as wholes
         mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)), dtype=np.uint8)
@@ -151,7 +158,8 @@ def select_digit(ink: np.ndarray, cfg: PreprocessConfig, photo: bool) -> np.ndar
         h, w = ink.shape
         x0, y0 = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
         x1, y1 = x0 + stats[1:, cv2.CC_STAT_WIDTH], y0 + stats[1:, cv2.CC_STAT_HEIGHT]
-        edge = (x0 == 0) | (y0 == 0) | (x1 >= w) | (y1 >= h)
+        top, bottom, left, right = edges
+        edge = (left & (x0 == 0)) | (top & (y0 == 0)) | (right & (x1 >= w)) | (bottom & (y1 >= h))
         for drop in (broad, edge):
             if (candidate & ~drop).any():
                 candidate &= ~drop
@@ -188,6 +196,18 @@ def _thicken(a: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     return a
 
 
+def _photo_digit(ink: np.ndarray, cfg: PreprocessConfig) -> np.ndarray | None:
+    """:func:`select_digit` on a photo's ink, with frames stripped, worked on the box around every
+    inked pixel (with a margin wider than any step reaches, so the result is the same as on the whole
+    photo, in a fraction of the time)."""
+    box = _bbox(ink, 0.35)
+    if box is None:
+        return None
+    h, w = ink.shape
+    y0, y1, x0, x1 = max(0, box[0] - 4), min(h, box[1] + 4), max(0, box[2] - 4), min(w, box[3] + 4)
+    return select_digit(strip_frames(ink[y0:y1, x0:x1]), cfg, True, (y0 == 0, y1 == h, x0 == 0, x1 == w))
+
+
 def digit(px: Pixels, cfg: PreprocessConfig, show: Show) -> np.ndarray | None:
     """Preprocessing v2: ink → the digit's pieces → crop → thin strokes thickened → deskew → 20 px
     box → centred by mass. None when there is no digit-like ink."""
@@ -197,7 +217,7 @@ def digit(px: Pixels, cfg: PreprocessConfig, show: Show) -> np.ndarray | None:
     if ink is None:
         return None
     show("ink", ink)
-    cleaned = select_digit(strip_frames(ink) if photo else ink, cfg, photo)
+    cleaned = _photo_digit(ink, cfg) if photo else select_digit(ink, cfg, False)
     region = None if cleaned is None else _crop(show("cleaned", cleaned), 0.1)
     if region is None:
         return None
