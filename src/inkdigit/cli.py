@@ -256,6 +256,8 @@ def robustness(
         "--only", help="Only renderings matching a glob or family (repeatable): 'photo', 'scale/x8-*'.")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: every core).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the JSON result and the plot.")] = Path("runs/robustness"),
+    against: Annotated[list[Path] | None, typer.Option(
+        help="An earlier result (its JSON file) to show beside this one in the table and plot (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="End with one line: the result as a JSON object.")] = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -266,8 +268,9 @@ def robustness(
     try:
         card = paths.store().find(model or paths.default_model())
         names = suite.select(only)
-    except (ModelCardError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        earlier = [suite.SuiteResult.from_summary(json.loads(p.read_text())) for p in against or []]
+    except (ModelCardError, ValueError, OSError, KeyError, TypeError) as exc:
+        raise _fail(f"{exc}") from None
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("rendering", total=None)
@@ -280,15 +283,17 @@ def robustness(
                                workers, report)
         except DataError as exc:
             raise _fail(str(exc)) from None
-    table = Table("rendering", "n", "accuracy", "rejected", title=f"{result.model} on {dataset.value} test digits")
+    table = Table("rendering", "n", *(e.model for e in earlier), "accuracy", "rejected",
+                  title=f"{result.model} on {dataset.value} test digits")
     for name, r in result.renderings.items():
-        table.add_row(name, str(r.n), f"{100 * r.accuracy:.1f} %", f"{100 * r.rejected:.1f} %")
+        before = [f"{100 * e.renderings[name].accuracy:.1f} %" if name in e.renderings else "—" for e in earlier]
+        table.add_row(name, str(r.n), *before, f"{100 * r.accuracy:.1f} %", f"{100 * r.rejected:.1f} %")
     (console if not as_json else err).print(table)
     out.mkdir(parents=True, exist_ok=True)
     stem = out / f"{result.model}-{dataset.value}"
     stem.with_suffix(".json").write_text(json.dumps(result.summary(), indent=1) + "\n")
     try:
-        plotted = suite.plot([result], stem.with_suffix(".png"))
+        plotted = suite.plot([*earlier, result], stem.with_suffix(".png"))
         err.print(f"wrote {stem.with_suffix('.json')} and {plotted} in {result.seconds:.0f} s")
     except ImportError as exc:  # matplotlib comes with the 'train' extra
         err.print(f"wrote {stem.with_suffix('.json')}; no plot ({exc.name} is missing: pip install 'inkdigit[train]')")

@@ -19,7 +19,7 @@ CARD_V1 = shipped_dir() / "cnn-v1.json"
 
 def test_every_rendering_is_named_by_its_family() -> None:
     names = list(suite.renderings())
-    assert len(names) == len(set(names)) >= 50
+    assert len(names) == len(set(names)) >= 50  # 52 today
     assert {n.split("/")[0] for n in names} == set(suite.FAMILIES)
     # what the issue asks for at least
     for needed in ("clean/native", "scale/x16-bicubic", "scale/from8-x8-nearest", "canvas/transparent-light-ink",
@@ -61,3 +61,16 @@ def test_the_command_prints_the_json_contract_and_writes_a_plot(tmp_path: Path) 
 def test_an_unknown_rendering_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["robustness", "--only", "nothing", "--out", str(tmp_path)])
     assert result.exit_code == 1 and "no rendering matches" in result.output
+
+
+def test_an_earlier_result_is_shown_beside_the_new_one(tmp_path: Path) -> None:
+    first = CliRunner().invoke(app, ["robustness", "--limit", "20", "--only", "clean", "--model", str(CARD_V1),
+                                     "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    saved = tmp_path / "a" / "cnn-v1-mnist.json"
+    again = CliRunner().invoke(app, ["robustness", "--limit", "20", "--only", "clean", "--out", str(tmp_path / "b"),
+                                     "--against", str(saved)])
+    assert again.exit_code == 0, again.output
+    assert "cnn-v1" in again.output and (tmp_path / "b" / f"{paths.default_model()}-mnist.png").exists()
+    bad = CliRunner().invoke(app, ["robustness", "--only", "clean", "--against", str(tmp_path / "missing.json")])
+    assert bad.exit_code == 1

@@ -87,6 +87,13 @@ class SuiteResult:
         return {"dataset": self.dataset, "model": self.model, "seed": self.seed,
                 "renderings": {k: asdict(v) for k, v in self.renderings.items()}}
 
+    @classmethod
+    def from_summary(cls, raw: dict[str, Any]) -> SuiteResult:
+        """A result read back from its ``summary()`` (a saved JSON file)."""
+        renderings = {k: RenderingResult(**v) for k, v in raw["renderings"].items()}
+        limit = max((r.n for r in renderings.values()), default=0)
+        return cls(raw["dataset"], raw["model"], int(raw.get("seed", 0)), limit, renderings)
+
 
 def sample(dataset: data.DatasetName, limit: int | None, seed: int,
            root: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -184,7 +191,7 @@ def plot(results: Sequence[SuiteResult], path: Path) -> Path:
         ax.barh(ys + k * bar, acc, height=bar, label=f"{r.model} (n = {r.limit})")
     ax.set_yticks(ys + bar * (len(results) - 1) / 2, names, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlim(min(50.0, *(100 * v.accuracy for r in results for v in r.renderings.values())), 100)
+    ax.set_xlim(max(0.0, min(50.0, *(100 * v.accuracy for r in results for v in r.renderings.values())) - 5), 100)
     ax.set_xlabel("accuracy (%): digits read correctly; 'not a digit' counts as wrong")
     ax.set_title(f"Robustness suite, {results[0].dataset.upper()} test digits")
     ax.grid(axis="x", alpha=0.3)
