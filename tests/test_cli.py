@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from inkdigit.engine.defaults import DEFAULT_MODEL
 from tests.conftest import render
 
 BIN = Path(sys.executable).with_name("inkdigit")
@@ -32,7 +33,7 @@ def test_evaluate_json_last_line(tmp_path: Path) -> None:
     res = run("evaluate", "--dataset", "usps", "--limit", "300", "--json")
     assert res.returncode == 0, res.stderr
     result = json.loads(res.stdout.strip().splitlines()[-1])
-    assert result["model"] == "cnn-v1" and result["dataset"] == "usps" and result["n"] == 300
+    assert result["model"] == DEFAULT_MODEL and result["dataset"] == "usps" and result["n"] == 300
     assert result["accuracy"] > 0.9 and len(result["per_class"]) == 10
 
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from inkdigit.engine.defaults import DEFAULT_MODEL
 from tests.service.conftest import encode, in_process
 
 PNG_HEADER = {"content-type": "image/png"}
@@ -37,7 +38,7 @@ def test_multipart_json_and_raw_forms_agree(client: httpx.Client, digit_images) 
     for r in answers:
         assert r.status_code == 200, r.text
         body = r.json()
-        assert body["digit"] == label and body["is_digit"] and body["model"] == "cnn-v1"
+        assert body["digit"] == label and body["is_digit"] and body["model"] == DEFAULT_MODEL
         assert len(body["probabilities"]) == 10 and abs(sum(body["probabilities"]) - 1) < 1e-4
         assert len(body["top"]) == 3 and body["top"][0] == {"digit": label, "confidence": body["confidence"]}
         assert body["elapsed_ms"] > 0
@@ -135,8 +136,8 @@ def test_request_id_is_echoed_or_made(client: httpx.Client) -> None:
 
 def test_models_health_metrics_and_docs(client: httpx.Client) -> None:
     models = client.get("/api/v1/models").json()
-    assert models["default"] == "cnn-v1"
-    cnn = next(m for m in models["models"] if m["name"] == "cnn-v1")
+    assert models["default"] == DEFAULT_MODEL
+    cnn = next(m for m in models["models"] if m["name"] == DEFAULT_MODEL)
     assert cnn["default"] and cnn["family"] == "cnn" and cnn["metrics"]["mnist_test"]["accuracy"] >= 0.996
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from inkdigit.engine.defaults import DEFAULT_MODEL
 from tests.service.conftest import in_process
 
 
@@ -20,7 +21,7 @@ def zoo_client(extra_model_dir: Path) -> Iterator[httpx.Client]:
 def test_a_trained_model_is_listed_beside_the_shipped_one(zoo_client: httpx.Client) -> None:
     body = zoo_client.get("/api/v1/models").json()
     models = {m["name"]: m for m in body["models"]}
-    assert body["default"] == "cnn-v1" and models["cnn-v1"]["default"] is True
+    assert body["default"] == DEFAULT_MODEL and models[DEFAULT_MODEL]["default"] is True
     assert models["knn-small"]["family"] == "knn" and models["knn-small"]["default"] is False
     assert models["knn-small"]["metrics"]["mnist_test"]["accuracy"] == 0.95
 
