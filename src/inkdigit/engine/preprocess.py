@@ -194,21 +194,19 @@ def _flat_background(color: np.ndarray, strict: bool = False) -> np.ndarray | No
     bg = _mode_colour(sample)
     if max(color.shape[:2]) < 64:
         return bg
-    near = float(np.mean(_distance(sample, bg) < 0.1))
+    distance = _distance(sample, bg)
+    near = float(np.mean(distance < 0.1))
     border = _distance(_border(color), bg)
     border_near = float(np.mean(border < 0.15))
-    if near > 0.5 and border_near > 0.6 and not (strict and _lit_paper(sample, bg, border)):
-        return bg
-    return None
-
-
-def _lit_paper(sample: np.ndarray, bg: np.ndarray, border: np.ndarray) -> bool:
-    """True for what looks like a photo of paper rather than a canvas or a scan: under half the
-    background-like pixels are exactly the background colour (paper in a photo never is: noise,
-    shading, JPEG) and the border strays from that colour (a vignette, a gradient, a shadow)."""
-    distance = _distance(sample, bg)
+    if not strict:
+        return bg if near > 0.5 and border_near > 0.6 else None
+    # v2: a background exactly one colour is a made image (canvas, scan, data set), even where a big
+    # digit covers most of it and reaches the border; lit paper never is exactly one colour
     exact = float(np.count_nonzero(distance < 0.006)) / max(1, int(np.count_nonzero(distance < 0.1)))
-    return exact < 0.5 and float(np.percentile(border, 90)) > 0.08
+    if exact >= 0.5:
+        return bg if near > 0.2 and border_near > 0.3 else None
+    lit = float(np.percentile(border, 90)) > 0.08  # a vignette, a gradient or a shadow on the border
+    return bg if near > 0.5 and border_near > 0.6 and not lit else None
 
 
 def _is_gray(px: Pixels) -> bool:
@@ -246,7 +244,7 @@ def ink_map(px: Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray | 
 def plain_ink(px: Pixels, cfg: PreprocessConfig, strict: bool = False) -> np.ndarray | Pixels | None:
     """The ink of an image with transparency or a uniform background (None if blank); for a photo
     (neither), the pixels its ink must be estimated from, transparency composited away. ``strict``
-    (v2) does not call a background uniform when the image looks like lit paper (:func:`_lit_paper`)."""
+    (v2) tells made images (a background of exactly one colour) from photos of lit paper."""
     alpha8, kernels = px.alpha_u8, native.kernels
     if alpha8 is not None and kernels is not None:  # the same steps as below, compiled
         found = kernels.alpha_ink(np.ascontiguousarray(alpha8), alpha8.shape[0], alpha8.shape[1],
