@@ -30,12 +30,12 @@ def sample(mnist_test):
 def test_shipped_model_card_holds_what_serving_and_users_need(rec: inkdigit.Recognizer) -> None:
     card = rec.card
     assert card.family == "cnn"
-    assert card.preprocessing.version == "1"
+    assert card.preprocessing.version == "2"
     assert card.training.seed == 1
     assert "inkdigit train" in card.training.command
     assert set(card.data) >= {"mnist/train-images-idx3-ubyte.gz", "usps/zip.test.gz"}
-    assert card.metrics["mnist_test"]["n"] == 10000 and card.metrics["mnist_test"]["accuracy"] >= 0.996
-    assert card.metrics["usps_test"]["n"] == 2007 and card.metrics["usps_test"]["accuracy"] >= 0.97
+    assert card.metrics["mnist_test"]["n"] == 10000 and card.metrics["mnist_test"]["accuracy"] >= 0.995
+    assert card.metrics["usps_test"]["n"] == 2007 and card.metrics["usps_test"]["accuracy"] >= 0.983
 
 
 def test_every_input_form_gives_the_same_answer(rec: inkdigit.Recognizer, sample, tmp_path) -> None:

@@ -138,7 +138,7 @@ def test_models_health_metrics_and_docs(client: httpx.Client) -> None:
     models = client.get("/api/v1/models").json()
     assert models["default"] == DEFAULT_MODEL
     cnn = next(m for m in models["models"] if m["name"] == DEFAULT_MODEL)
-    assert cnn["default"] and cnn["family"] == "cnn" and cnn["metrics"]["mnist_test"]["accuracy"] >= 0.996
+    assert cnn["default"] and cnn["family"] == "cnn" and cnn["metrics"]["mnist_test"]["accuracy"] >= 0.995
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
     client.post("/api/v1/predict", content=b"", headers=PNG_HEADER)

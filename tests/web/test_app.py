@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from inkdigit.engine.defaults import DEFAULT_MODEL
 from tests.conftest import render
 
 TIMEOUT = 8000
@@ -195,12 +196,12 @@ def test_choose_a_model_in_the_page(browser, extra_model_dir: Path, mnist_test, 
         page.goto(url)
         select = page.get_by_test_id("model-select")
         expect(select).to_be_enabled(timeout=TIMEOUT)
-        expect(select.locator("option")).to_have_count(2)
-        expect(select).to_have_value("cnn-v1")
+        expect(select.locator("option")).to_have_count(3)  # the two shipped CNNs and the one installed
+        expect(select).to_have_value(DEFAULT_MODEL)
         expect(select.locator("option[value=knn-small]")).to_contain_text("knn")
         page.get_by_test_id("file-input").set_input_files(str(path))
         expect_digit(page, str(mnist_test.labels[0]))
-        expect(page.locator("#message")).to_contain_text("cnn-v1")
+        expect(page.locator("#message")).to_contain_text(DEFAULT_MODEL)
         select.select_option("knn-small")  # the current input is read again by the chosen model
         expect(page.locator("#message")).to_contain_text("knn-small", timeout=TIMEOUT)
         expect_digit(page, str(mnist_test.labels[0]))
