@@ -15,18 +15,20 @@ from inkdigit.training.augment import augment  # noqa: E402
 from inkdigit.training.families.cnn import DigitCNN  # noqa: E402
 from inkdigit.training.train import TrainConfig, fit_temperature, train  # noqa: E402
 
+NAME = "cnn-dry"
+
 
 @pytest.fixture(scope="module")
 def dry_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("run")
-    train(TrainConfig(out_dir=str(out), dry_run=True, limit=512, eval_limit=300, negatives=200))
+    train(TrainConfig(name=NAME, out_dir=str(out), dry_run=True, limit=512, eval_limit=300, negatives=200))
     return out
 
 
 def test_dry_run_writes_weights_onnx_and_card(dry_run: Path) -> None:
-    card = ModelCard.load(dry_run / "cnn-v1.json")
-    assert (dry_run / "cnn-v1.onnx").stat().st_size > 100_000
-    assert (dry_run / "cnn-v1.pt").exists() and (dry_run / "checkpoint.pt").exists()
+    card = ModelCard.load(dry_run / f"{NAME}.json")
+    assert (dry_run / f"{NAME}.onnx").stat().st_size > 100_000
+    assert (dry_run / f"{NAME}.pt").exists() and (dry_run / "checkpoint.pt").exists()
     assert card.training.seed == 1 and card.training.epochs_run == 1
     assert card.metrics["mnist_test"]["n"] == 300 and card.metrics["usps_test"]["n"] == 300
     assert 0.25 <= card.calibration.temperature <= 8.0
@@ -41,12 +43,12 @@ def test_outlier_exposure_is_off_by_default_so_the_shipped_command_reproduces() 
 
 def test_onnx_runtime_agrees_with_pytorch(dry_run: Path) -> None:
     model = DigitCNN()
-    model.load_state_dict(torch.load(dry_run / "cnn-v1.pt", weights_only=True))
+    model.load_state_dict(torch.load(dry_run / f"{NAME}.pt", weights_only=True))
     model.eval()
     x = torch.rand(37, 1, 28, 28)
     with torch.no_grad():
         expected = torch.softmax(model(x), 1).numpy()
-    rec = Recognizer(dry_run / "cnn-v1.json")
+    rec = Recognizer(dry_run / f"{NAME}.json")
     rec.temperature = 1.0
     got = rec.probabilities(x.numpy()[:, 0])
     np.testing.assert_allclose(got, expected, atol=1e-5)
@@ -82,5 +84,5 @@ def test_run_options_can_be_overridden_and_stay_out_of_the_card(tmp_path: Path) 
 
 
 def test_dry_run_card_holds_hyper_parameters_not_run_options(dry_run: Path) -> None:
-    params = ModelCard.load(dry_run / "cnn-v1.json").architecture["params"]
+    params = ModelCard.load(dry_run / f"{NAME}.json").architecture["params"]
     assert params["epochs"] == 30 and not {"threads", "checkpoint", "dry_run"} & set(params)
