@@ -534,14 +534,21 @@ def _digit_v1(px: Pixels, cfg: PreprocessConfig, show: Show) -> np.ndarray | Non
     region = None if cleaned is None else _crop(show("cleaned", cleaned), 0.1)
     if region is None:
         return None
+    return finish(region, cfg, show, _normalise_stroke)
+
+
+def finish(region: np.ndarray, cfg: PreprocessConfig, show: Show,
+           stroke: Callable[[np.ndarray, PreprocessConfig], np.ndarray]) -> np.ndarray | None:
+    """The stages every version shares once the digit is cropped: working scale → ``stroke`` (each
+    version's stroke-width rule) → deskew → 20 px box → centred by mass; None if nothing is left."""
     crop = show("cropped", restore_contrast(_fit(frame(region), cfg.work)))
-    crop = show("stroke", _normalise_stroke(crop, cfg))
+    crop = show("stroke", stroke(crop, cfg))
     if cfg.deskew:
         crop = show("deskewed", _deskew(crop, cfg))
-    region = _crop(crop, 0.05)
-    if region is None:
+    digit = _crop(crop, 0.05)
+    if digit is None:
         return None
-    fitted = show("fitted", np.clip(_fit(region, cfg.box), 0.0, 1.0))
+    fitted = show("fitted", np.clip(_fit(digit, cfg.box), 0.0, 1.0))
     return show("final", _centre(fitted, cfg.size))
 
 

@@ -31,16 +31,12 @@ from inkdigit.engine.preprocess import (
     PreprocessConfig,
     Show,
     _bbox,
-    _centre,
     _crop,
-    _deskew,
     _disk,
-    _fit,
     _gray,
     _normalise,
-    frame,
+    finish,
     plain_ink,
-    restore_contrast,
     stroke_width,
 )
 
@@ -221,12 +217,4 @@ def digit(px: Pixels, cfg: PreprocessConfig, show: Show) -> np.ndarray | None:
     region = None if cleaned is None else _crop(show("cleaned", cleaned), 0.1)
     if region is None:
         return None
-    crop = show("cropped", restore_contrast(_fit(frame(region), cfg.work)))
-    crop = show("stroke", _thicken(crop, cfg))
-    if cfg.deskew:
-        crop = show("deskewed", _deskew(crop, cfg))
-    region = _crop(crop, 0.05)
-    if region is None:
-        return None
-    fitted = show("fitted", np.clip(_fit(region, cfg.box), 0.0, 1.0))
-    return show("final", _centre(fitted, cfg.size))
+    return finish(region, cfg, show, _thicken)
