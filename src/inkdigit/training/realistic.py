@@ -122,8 +122,9 @@ def _render_one(kind: str, digit: np.ndarray, label: int, rng: np.random.Generat
         variants = STYLES[label]
         variant = variants[int(rng.integers(len(variants)))]
         return canvas.render_strokes(_unit(variant(_unit(strokes), rng)), rng)
-    names = [n for n in suite.renderings() if n.startswith(kind + "/")]
-    return suite.renderings()[names[int(rng.integers(len(names)))]](digit, rng)
+    found = suite.renderings()
+    names = [n for n in found if n.startswith(kind + "/")]
+    return found[names[int(rng.integers(len(names)))]](digit, rng)
 
 
 def _work(args: tuple[str, np.ndarray, np.ndarray, np.ndarray, int, PreprocessConfig]) -> np.ndarray:

@@ -101,7 +101,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     calibration_source = "usps/train"
     extra_data: dict[str, Any] = {}
     if cfg.usps:  # train on USPS train but its tail, which calibrates
-        cut = len(usps_cal.labels) - min(USPS_CALIBRATION, len(usps_cal.labels) // 2)
+        cut = usps_training_part(len(usps_cal.labels))
         x_train = np.concatenate([x_train, usps_cal.images[:cut].astype(np.float32) / 255.0])
         y_train = np.concatenate([y_train, usps_cal.labels[:cut]])
         usps_cal = usps_cal.subset_from(cut)
@@ -145,6 +145,12 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     return card
 
 
+def usps_training_part(n: int) -> int:
+    """How many of ``n`` USPS train images are trained on: all but the calibration tail (at most
+    half of them, for the small subsets of dry runs)."""
+    return n - min(USPS_CALIBRATION, n // 2)
+
+
 def _with_realistic(cfg: TrainConfig, x: np.ndarray, y: np.ndarray,
                     record: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """``x``/``y`` plus ``cfg.rendered`` rendered and ``cfg.styles`` style-variant training images,
@@ -157,7 +163,7 @@ def _with_realistic(cfg: TrainConfig, x: np.ndarray, y: np.ndarray,
     raw, labels, checksums = mnist.images, mnist.labels, dict(mnist.checksums)
     if cfg.usps:  # USPS's 16×16 digits enlarged to MNIST's size, the calibration tail left out
         usps = data.load("usps", "train", cfg.data_dir)
-        cut = len(usps.labels) - min(USPS_CALIBRATION, len(usps.labels) // 2)
+        cut = usps_training_part(len(usps.labels))
         big = np.stack([np.asarray(Image.fromarray(a).resize((28, 28), Image.Resampling.BICUBIC))
                         for a in usps.images[:cut]])
         raw, labels = np.concatenate([raw, big]), np.concatenate([labels, usps.labels[:cut]])

@@ -14,6 +14,7 @@ process, one ONNX thread each), because rendering and preprocessing are per-imag
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import time
 import zlib
@@ -42,8 +43,10 @@ def _native(digit: np.ndarray, rng: np.random.Generator) -> bytes:
     return encode_png(to_u8(digit))
 
 
+@functools.cache
 def renderings() -> dict[str, Render]:
-    """Every rendering, ``<family>/<name>`` → render function, in family order."""
+    """Every rendering, ``<family>/<name>`` → render function, in family order (built once per
+    process: chunks and training images look renderings up by name, thousands of times)."""
     from inkdigit.training.robustness import canvas, photo, scale, scan
 
     found: dict[str, Render] = {"clean/native": _native}
