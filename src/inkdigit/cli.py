@@ -266,8 +266,13 @@ def robustness(
     from inkdigit.training.robustness import suite
 
     try:
+        names = suite.select(only)  # imports every rendering: the canvas ones need scikit-image
+    except ImportError as exc:
+        raise _needs_train_extra("the robustness suite", exc) from exc
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    try:
         card = paths.store().find(model or paths.default_model())
-        names = suite.select(only)
         earlier = [suite.SuiteResult.from_summary(json.loads(p.read_text())) for p in against or []]
     except (ModelCardError, ValueError, OSError, KeyError, TypeError) as exc:
         raise _fail(f"{exc}") from None

@@ -4,6 +4,9 @@ shipped default model (a small sample; the full run is a documented command)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +77,12 @@ def test_an_earlier_result_is_shown_beside_the_new_one(tmp_path: Path) -> None:
     assert "cnn-v1" in again.output and (tmp_path / "b" / f"{paths.default_model()}-mnist.png").exists()
     bad = CliRunner().invoke(app, ["robustness", "--only", "clean", "--against", str(tmp_path / "missing.json")])
     assert bad.exit_code == 1
+
+
+def test_without_the_train_extra_the_command_says_what_to_install(tmp_path: Path) -> None:
+    """scikit-image (the canvas renderings' skeletons) comes with the 'train' extra."""
+    code = ("import sys; sys.modules['skimage'] = None; sys.modules['skimage.morphology'] = None\n"
+            "from inkdigit.cli import main; sys.argv = ['inkdigit', 'robustness', '--only', 'clean']; main()")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "COLUMNS": "200"})
+    assert r.returncode == 1 and "needs the 'train' extra" in r.stderr and "Traceback" not in r.stderr, r.stderr
