@@ -1,5 +1,6 @@
-"""Preprocessing v2's promises: the same digit gives the same 28×28 whatever the size it arrives
-at, and the crop holds the digit, not a photo's shadow, dark corners, printed box or ruled lines."""
+"""Preprocessing v2's promises, kept by v3 (the default, which these tests run): the same digit
+gives the same 28×28 whatever the size it arrives at, and the crop holds the digit, not a photo's
+shadow, dark corners, printed box or ruled lines."""
 
 from __future__ import annotations
 
@@ -33,8 +34,9 @@ def _similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum() / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-9))
 
 
-def test_new_models_get_v2_and_v1_stays_selectable() -> None:
-    assert VERSION == "2" and DEFAULT_CONFIG.version == "2" and V1_CONFIG.version == "1"
+def test_new_models_get_v3_and_older_versions_stay_selectable() -> None:
+    assert VERSION == "3" and DEFAULT_CONFIG.version == "3" and V1_CONFIG.version == "1"
+    assert preprocess(np.eye(28, dtype=np.uint8) * 255, PreprocessConfig(version="2")).image.shape == (28, 28)
     with pytest.raises(ValueError, match="v9 is not implemented"):
         preprocess(np.zeros((28, 28), np.uint8), PreprocessConfig(version="9"))
 

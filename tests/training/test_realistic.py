@@ -59,6 +59,7 @@ def test_extra_images_are_deterministic_cached_and_labelled(train_digits: data.D
 def test_a_training_run_records_the_extra_data_and_its_calibration_source(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     from inkdigit.engine.modelcard import ModelCard
+    from inkdigit.engine.preprocess import VERSION
     from inkdigit.training.train import TrainConfig, train
 
     card = train(TrainConfig(name="cnn-x", out_dir=str(tmp_path), dry_run=True, limit=512, eval_limit=300,
@@ -66,4 +67,4 @@ def test_a_training_run_records_the_extra_data_and_its_calibration_source(tmp_pa
     extra = ModelCard.load(tmp_path / "cnn-x.json").training.extra
     assert extra["usps_train"] == 150 and extra["rendered"]["n"] >= 18 and extra["styles"]["n"] == 10
     assert card.calibration.fitted_on == "usps/train[150:]"
-    assert card.preprocessing.version == "2"
+    assert card.preprocessing.version == VERSION

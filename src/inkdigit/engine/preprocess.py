@@ -6,7 +6,8 @@ real input is not like that: dark ink on paper, a thin pen line on a 1000-pixel 
 digit in a corner, a shadow across a photo. Every stage below removes one of those differences, and
 the *same* function prepares training data, so the model learns exactly what serving will show it.
 
-Stages (each can be returned as an image): ``input`` gray view → ``ink`` (ink strength in [0, 1],
+Stages (each can be returned as an image): ``input`` gray view → (v3, enlarged images only)
+``native`` (the image at the size it was made at) → ``ink`` (ink strength in [0, 1],
 whatever the polarity or colour) → ``cleaned`` (specks removed) → ``cropped`` (to the digit, at a
 fixed working scale) → ``stroke`` (stroke width normalised) → ``deskewed`` → ``fitted`` (20×20
 box) → ``final`` (28×28, centred by mass). Change anything that alters outputs → bump ``VERSION``.
@@ -27,16 +28,17 @@ from inkdigit.engine import native, resample
 from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, Limits, Pixels, to_pixels
 
 #: the version new models are trained with; every version in VERSIONS stays readable for the
-#: cards that name it (v1: the original pipeline, below; v2: ``preprocess_v2``)
-VERSION = "2"
-VERSIONS = ("1", "2")
+#: cards that name it (v1: the original pipeline, below; v2: ``preprocess_v2``; v3: v2 reading an
+#: enlarged image at its native size, ``rescale``, and keeping faint ink that links a digit's pieces)
+VERSION = "3"
+VERSIONS = ("1", "2", "3")
 
 _HERE = Path(__file__).parent
 #: every source file whose code defines preprocessing's output (the compiled kernels mirror the
 #: NumPy code exactly, but an edit to either could change results): caches of preprocessed data
 #: are keyed on their contents
 SOURCES = tuple(_HERE / name for name in ("preprocess.py", "preprocess_v2.py", "resample.py", "imageio.py",
-                                          "native.py", "_kernels.c"))
+                                          "native.py", "rescale.py", "_kernels.c"))
 
 
 def source_digest() -> str:
@@ -174,20 +176,34 @@ def _distance(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return np.sqrt(total)
 
 
-def _mode_colour(sample: np.ndarray) -> np.ndarray:
-    """The most frequent colour (32 levels a channel), refined as the mean of the pixels in it."""
+def _mode_colour(sample: np.ndarray, exact: bool = False) -> np.ndarray:
+    """The most frequent colour (32 levels a channel), refined as the mean of the pixels in it, or
+    with ``exact`` as the most frequent 8-bit colour within it (a made image's background exactly)."""
     q = np.minimum((sample * 32).astype(np.int32), 31)
     codes = q if q.ndim == 1 else (q[:, 0] * 32 + q[:, 1]) * 32 + q[:, 2]
     top = np.bincount(codes).argmax()
-    return np.asarray(sample[codes == top].mean(axis=0), dtype=np.float32)
+    members = sample[codes == top]
+    if not exact:
+        return np.asarray(members.mean(axis=0), dtype=np.float32)
+    e = np.rint(members * 255).astype(np.int32)
+    fine = e if e.ndim == 1 else (e[:, 0] * 256 + e[:, 1]) * 256 + e[:, 2]
+    return np.asarray(members[int(np.argmax(fine == np.bincount(fine).argmax()))], dtype=np.float32)
 
 
-def _flat_background(color: np.ndarray, strict: bool = False) -> np.ndarray | None:
+#: v3: a made image's background holds at least this share of exactly one colour among the pixels
+#: near it; photos' sensor noise keeps theirs under 0.14 (robustness suite, every photo rendering)
+_EXACT_SHARE = 0.3
+
+
+def _flat_background(color: np.ndarray, version: int = 1) -> np.ndarray | None:
     """The background colour if the image has a uniform one (canvas, scan, data set), else None.
 
     The background is the most frequent colour. It counts as uniform when most pixels, and most
     of the border, are close to it; tiny images always do (too small to estimate a photo's shading
-    locally, and a size-normalised digit may touch every edge).
+    locally, and a size-normalised digit may touch every edge). From v2 (``version``), a background
+    of exactly one colour marks a made image even when the digit covers most of it; v3 measures
+    that exactness against the exact commonest colour rather than the mean of its bin, so the enlarged block
+    mosaic of a low-resolution scan, whose digit fills the frame, is not taken for a photo.
     """
     step = max(1, max(color.shape[:2]) // 128)
     sample = color[::step, ::step].reshape(-1, *color.shape[2:])
@@ -198,12 +214,16 @@ def _flat_background(color: np.ndarray, strict: bool = False) -> np.ndarray | No
     near = float(np.mean(distance < 0.1))
     border = _distance(_border(color), bg)
     border_near = float(np.mean(border < 0.15))
-    if not strict:
+    if version < 2:
         return bg if near > 0.5 and border_near > 0.6 else None
     # v2: a background exactly one colour is a made image (canvas, scan, data set), even where a big
     # digit covers most of it and reaches the border; lit paper never is exactly one colour
-    exact = float(np.count_nonzero(distance < 0.006)) / max(1, int(np.count_nonzero(distance < 0.1)))
-    if exact >= 0.5:
+    close = max(1, int(np.count_nonzero(distance < 0.1)))
+    if version >= 3:
+        exact = _distance(sample, _mode_colour(sample, exact=True)) < 0.5 / 255
+        if np.count_nonzero(exact) / close >= _EXACT_SHARE:
+            return bg if near > 0.1 else None
+    elif np.count_nonzero(distance < 0.006) / close >= 0.5:
         return bg if near > 0.2 and border_near > 0.3 else None
     lit = float(np.percentile(border, 90)) > 0.08  # a vignette, a gradient or a shadow on the border
     return bg if near > 0.5 and border_near > 0.6 and not lit else None
@@ -271,7 +291,7 @@ def plain_ink(px: Pixels, cfg: PreprocessConfig, strict: bool = False) -> np.nda
     color = px.color
     if color.ndim == 3 and _is_gray(px):
         color = color[..., 0]  # a gray picture saved as RGB: one channel says it all, three times faster
-    bg = _flat_background(color, strict)
+    bg = _flat_background(color, int(cfg.version) if strict else 1)
     if bg is not None:
         strength = _distance(color, bg) if color.ndim == 2 else _distance(color, bg) * np.float32(3 ** -0.5)
         return _normalise(strength.astype(np.float32, copy=False), cfg.min_contrast)

@@ -79,6 +79,31 @@ def suite_inputs() -> dict[str, bytes | np.ndarray]:
     return items
 
 
+def scan_inputs() -> dict[str, bytes | np.ndarray]:
+    """Since v3: 8×8 scans enlarged by every filter, at integer and non-integer factors, and a
+    native USPS digit enlarged ×4, as PNGs (the bytes an upload carries)."""
+    import cv2
+
+    from inkdigit.training.robustness.scale import to8
+
+    mnist, usps = load_mnist("test"), load_usps("test")
+    items: dict[str, bytes | np.ndarray] = {}
+    filters = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC}
+    for k, (name, interpolation) in enumerate(filters.items()):
+        for i, size in enumerate((28, 64, 112)):
+            scan = np.asarray(np.rint(to8(mnist.images[300 + 3 * k + i] / 255.0) * 255), dtype=np.uint8)
+            big = cv2.resize(255 - scan if i % 2 else scan, (size, size), interpolation=interpolation)
+            items[f"scan_from8_{name}_{size}"] = _png(big)
+        items[f"usps_x4_{name}"] = _png(cv2.resize(usps.images[40 + k], (64, 64), interpolation=interpolation))
+    return items
+
+
+def _png(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def inputs(version: str = "1") -> dict[str, bytes | np.ndarray]:
     rng = np.random.default_rng(7)
     mnist, usps = load_mnist("test"), load_usps("test")
@@ -101,6 +126,8 @@ def inputs(version: str = "1") -> dict[str, bytes | np.ndarray]:
         items[f"photo_{i}"] = _photo(d, rng)
     if version != "1":
         items.update(suite_inputs())
+    if int(version) >= 3:
+        items.update(scan_inputs())
     return items
 
 

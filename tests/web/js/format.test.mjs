@@ -73,6 +73,7 @@ test("stageName names the known stages and passes others through", () => {
   assert.equal(stageName("fitted"), "20×20");
   assert.equal(stageName("final"), "28×28 (model input)");
   assert.equal(stageName("ink"), "ink");
+  assert.equal(stageName("native"), "native size");
   assert.equal(stageName("something-new"), "something-new");
   assert.equal(stageName("toString"), "toString"); // not an inherited property
 });

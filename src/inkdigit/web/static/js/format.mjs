@@ -56,7 +56,7 @@ export function barView(probabilities, d) {
 }
 
 const STAGE_NAMES = {
-  input: "input", ink: "ink", cleaned: "cleaned", cropped: "cropped", stroke: "stroke",
+  input: "input", native: "native size", ink: "ink", cleaned: "cleaned", cropped: "cropped", stroke: "stroke",
   deskewed: "deskewed", fitted: "20×20", final: "28×28 (model input)",
 };
 
