@@ -106,15 +106,24 @@ def _smooth_factor(gray: np.ndarray) -> int:
 def _noiseless(raw: np.ndarray) -> float:
     """The share of flat pixels (no neighbour differing by more than 2 levels a channel) whose
     Laplacian is exactly 0: most of them in a made image (interpolation leaves flat ground and
-    straight ramps exact), few in a photo or a scan of paper (sensor noise: 0.06 at 1/255)."""
+    straight ramps exact), few in a photo or a scan of paper (sensor noise: 0.06 at 1/255).
+    Computed on the sum of the channels, in exact small integers held as float32 (OpenCV's speed)."""
     c = raw.astype(np.float32) if raw.dtype == np.uint8 else np.rint(raw * 255).astype(np.float32)
     channels = 1 if c.ndim == 2 else c.shape[2]
-    if c.ndim == 3:
-        c = c.sum(axis=2)
+    if channels > 1:
+        c = cv2.transform(c, np.ones((1, channels), np.float32))
     lap = cv2.filter2D(c, -1, _LAPLACIAN)[1:-1, 1:-1]
     step = 2 * channels
-    flat = (np.abs(c[1:-1, 2:] - c[1:-1, :-2]) <= step) & (np.abs(c[2:, 1:-1] - c[:-2, 1:-1]) <= step)
-    return float(np.mean(lap[flat] == 0)) if flat.any() else 0.0
+    flat = (cv2.absdiff(c[1:-1, 2:], c[1:-1, :-2]) <= step) & (cv2.absdiff(c[2:, 1:-1], c[:-2, 1:-1]) <= step)
+    n = np.count_nonzero(flat)
+    return float(np.count_nonzero(lap[flat] == 0) / n) if n else 0.0
+
+
+def _gray(color: np.ndarray) -> np.ndarray:
+    """The channels' mean (what ``color.mean(axis=2)`` gives, in a third of the time)."""
+    if color.ndim == 2:
+        return color
+    return np.asarray((color[..., 0] + color[..., 1] + color[..., 2]) / np.float32(3), dtype=np.float32)
 
 
 def at_native_size(px: Pixels) -> Pixels:
@@ -133,8 +142,7 @@ def at_native_size(px: Pixels) -> Pixels:
         return px  # sensor noise: a photo or a scan of paper, read at the size it came in
     small = px
     while max(small.shape) >= _MIN_SIDE:  # a ×8 enlargement comes back in steps: 64 → 32 → 16
-        gray = small.color if small.color.ndim == 2 else small.color.mean(axis=2, dtype=np.float32)
-        f = _smooth_factor(gray)
+        f = _smooth_factor(_gray(small.color))
         if f == 1:
             break
         size = (round(small.shape[1] / f), round(small.shape[0] / f))
