@@ -38,6 +38,7 @@ EvalLimit = Annotated[int | None, typer.Option(help="Evaluate on the first N tes
 class Dataset(StrEnum):
     mnist = "mnist"
     usps = "usps"
+    optdigits = "optdigits"  # test only: UCI's real 8×8 scans, shipped by scikit-learn
 
 
 def _fail(message: str) -> typer.Exit:
@@ -266,7 +267,7 @@ def robustness(
     from inkdigit.training.robustness import suite
 
     try:
-        names = suite.select(only)  # imports every rendering: the canvas ones need scikit-image
+        names = suite.select(only, dataset.value)  # imports every rendering: the canvas ones need scikit-image
     except ImportError as exc:
         raise _needs_train_extra("the robustness suite", exc) from exc
     except ValueError as exc:

@@ -30,6 +30,16 @@ def test_usps_test_split_loads_with_bright_ink(data_dir: Path) -> None:
     assert np.median(usps.images) == 0  # background is dark, ink bright
 
 
+def test_optdigits_are_real_8x8_scans_for_measuring_only() -> None:
+    scans = data.load("optdigits", "test")
+    assert scans.images.shape == (1797, 8, 8) and scans.images.dtype == np.uint8
+    assert np.bincount(scans.labels).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    assert scans.images.max() == 255 and np.median(scans.images[:, 0]) == 0  # ink bright on dark
+    assert list(scans.checksums) == ["optdigits/sklearn-load_digits"]
+    with pytest.raises(data.DataError, match="only a test split"):
+        data.load("optdigits", "train")
+
+
 def _copy_usps(data_dir: Path, dest: Path) -> Path:
     (dest / "usps").mkdir(parents=True)
     target = dest / "usps" / "zip.test.gz"

@@ -86,3 +86,17 @@ def test_without_the_train_extra_the_command_says_what_to_install(tmp_path: Path
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        env={**os.environ, "COLUMNS": "200"})
     assert r.returncode == 1 and "needs the 'train' extra" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_optdigits_real_8x8_scans_get_the_families_that_apply(tmp_path: Path) -> None:
+    """UCI's 8×8 scans (shipped by scikit-learn) are measured at every size, not traced or photographed."""
+    names = suite.select(None, "optdigits")
+    assert names[0] == "clean/native" and {n.split("/")[0] for n in names} == {"clean", "scale"}
+    assert suite.select(["photo"], "optdigits")[0].startswith("photo/")  # asked for by name, it runs
+    result = CliRunner().invoke(app, ["robustness", "--dataset", "optdigits", "--limit", "40", "--only",
+                                      "scale/x8-nearest", "--only", "clean", "--json", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["dataset"] == "optdigits"
+    native, enlarged = (summary["renderings"][n]["accuracy"] for n in ("clean/native", "scale/x8-nearest"))
+    assert native >= 0.85 and enlarged == native  # read back at 8×8: the same answers

@@ -55,11 +55,19 @@ def renderings() -> dict[str, Render]:
     return found
 
 
-def select(patterns: Sequence[str] | None) -> list[str]:
-    """Rendering names matching any of ``patterns`` (shell globs, or a bare family name)."""
+#: the families that apply to a data set's digits, where not all do: optdigits' 8×8 scans are
+#: already the low-resolution input the ``scale`` family makes, and too coarse to trace, photograph
+#: or corrupt like a 28 px digit
+DATASET_FAMILIES: dict[str, tuple[str, ...]] = {"optdigits": ("clean", "scale")}
+
+
+def select(patterns: Sequence[str] | None, dataset: str = "mnist") -> list[str]:
+    """Rendering names matching any of ``patterns`` (shell globs, or a bare family name); without
+    patterns, every rendering that applies to ``dataset``."""
     names = list(renderings())
     if not patterns:
-        return names
+        families = DATASET_FAMILIES.get(dataset)
+        return [n for n in names if families is None or n.split("/")[0] in families]
     chosen = [n for n in names if any(fnmatch.fnmatch(n, p) or n.split("/")[0] == p for p in patterns)]
     if not chosen:
         raise ValueError(f"no rendering matches {', '.join(patterns)}; there are: {', '.join(names)}")
@@ -153,7 +161,7 @@ def run(card: Path, dataset: data.DatasetName, names: Sequence[str] | None = Non
         progress: SuiteProgress | None = None) -> SuiteResult:
     """Measure the model of ``card`` on each rendering in ``names`` (default all) of ``dataset``."""
     started = time.perf_counter()
-    chosen = list(names) if names else list(renderings())
+    chosen = list(names) if names else select(None, dataset)
     images, labels = sample(dataset, limit, seed, root)
     model = Recognizer(card, threads=1).name
     result = SuiteResult(dataset, model, seed, len(labels))
