@@ -97,6 +97,8 @@ def train(
         min=0, help="Training digits rendered as canvas drawings, photos, scans and resizes (0: none).")] = 0,
     styles: Annotated[int, typer.Option(
         min=0, help="Writing-style variants: flagged 1s, crossed 7s, slashed and dotted 0s (0: none).")] = 0,
+    style_set: Annotated[int, typer.Option(
+        min=1, max=2, help="Which variants: 1 as above; 2 adds open-top 4s, straight-tailed 9s, looped 2s.")] = 1,
     keep: Annotated[float, typer.Option(
         min=0.5, max=1.0, help="Rejection threshold: keep this fraction of correct calibration answers.")] = 0.995,
     install: Annotated[bool, typer.Option(
@@ -120,7 +122,7 @@ def train(
         raise _fail(f"{', '.join('--' + k.replace('_', '-') for k in given)} only apply to mlp and cnn")
     cfg = TrainConfig(name=name, out_dir=str(out), family=family.value, params={**given, **params},
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
-                      usps=usps, rendered=rendered, styles=styles, keep=keep,
+                      usps=usps, rendered=rendered, styles=styles, style_set=style_set, keep=keep,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
     try:
         build(cfg)  # refuse an unknown hyper-parameter or option before any data is prepared

@@ -3,6 +3,7 @@ that uses them (dry run)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -45,11 +46,58 @@ def test_zeros_gain_a_slash_or_a_dot(train_digits: data.Digits) -> None:
     assert np.ptp(dot, axis=0).max() < 0.05
 
 
+def _drawn(style: Callable[[list[np.ndarray], np.random.Generator], list[np.ndarray]], seed: int) -> list[np.ndarray]:
+    return realistic._unit(style([], np.random.default_rng(seed)))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_an_open_top_four_has_two_strokes_that_do_not_meet_at_the_top(seed: int) -> None:
+    first, stem = _drawn(realistic.open_top_four, seed)
+    top_of_first, top_of_stem = first[np.argmin(first[:, 1])], stem[np.argmin(stem[:, 1])]
+    assert np.hypot(*(top_of_first - top_of_stem)) > 0.15  # open: the tops stay apart
+    assert stem[:, 1].max() > first[:, 1].max()  # the stem runs below the bar
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_straight_nine_has_a_loop_and_a_straight_tail(seed: int) -> None:
+    loop, tail = _drawn(realistic.straight_nine, seed)
+    assert np.hypot(*(loop[0] - loop[-1])) < 0.2 and loop[:, 1].max() < 0.6  # a closed loop on top
+    a, b = tail[0], tail[-1]
+    off_line = np.abs(np.cross(b - a, tail - a)) / np.hypot(*(b - a))
+    assert off_line.max() < 0.05 and b[1] - a[1] > 0.5  # straight, and long
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_european_two_loops_at_its_base(seed: int) -> None:
+    (stroke,) = _drawn(realistic.european_two, seed)
+    low = stroke[stroke[:, 1] > 0.7]
+    # the stroke comes back near itself at the bottom left: a loop, then the base to the right
+    gaps = [np.hypot(*(low[i] - low[j])) for i in range(len(low)) for j in range(i + 6, len(low))]
+    assert min(gaps) < 0.05 and stroke[-1, 0] - low[:, 0].min() > 0.5
+
+
+def test_the_new_styles_read_as_their_digits_through_the_shipped_model() -> None:
+    """What the variants add must still be the digit: the shipped model reads most of them (they are
+    for the next model to learn; a drawing it cannot read at all would be a broken template)."""
+    from inkdigit import paths
+
+    rec = paths.store().load(paths.default_model())
+    for label in (2, 4, 9):
+        (style,) = realistic.STYLES[label]
+        reads = [rec.predict(canvas.render_strokes(_drawn(style, s), np.random.default_rng(s))).digit
+                 for s in range(10)]
+        assert reads.count(label) >= 8, (label, reads)
+
+
 def test_extra_images_are_deterministic_cached_and_labelled(train_digits: data.Digits) -> None:
     images, labels = train_digits.images[:300], train_digits.labels[:300]
     first = realistic.make("styles", images, labels, 24, 5, train_digits.checksums, workers=1)
     again = realistic.make("styles", images, labels, 24, 5, train_digits.checksums, workers=2)
     assert np.array_equal(first.images, again.images) and set(first.labels.tolist()) <= {0, 1, 7}
+    newer = realistic.make("styles", images, labels, 24, 5, train_digits.checksums, workers=2, style_set=2)
+    assert set(newer.labels.tolist()) <= {0, 1, 2, 4, 7, 9} and not set(newer.labels.tolist()) <= {0, 1, 7}
+    with pytest.raises(ValueError, match="style set 3 does not exist"):
+        realistic.make("styles", images, labels, 24, 5, train_digits.checksums, style_set=3)
     rendered = realistic.make("rendered", images, labels, 40, 5, train_digits.checksums, workers=2)
     assert rendered.images.shape[1:] == (28, 28) and len(rendered.labels) >= 36
     assert sum(rendered.kinds.values()) == 40 and set(rendered.kinds) <= set(realistic.FAMILY_WEIGHTS)
@@ -66,5 +114,6 @@ def test_a_training_run_records_the_extra_data_and_its_calibration_source(tmp_pa
                              usps=True, rendered=1000, styles=500))
     extra = ModelCard.load(tmp_path / "cnn-x.json").training.extra
     assert extra["usps_train"] == 150 and extra["rendered"]["n"] >= 18 and extra["styles"]["n"] == 10
+    assert extra["styles"]["set"] == 1  # the variants cnn-v2 and cnn-v3 were trained on
     assert card.calibration.fitted_on == "usps/train[150:]"
     assert card.preprocessing.version == VERSION

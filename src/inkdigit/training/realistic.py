@@ -10,7 +10,8 @@ serving, so the model learns what preprocessing makes of real input:
   (canvas, photo, scale, scan), the rendering's randomness seeded per image;
 - **styles**: digits redrawn as strokes (the canvas renderings' skeleton tracing) with the strokes a
   continental or European writer adds: the 1 with a long flag (and sometimes a foot), the crossed
-  7, the slashed and the dotted 0.
+  7, the slashed and the dotted 0; and, drawn from templates with a writer's slant, proportions and
+  unsteadiness, the open-top 4, the straight-tailed 9 and the European 2 with its looped base.
 
 Both are cached under the user cache, keyed on the code that makes them, the data's checksums,
 the count and the seed.
@@ -107,19 +108,73 @@ def dotted_zero(strokes: Strokes, rng: np.random.Generator) -> Strokes:
     return [*strokes, np.array([centre, centre + 0.01])]
 
 
-#: digit → the style variants drawn for it
-STYLES: dict[int, tuple[Callable[[Strokes, np.random.Generator], Strokes], ...]] = {
-    0: (slashed_zero, dotted_zero), 1: (continental_one,), 7: (crossed_seven,)}
+def _smooth(points: list[tuple[float, float]], rng: np.random.Generator, iterations: int = 3) -> np.ndarray:
+    """A hand-drawn curve through ``points`` (jittered by a writer's unsteadiness), rounded by
+    Chaikin's corner cutting, which keeps the ends where they are."""
+    p = np.asarray(points, dtype=np.float64) + rng.normal(0, 0.025, size=(len(points), 2))
+    for _ in range(iterations):
+        q, r = 0.75 * p[:-1] + 0.25 * p[1:], 0.25 * p[:-1] + 0.75 * p[1:]
+        p = np.concatenate([p[:1], np.stack([q, r], axis=1).reshape(-1, 2), p[-1:]])
+    return p
 
 
-def _render_one(kind: str, digit: np.ndarray, label: int, rng: np.random.Generator) -> bytes | None:
+def _written(strokes: Strokes, rng: np.random.Generator) -> Strokes:
+    """Strokes drawn from a template, given one writer's slant and proportions."""
+    slant, aspect = rng.uniform(-0.25, 0.15), rng.uniform(0.75, 1.2)
+    return [np.column_stack([(s[:, 0] - 0.5) * aspect + slant * (0.5 - s[:, 1]), s[:, 1]]) for s in strokes]
+
+
+def open_top_four(strokes: Strokes, rng: np.random.Generator) -> Strokes:
+    """A 4 whose two strokes never meet at the top: a down-and-across stroke, then the stem
+    (a template: MNIST's 4s are mostly closed, and open ones were read as 6 or 9)."""
+    left, bar, stem = rng.uniform(0.0, 0.12), rng.uniform(0.55, 0.68), rng.uniform(0.6, 0.72)
+    end = (rng.uniform(0.8, 0.95), bar + rng.uniform(-0.05, 0.02))
+    first = _smooth([(rng.uniform(0.2, 0.32), 0.0), (left, bar), end], rng, 1)
+    second = _smooth([(stem + rng.uniform(-0.03, 0.03), rng.uniform(0.05, 0.25)), (stem, 1.0)], rng, 0)
+    return _written([first, second], rng)
+
+
+def straight_nine(strokes: Strokes, rng: np.random.Generator) -> Strokes:
+    """A 9 whose tail falls straight from its loop, without a curl (read as 3 or 7 when rare)."""
+    cx, cy, rx, ry = 0.45, rng.uniform(0.22, 0.3), rng.uniform(0.22, 0.3), rng.uniform(0.18, 0.26)
+    angles = np.linspace(0.0, 2 * np.pi + rng.uniform(0.1, 0.5), 14)  # from the right, around, past the start
+    loop = [(cx + rx * np.cos(-a), cy + ry * np.sin(-a)) for a in angles]
+    tail = [(cx + rx + rng.uniform(-0.03, 0.03), cy + rng.uniform(0.0, 0.1)), (cx + rx - rng.uniform(0.0, 0.12), 1.0)]
+    return _written([_smooth(loop, rng), _smooth(tail, rng, 0)], rng)
+
+
+def european_two(strokes: Strokes, rng: np.random.Generator) -> Strokes:
+    """A 2 with a loop where the diagonal meets the base, as it is taught in much of Europe."""
+    r = rng.uniform(0.08, 0.13)  # the loop's radius; the diagonal enters it from the upper right
+    points = [(0.12, 0.25), (0.3, 0.02), (0.65, 0.0), (0.82, 0.2), (0.7, 0.45), (0.3, 0.8),
+              (0.25 - r, 0.93 - r), (0.25 - r, 0.93), (0.25, 0.93 + 0.5 * r), (0.25 + r, 0.93 - 0.5 * r),
+              (0.25, 0.93 - 0.8 * r), (0.5, 0.97), (0.9, 0.96)]
+    return _written([_smooth(points, rng)], rng)
+
+
+Style = Callable[[Strokes, np.random.Generator], Strokes]
+
+#: style set → digit → the style variants drawn for it. A set is never changed once a model is
+#: trained on it (its card's command must reproduce it): set 1 made cnn-v2 and cnn-v3; set 2 adds
+#: the open-top 4, the straight-tailed 9 and the European 2
+STYLE_SETS: dict[int, dict[int, tuple[Style, ...]]] = {
+    1: {0: (slashed_zero, dotted_zero), 1: (continental_one,), 7: (crossed_seven,)},
+    2: {0: (slashed_zero, dotted_zero), 1: (continental_one,), 2: (european_two,), 4: (open_top_four,),
+        7: (crossed_seven,), 9: (straight_nine,)},
+}
+#: the newest set, every variant there is
+STYLES = STYLE_SETS[max(STYLE_SETS)]
+
+
+def _render_one(kind: str, digit: np.ndarray, label: int, rng: np.random.Generator,
+                style_set: int = 1) -> bytes | None:
     from inkdigit.training.robustness import canvas, suite
 
     if kind == "styles":
         strokes = canvas.trace_strokes(digit)
         if not strokes:
             return None
-        variants = STYLES[label]
+        variants = STYLE_SETS[style_set][label]
         variant = variants[int(rng.integers(len(variants)))]
         return canvas.render_strokes(_unit(variant(_unit(strokes), rng)), rng)
     found = suite.renderings()
@@ -127,21 +182,22 @@ def _render_one(kind: str, digit: np.ndarray, label: int, rng: np.random.Generat
     return found[names[int(rng.integers(len(names)))]](digit, rng)
 
 
-def _work(args: tuple[str, np.ndarray, np.ndarray, np.ndarray, int, PreprocessConfig]) -> np.ndarray:
-    kind, digits, labels, index, seed, cfg = args
+def _work(args: tuple[str, np.ndarray, np.ndarray, np.ndarray, int, PreprocessConfig, int]) -> np.ndarray:
+    kind, digits, labels, index, seed, cfg, style_set = args
     out = np.zeros((len(digits), cfg.size, cfg.size), dtype=np.uint8)
     for k, (digit, label, i) in enumerate(zip(digits, labels, index, strict=True)):
         rng = np.random.default_rng([seed, int(i)])
-        image = _render_one(kind, digit.astype(np.float32) / 255.0, int(label), rng)
+        image = _render_one(kind, digit.astype(np.float32) / 255.0, int(label), rng, style_set)
         if image is not None:
             out[k] = np.rint(preprocess(image, cfg).image * 255).astype(np.uint8)
     return out
 
 
-def _plan(labels: np.ndarray, n: int, kind: str, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
+def _plan(labels: np.ndarray, n: int, kind: str, rng: np.random.Generator,
+          style_set: int = 1) -> tuple[np.ndarray, list[str]]:
     """Which training digits to draw (indices) and by which family of renderings."""
     if kind == "styles":
-        pool = np.flatnonzero(np.isin(labels, list(STYLES)))
+        pool = np.flatnonzero(np.isin(labels, list(STYLE_SETS[style_set])))
         return rng.choice(pool, size=n, replace=n > len(pool)), ["styles"] * n
     families = list(FAMILY_WEIGHTS)
     weights = np.array([FAMILY_WEIGHTS[f] for f in families])
@@ -150,22 +206,27 @@ def _plan(labels: np.ndarray, n: int, kind: str, rng: np.random.Generator) -> tu
 
 
 def make(kind: str, images: np.ndarray, labels: np.ndarray, n: int, seed: int, checksums: dict[str, str],
-         cfg: PreprocessConfig = DEFAULT_CONFIG, workers: int | None = None) -> Extra:
-    """``n`` extra training images of ``kind`` ("rendered" or "styles") from raw training ``images``
-    (uint8, ink bright) and their ``labels``, preprocessed with ``cfg`` (cached)."""
+         cfg: PreprocessConfig = DEFAULT_CONFIG, workers: int | None = None, style_set: int = 1) -> Extra:
+    """``n`` extra training images of ``kind`` ("rendered" or "styles", the latter from
+    ``STYLE_SETS[style_set]``) from raw training ``images`` (uint8, ink bright) and their
+    ``labels``, preprocessed with ``cfg`` (cached)."""
     if n <= 0:
         return Extra(np.zeros((0, cfg.size, cfg.size), np.uint8), np.zeros(0, np.int64), {})
-    key = hashlib.sha256(json.dumps([kind, n, seed, cfg.to_dict(), checksums, len(labels), _code_digest()],
-                                    sort_keys=True).encode()).hexdigest()[:16]
+    if style_set not in STYLE_SETS:
+        raise ValueError(f"style set {style_set} does not exist (there are {', '.join(map(str, STYLE_SETS))})")
+    key_parts: list[object] = [kind, n, seed, cfg.to_dict(), checksums, len(labels), _code_digest()]
+    if kind == "styles" and style_set != 1:
+        key_parts.append(style_set)  # set 1's caches keep their keys
+    key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()[:16]
     path = cache_dir() / "prepared" / f"{kind}-{key}.npz"
     if path.exists():
         with np.load(path) as z:
             return Extra(z["images"], z["labels"], json.loads(str(z["kinds"])))
-    index, families = _plan(labels, n, kind, np.random.default_rng([seed, len(kind)]))
+    index, families = _plan(labels, n, kind, np.random.default_rng([seed, len(kind)]), style_set)
     workers = workers or os.cpu_count() or 1
     order = np.argsort(families, kind="stable")  # one family per chunk: chunks cost alike
     chunks = np.array_split(order, max(1, workers * 8))
-    jobs = [(families[c[0]], images[index[c]], labels[index[c]], index[c] * 7919 + c, seed, cfg)
+    jobs = [(families[c[0]], images[index[c]], labels[index[c]], index[c] * 7919 + c, seed, cfg, style_set)
             for c in chunks if len(c)]
     # spawn, not fork: the caller may have started OpenMP threads (PyTorch), which forked children inherit
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:

@@ -63,6 +63,7 @@ class TrainConfig:
     usps: bool = False
     rendered: int = 0
     styles: int = 0
+    style_set: int = 1  # which writing-style variants (realistic.STYLE_SETS): 2 adds open 4s, straight 9s, looped 2s
     keep: float = 0.995  # the rejection threshold keeps this fraction of correct calibration answers
     eval_limit: int | None = None
     data_dir: str | None = None
@@ -171,11 +172,13 @@ def _with_realistic(cfg: TrainConfig, x: np.ndarray, y: np.ndarray,
     scale = 0.02 if cfg.dry_run else 1.0
     for kind, n in (("rendered", cfg.rendered), ("styles", cfg.styles)):
         n = max(1, int(n * scale)) if n else 0
-        extra = realistic.make(kind, raw, labels, n, cfg.seed, checksums)
+        extra = realistic.make(kind, raw, labels, n, cfg.seed, checksums, style_set=cfg.style_set)
         if len(extra.labels):
             x = np.concatenate([x, extra.images.astype(np.float32) / 255.0])
             y = np.concatenate([y, extra.labels])
         record[kind] = {"n": int(len(extra.labels)), "by_kind": extra.kinds}
+        if kind == "styles":
+            record[kind]["set"] = cfg.style_set
     return x, y
 
 
