@@ -16,9 +16,10 @@ through the 20 px box. Scale invariance means undoing the enlargement, so two ca
   smooth drawing on a canvas, is read as well at the size it came in, and is left as it is; so is
   an image with sensor noise (a photo or a scan of paper), whose shading needs its resolution.
 
-Only images between 64 and :data:`_MAX_SIDE` px on their longer side are examined: smaller ones are
-already read as made images at native size, and no enlargement of a digit scan is that large while
-the check stays cheap (a canvas export, with transparency, never reaches it).
+Only images between :data:`_MIN_SIDE` and :data:`_MAX_SIDE` px on their longer side are examined:
+smaller ones are read well at their size (MNIST's 28 px digits are never blocky or that smooth), and
+larger ones would make the check costly for little (a canvas export, with transparency, never
+reaches it; nor does a 640×480 photo).
 """
 
 from __future__ import annotations
