@@ -187,7 +187,8 @@ def _mode_colour(sample: np.ndarray, exact: bool = False) -> np.ndarray:
         return np.asarray(members.mean(axis=0), dtype=np.float32)
     e = np.rint(members * 255).astype(np.int32)
     fine = e if e.ndim == 1 else (e[:, 0] * 256 + e[:, 1]) * 256 + e[:, 2]
-    return np.asarray(members[int(np.argmax(fine == np.bincount(fine).argmax()))], dtype=np.float32)
+    codes, counts = np.unique(fine, return_counts=True)  # not bincount: RGB codes reach 2^24
+    return np.asarray(members[int(np.argmax(fine == codes[counts.argmax()]))], dtype=np.float32)
 
 
 #: v3: a made image's background holds at least this share of exactly one colour among the pixels
