@@ -103,3 +103,15 @@ def test_the_stages_show_the_image_at_its_native_size(digits: data.Digits) -> No
     stages = preprocess(big, return_stages=True).stages
     assert list(stages)[:3] == ["input", "native", "ink"] and stages["native"].shape == (8, 8)
     assert "native" not in preprocess(digits.images[0], return_stages=True).stages
+
+
+@pytest.mark.parametrize("version", ["1", "2", "3"])
+def test_thin_images_are_read_without_an_error(version: str) -> None:
+    """A line 1-4 px thin and 60-512 px long (a review found v3 raised on these: a 500 in the API)."""
+    cfg = PreprocessConfig(version=version)
+    bar = np.full((128, 4), 255, np.uint8)
+    bar[20:100, 1:3] = 0
+    rgb = np.repeat(np.full((100, 2), 255, np.uint8)[..., None], 3, axis=2)
+    for image in (np.full((100, 2), 255, np.uint8), np.zeros((1, 60), np.uint8) + 200, bar,
+                  cv2.GaussianBlur(bar, (0, 0), 2), rgb, np.full((2, 300), 10, np.uint8)):
+        assert preprocess(image, cfg).image.shape == (28, 28)

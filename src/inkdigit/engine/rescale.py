@@ -94,7 +94,7 @@ def _smooth_factor(gray: np.ndarray) -> int:
     h, w = gray.shape
     for f in range(_MAX_SMOOTH, 1, -1):
         sw, sh = round(w / f), round(h / f)
-        if max(sw, sh) < _REDUCED_MIN:
+        if max(sw, sh) < _REDUCED_MIN or min(sw, sh) < 1:
             continue
         back = cv2.resize(cv2.resize(gray, (sw, sh), interpolation=cv2.INTER_AREA), (w, h),
                           interpolation=cv2.INTER_LINEAR)
@@ -131,11 +131,14 @@ def at_native_size(px: Pixels) -> Pixels:
     """``px`` at the resolution it was made at: unchanged unless it is an enlargement (see the
     module docstring). Transparency marks a canvas export, which is never an enlargement."""
     h, w = px.shape
-    if px.alpha is not None or not _MIN_SIDE <= max(h, w) <= _MAX_SIDE:
-        return px
+    if px.alpha is not None or not _MIN_SIDE <= max(h, w) <= _MAX_SIDE or min(h, w) < 3:
+        return px  # (a line 1-2 px thin has no inner pixels to judge and nothing to reduce)
     raw = px.color_u8 if px.color_u8 is not None else px.color  # exact repeats either way
-    key = raw if raw.ndim == 2 else raw @ np.array([1, 256, 65536], dtype=raw.dtype if raw.dtype != np.uint8
-                                                    else np.int32)
+    if raw.ndim == 3:  # one exact integer per colour (float32 holds 24 bits: no room for 3 × 8 in floats)
+        levels = raw if raw.dtype == np.uint8 else np.rint(raw * 255)
+        key = levels.astype(np.int32) @ np.array([1, 256, 65536], dtype=np.int32)
+    else:
+        key = raw
     unblocked = _unblocked(px, key)
     if unblocked is not None:
         return unblocked
