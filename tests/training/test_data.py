@@ -40,6 +40,14 @@ def test_optdigits_are_real_8x8_scans_for_measuring_only() -> None:
         data.load("optdigits", "train")
 
 
+def test_optdigits_without_scikit_learn_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # as if scikit-learn were not installed
+    with pytest.raises(data.DataError, match=r"inkdigit\[train\]"):
+        data.load("optdigits", "test")
+
+
 def _copy_usps(data_dir: Path, dest: Path) -> Path:
     (dest / "usps").mkdir(parents=True)
     target = dest / "usps" / "zip.test.gz"

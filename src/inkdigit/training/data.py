@@ -202,8 +202,11 @@ def load_optdigits(split: Split) -> Digits:
     if split != "test":
         raise DataError("optdigits has only a test split here (scikit-learn's 1,797 digits); it measures, "
                         "it is not trained on.")
-    from sklearn.datasets import load_digits
-
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as exc:
+        raise DataError("optdigits ships with scikit-learn, which is in the train extra: "
+                        "pip install 'inkdigit[train]'.") from exc
     raw = load_digits()
     images = np.rint(np.asarray(raw.images) * (255 / 16)).astype(np.uint8)
     labels = np.asarray(raw.target, dtype=np.int64)
