@@ -93,6 +93,8 @@ def train(
         min=0.0, help="Weight of the non-digits' uniform-target loss (default 0.5).")] = None,
     usps: Annotated[bool, typer.Option(
         "--usps", help="Train on USPS train too (its last 1,000 images then calibrate).")] = False,
+    usps_copies: Annotated[int, typer.Option(
+        min=1, max=8, help="With --usps: how many times USPS train appears in each epoch.")] = 1,
     rendered: Annotated[int, typer.Option(
         min=0, help="Training digits rendered as canvas drawings, photos, scans and resizes (0: none).")] = 0,
     styles: Annotated[int, typer.Option(
@@ -122,8 +124,11 @@ def train(
         raise _fail(f"{', '.join('--' + k.replace('_', '-') for k in given)} only apply to mlp and cnn")
     cfg = TrainConfig(name=name, out_dir=str(out), family=family.value, params={**given, **params},
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
-                      usps=usps, rendered=rendered, styles=styles, style_set=style_set, keep=keep,
+                      usps=usps, usps_copies=usps_copies, rendered=rendered, styles=styles,
+                      style_set=style_set, keep=keep,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
+    if usps_copies > 1 and not usps:
+        raise _fail("--usps-copies needs --usps")
     try:
         build(cfg)  # refuse an unknown hyper-parameter or option before any data is prepared
     except (TypeError, ValueError) as exc:

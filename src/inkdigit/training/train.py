@@ -61,6 +61,9 @@ class TrainConfig:
     # USPS_CALIBRATION images are then kept out, for calibration), training digits rendered as the
     # robustness suite renders test digits, and writing-style variants (flagged 1s, crossed 7s, ...)
     usps: bool = False
+    # USPS train is a sixteenth of MNIST's size but its writers and scanner are the closest public
+    # match to scanned forms; repeating it weighs it more without new data
+    usps_copies: int = 1
     rendered: int = 0
     styles: int = 0
     style_set: int = 1  # which writing-style variants (realistic.STYLE_SETS): 2 adds open 4s, straight 9s, looped 2s
@@ -103,8 +106,9 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     extra_data: dict[str, Any] = {}
     if cfg.usps:  # train on USPS train but its tail, which calibrates
         cut = usps_training_part(len(usps_cal.labels))
-        x_train = np.concatenate([x_train, usps_cal.images[:cut].astype(np.float32) / 255.0])
-        y_train = np.concatenate([y_train, usps_cal.labels[:cut]])
+        usps_part = usps_cal.images[:cut].astype(np.float32) / 255.0
+        x_train = np.concatenate([x_train, *[usps_part] * cfg.usps_copies])
+        y_train = np.concatenate([y_train, *[usps_cal.labels[:cut]] * cfg.usps_copies])
         usps_cal = usps_cal.subset_from(cut)
         calibration_source = f"usps/train[{cut}:]"
         extra_data["usps_train"] = cut
