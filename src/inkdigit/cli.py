@@ -103,6 +103,12 @@ def train(
         min=1, max=2, help="Which variants: 1 as above; 2 adds open-top 4s, straight-tailed 9s, looped 2s.")] = 1,
     keep: Annotated[float, typer.Option(
         min=0.5, max=1.0, help="Rejection threshold: keep this fraction of correct calibration answers.")] = 0.995,
+    calibration_rendered: Annotated[int, typer.Option(
+        min=0, help="Calibrate on the held-out USPS digits rendered this many times more too "
+                    "(canvas, photo, resize, scan; 0: clean only).")] = 0,
+    gate: Annotated[int, typer.Option(
+        min=0, help="Train a digit-or-not gate against this many synthetic non-digits; with it, "
+                    "--keep is the share of all held-out digits it lets through (0: no gate).")] = 0,
     install: Annotated[bool, typer.Option(
         "--install", help="Also copy the model into the user's models directory, so serving offers it.")] = False,
     dry_run: Annotated[bool, typer.Option(
@@ -125,7 +131,7 @@ def train(
     cfg = TrainConfig(name=name, out_dir=str(out), family=family.value, params={**given, **params},
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
                       usps=usps, usps_copies=usps_copies, rendered=rendered, styles=styles,
-                      style_set=style_set, keep=keep,
+                      style_set=style_set, keep=keep, calibration_rendered=calibration_rendered, gate=gate,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
     if usps_copies > 1 and not usps:
         raise _fail("--usps-copies needs --usps")
@@ -162,8 +168,7 @@ def _progress_bar() -> Iterator[Callable[[str, int, int, dict[str, float]], None
         task = bar.add_task("preparing data", total=None, info="")
 
         def report(stage: str, done: int, total: int, info: dict[str, float]) -> None:
-            text = (f"epoch {info['epoch']:.0f}  loss {info['loss']:.4f}  acc {info['acc']:.4f}"
-                    if "epoch" in info else "")
+            text = " ".join(f"{k} {v:.0f}" if k == "epoch" else f" {k} {v:.4f}" for k, v in info.items())
             bar.update(task, description=stage, completed=done, total=total, info=text)
 
         yield report

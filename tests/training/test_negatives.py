@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from inkdigit.training import negatives
 
@@ -26,9 +29,18 @@ def test_negatives_are_preprocessed_non_empty_and_reproducible(raw_digits: np.nd
 @pytest.mark.parametrize("kind", negatives.KINDS)
 def test_every_kind_draws_something(kind: str, raw_digits: np.ndarray) -> None:
     rng = np.random.default_rng(0)
-    img = negatives._pair(rng, raw_digits) if kind == "pair" else getattr(negatives, f"_{kind}")(rng)
-    assert np.asarray(img).min() < 128 < np.asarray(img).max()
+    for _ in range(3):  # the letters come printed, traced into pen strokes or photographed
+        img = negatives._pair(rng, raw_digits) if kind == "pair" else getattr(negatives, f"_{kind}")(rng)
+        pixels = np.asarray(Image.open(io.BytesIO(img)).convert("L") if isinstance(img, bytes) else img)
+        assert pixels.min() < 128 < pixels.max()
 
 
 def test_no_glyph_looks_like_a_digit() -> None:
-    assert not set(negatives.GLYPHS) & set("0123456789OoIlSsZzBbGgqT!$?CcDdUuaeLYPFrtfy")
+    for glyphs in (negatives.GLYPHS, negatives.LETTERS):
+        assert not set(glyphs) & set("0123456789OoIlSsZzBbGgqT!$?CcDdUuaeLYPFrtfy")
+
+
+def test_the_letter_fonts_ship_with_matplotlib_so_every_machine_draws_the_same() -> None:
+    files = negatives._font_files()
+    assert len(files) >= 8 and all(f.exists() for f in files)
+    assert not any(reserved in f.name.lower() for f in files for reserved in ("comic", "humor", "kristi", "klee"))

@@ -89,9 +89,18 @@ class Calibration:
 
 @dataclass
 class Rejection:
-    """``is_digit`` is false below ``min_confidence``."""
+    """``is_digit`` is false below ``min_confidence``, and, when the model has a digit-or-not gate
+    (the ONNX ``output`` holding its score, a logit), below ``min_score`` of that score too.
+    ``fitted_on`` names the held-out real digits the gate's threshold was set from."""
 
     min_confidence: float = 0.0
+    output: str = ""
+    min_score: float = 0.0
+    fitted_on: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object; a model without a gate writes its threshold alone, as cards always did."""
+        return _flat(self) if self.output else {"min_confidence": self.min_confidence}
 
 
 @dataclass
@@ -153,7 +162,7 @@ class ModelCard:
             "name": self.name, "family": self.family, "architecture": self.architecture,
             "preprocessing": self.preprocessing.to_dict(), "training": _flat(self.training),
             "data": self.data, "metrics": self.metrics, "calibration": _flat(self.calibration, drop_none=True),
-            "rejection": _flat(self.rejection), "weights": self.weights, "output": _flat(self.output),
+            "rejection": self.rejection.to_dict(), "weights": self.weights, "output": _flat(self.output),
             "format_version": self.format_version,
         }
 

@@ -111,32 +111,50 @@ class Recognizer:
         self._kind = self.card.output.kind
         self.temperature = float(self.card.calibration.temperature)
         self.min_confidence = float(self.card.rejection.min_confidence)
+        # the digit-or-not gate, when the model has one: a second output, read in the same call
+        self._gate = self.card.rejection.output
+        if self._gate and self._gate not in outputs:
+            raise ModelCardError(f"Model {self.name!r} has no gate output {self._gate!r} (it has {outputs}).")
+        self.min_score = float(self.card.rejection.min_score)
 
     @property
     def family(self) -> str:
         return self.card.family
 
-    def probabilities(self, batch: np.ndarray) -> np.ndarray:
-        """Calibrated class probabilities for preprocessed (N, 28, 28) images in [0, 1]."""
+    def scores(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Calibrated class probabilities (N, 10) for preprocessed (N, 28, 28) images in [0, 1], and
+        the gate's digit scores (N,) when the model has a gate (else None). One model call."""
         x = np.ascontiguousarray(batch, dtype=np.float32)
         x = x.reshape(len(x), -1) if self._flat else x.reshape(-1, 1, *batch.shape[-2:])
-        (scores,) = self.session.run([self._output], {self._input: x})
-        scores = np.asarray(scores, dtype=np.float64)
+        names = [self._output, self._gate] if self._gate else [self._output]
+        outs = self.session.run(names, {self._input: x})
+        raw = np.asarray(outs[0], dtype=np.float64)
+        gate = np.asarray(outs[1], dtype=np.float64).reshape(len(x)) if self._gate else None
         if self._kind == "probabilities":
-            return scores / np.maximum(scores.sum(axis=1, keepdims=True), 1e-12)
-        return _softmax(scores, self.temperature)
+            return raw / np.maximum(raw.sum(axis=1, keepdims=True), 1e-12), gate
+        return _softmax(raw, self.temperature), gate
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """Calibrated class probabilities for preprocessed (N, 28, 28) images in [0, 1]."""
+        return self.scores(batch)[0]
+
+    def accepts(self, probs: np.ndarray, gate: np.ndarray | None) -> np.ndarray:
+        """Which rows the card's rejection rule calls digits: confident enough, and past the gate."""
+        ok = np.asarray(probs).max(axis=1) >= self.min_confidence
+        return ok if gate is None else ok & (np.asarray(gate) >= self.min_score)
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         """Same as :meth:`probabilities`: the scikit-learn name, so a loaded model answers like a fitted one."""
         return self.probabilities(batch)
 
-    def _prediction(self, pre: Preprocessed, probs: np.ndarray | None, elapsed_s: float) -> Prediction:
+    def _prediction(self, pre: Preprocessed, probs: np.ndarray | None, gate: float | None,
+                    elapsed_s: float) -> Prediction:
         ms = elapsed_s * 1000
         if pre.is_empty or probs is None:
             return Prediction(None, 0.0, [0.1] * 10, False, True, pre.stages, ms)
         digit = int(np.argmax(probs))
         conf = float(probs[digit])
-        is_digit = conf >= self.min_confidence
+        is_digit = conf >= self.min_confidence and (gate is None or gate >= self.min_score)
         return Prediction(digit if is_digit else None, conf, [float(p) for p in probs], is_digit,
                           False, pre.stages, ms)
 
@@ -159,14 +177,17 @@ class Recognizer:
             pres.append((i, pre, time.perf_counter() - start))
         live = [k for k, (_, pre, _) in enumerate(pres) if not pre.is_empty]
         probs: dict[int, np.ndarray] = {}
+        gates: dict[int, float] = {}
         share = 0.0
         if live:
             start = time.perf_counter()
-            out = self.probabilities(np.stack([pres[k][1].image for k in live]))
+            out, gate = self.scores(np.stack([pres[k][1].image for k in live]))
             share = (time.perf_counter() - start) / len(live)
             probs = dict(zip(live, out, strict=True))
+            if gate is not None:
+                gates = {k: float(g) for k, g in zip(live, gate, strict=True)}
         for k, (i, pre, spent) in enumerate(pres):
-            slots[i] = self._prediction(pre, probs.get(k), spent + (share if k in probs else 0.0))
+            slots[i] = self._prediction(pre, probs.get(k), gates.get(k), spent + (share if k in probs else 0.0))
         done = [s for s in slots if s is not None]
         assert len(done) == len(slots), "every request gets a result"
         return done

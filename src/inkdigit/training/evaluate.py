@@ -42,7 +42,9 @@ def evaluate_prepared(rec: Recognizer, prepared: Prepared, batch: int = 1000) ->
     """Metrics of ``rec`` on already-preprocessed images (blank ones count as wrong)."""
     x = prepared.images.astype(np.float32) / 255.0
     start = time.perf_counter()
-    probs = np.concatenate([rec.probabilities(x[i: i + batch]) for i in range(0, len(x), batch)])
+    parts = [rec.scores(x[i: i + batch]) for i in range(0, len(x), batch)]
+    probs = np.concatenate([p for p, _ in parts])
+    gate = None if not parts or parts[0][1] is None else np.concatenate([g for _, g in parts if g is not None])
     elapsed = time.perf_counter() - start
     blank = x.reshape(len(x), -1).max(axis=1) == 0
     # an image preprocessing found blank was not read at all: count it as a wrong answer
@@ -51,6 +53,8 @@ def evaluate_prepared(rec: Recognizer, prepared: Prepared, batch: int = 1000) ->
     conf = probs.max(axis=1)
     metrics["mean_confidence"] = round(float(conf.mean()), 5)
     metrics["rejected_below_min_confidence"] = int((conf < rec.min_confidence).sum())
+    # everything the card's rule calls "not a digit": below the confidence or (if any) the gate threshold
+    metrics["rejected"] = int((~rec.accepts(probs, gate) & ~blank).sum())
     metrics["blank_after_preprocessing"] = int(blank.sum())
     metrics["inference_ms_per_image"] = round(elapsed / max(1, len(x)) * 1000, 4)
     return metrics

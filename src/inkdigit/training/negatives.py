@@ -3,9 +3,10 @@
 A classifier trained on digits alone answers every input with some digit, often confidently.
 Trained also on non-digits with a *uniform* target (Hendrycks et al., 2019, "Deep Anomaly
 Detection with Outlier Exposure"), it stays unsure on them, and the model card's confidence
-threshold then rejects them. Kinds: scribbles, geometric shapes, letters and symbols that do not
-look like digits, filled blobs, two digits side by side. Every one is drawn large on a canvas and
-goes through the serving preprocessing, like any user input.
+threshold then rejects them. The same images teach the digit-or-not gate (``training/gate.py``).
+Kinds: scribbles, geometric shapes, letters and symbols that do not look like digits (printed, traced
+into canvas strokes, or photographed), filled blobs, two digits side by side, noise, textures and
+faces. Every one arrives as a user's input would and goes through the serving preprocessing.
 """
 
 from __future__ import annotations
@@ -19,14 +20,18 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage
 
+from inkdigit.engine.imageio import ImageInputError
 from inkdigit.engine.preprocess import DEFAULT_CONFIG, PreprocessConfig, preprocess, source_digest
 from inkdigit.paths import cache_dir
 
 # letters and symbols that no one would take for a digit: nothing round like 0 (C, D, U, a, e),
 # upright like 1 (!, l, I, t, f), angled like 2, 4, 7 (Z, L, Y, F, r, y) or like 5 and 9 (S, $, P, q)
 GLYPHS = "AEHKMNRVWXhkmnvwx#@&%*=~"
-KINDS = ("scribble", "shape", "glyph", "blob", "pair")
+#: what the bundled-font kind draws: those, a few more symbols, and Greek capitals no digit resembles
+LETTERS = GLYPHS + "+<>€¶ΣΩΦΨΠ"
+KINDS = ("scribble", "shape", "glyph", "blob", "pair", "noise", "texture", "face", "letter")
 
 
 def _canvas(size: int = 280) -> tuple[Image.Image, ImageDraw.ImageDraw]:
@@ -86,6 +91,93 @@ def _pair(rng: np.random.Generator, digits: np.ndarray) -> Image.Image:
     return Image.fromarray(255 - np.concatenate([a, b], axis=1))
 
 
+def _noise(rng: np.random.Generator) -> Image.Image:
+    """Sensor noise, blotches or salt and pepper over a whole frame: what a covered lens or an empty
+    photo gives, which a digit reader must not read as an 8."""
+    side = int(rng.integers(28, 320))
+    kind = int(rng.integers(0, 3))
+    if kind == 0:
+        a = rng.uniform(0, 255, (side, side))
+    elif kind == 1:
+        a = ndimage.gaussian_filter(rng.normal(128, 60, (side, side)), float(rng.uniform(1, side / 10)))
+        a = (a - a.min()) / max(float(np.ptp(a)), 1e-6) * 255
+    else:
+        a = np.where(rng.random((side, side)) < rng.uniform(0.02, 0.3), 0.0, 255.0)
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+
+
+def _texture(rng: np.random.Generator) -> Image.Image:
+    """Hatching, a grid, a checkerboard or dots: printed or ruled patterns with no digit in them."""
+    img, d = _canvas()
+    step, w = int(rng.integers(14, 50)), int(rng.integers(2, 10))
+    kind = int(rng.integers(0, 4))
+    for k in range(-280, 560, step):
+        if kind in (0, 1):  # hatching (one direction) or cross-hatching
+            d.line([(k, 0), (k + 280, 280)], fill=0, width=w)
+            if kind == 1:
+                d.line([(k + 280, 0), (k, 280)], fill=0, width=w)
+        elif kind == 2 and 0 <= k <= 280:  # grid
+            d.line([(k, 0), (k, 280)], fill=0, width=w)
+            d.line([(0, k), (280, k)], fill=0, width=w)
+        elif kind == 3 and 0 <= k <= 280:  # dots
+            for j in range(0, 280, step):
+                d.ellipse((k - w, j - w, k + w, j + w), fill=0)
+    return img
+
+
+def _face(rng: np.random.Generator) -> Image.Image:
+    """A smiley: a ring with eyes and a mouth (a ring alone would be a fair 0)."""
+    img, d = _canvas()
+    w = int(rng.integers(5, 16))
+    cx, cy, r = rng.uniform(120, 160), rng.uniform(120, 160), rng.uniform(70, 110)
+    d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=0, width=w)
+    for sx in (-1, 1):
+        ex, ey, er = cx + sx * r * 0.38, cy - r * 0.3, max(w * 0.8, r * 0.1)
+        d.ellipse((ex - er, ey - er, ex + er, ey + er), fill=0)
+    smile = bool(rng.integers(2))
+    box = (cx - r * 0.55, cy - r * (0.1 if smile else -0.25), cx + r * 0.55, cy + r * (0.6 if smile else 0.9))
+    d.arc(box, 20 if smile else 200, 160 if smile else 340, fill=0, width=w)
+    return img
+
+
+def _font_files() -> list[Path]:
+    """The fonts Matplotlib bundles (DejaVu, STIX, Computer Modern): the same files on every machine,
+    so the letters are reproducible; none of them is a reserved handwriting font."""
+    import matplotlib
+
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    return sorted(p for p in folder.glob("*.ttf") if p.name.startswith(("DejaVuS", "STIXGeneral", "cmr", "cmss")))
+
+
+def _letter(rng: np.random.Generator) -> Image.Image | bytes:
+    """A letter or symbol from a bundled font: printed on a canvas, traced into canvas pen strokes,
+    or photographed on paper (the ways a digit arrives)."""
+    from inkdigit.training.robustness.canvas import render_strokes, trace_strokes
+    from inkdigit.training.robustness.photo import render_photo
+
+    files = _font_files()
+    font = ImageFont.truetype(str(files[int(rng.integers(len(files)))]), 120)
+    glyph = Image.new("L", (200, 200), 0)
+    ImageDraw.Draw(glyph).text((100, 100), str(rng.choice(list(LETTERS))), font=font, fill=255, anchor="mm")
+    box = glyph.getbbox()
+    if box is None:
+        return _glyph(rng)
+    small = glyph.crop(box)
+    small.thumbnail((28, 28), Image.Resampling.LANCZOS)
+    ink = np.asarray(small, dtype=np.float32) / 255.0
+    how = int(rng.integers(0, 3))
+    if how == 0:
+        img, _ = _canvas()
+        big = glyph.crop(box)
+        big.thumbnail((int(rng.integers(60, 240)),) * 2, Image.Resampling.LANCZOS)
+        img.paste(Image.fromarray(255 - np.asarray(big)), (int(rng.integers(0, 280 - big.width + 1)),
+                                          int(rng.integers(0, 280 - big.height + 1))))
+        return img
+    if how == 1:
+        return render_strokes(trace_strokes(ink), rng)
+    return render_photo(ink, rng)
+
+
 def _work(args: tuple[int, int, np.ndarray, PreprocessConfig]) -> np.ndarray:
     n, seed, digits, cfg = args
     rng = np.random.default_rng(seed)
@@ -93,7 +185,10 @@ def _work(args: tuple[int, int, np.ndarray, PreprocessConfig]) -> np.ndarray:
     while len(out) < n:
         kind = KINDS[int(rng.integers(0, len(KINDS)))]
         img = _pair(rng, digits) if kind == "pair" else globals()[f"_{kind}"](rng)
-        pre = preprocess(img, cfg)
+        try:
+            pre = preprocess(img, cfg)
+        except ImageInputError:  # a rendering the reader refuses teaches nothing
+            continue
         if not pre.is_empty:
             out.append((pre.image * 255).round().astype(np.uint8))
     return np.stack(out)
@@ -105,7 +200,9 @@ def make_negatives(n: int, seed: int, digits: np.ndarray, cfg: PreprocessConfig 
 
     ``digits`` (raw MNIST images) supply the two-digits-side-by-side kind.
     """
-    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest() + source_digest()
+    here = Path(__file__).parent
+    sources = (Path(__file__), here / "robustness" / "canvas.py", here / "robustness" / "photo.py")
+    code = source_digest() + "".join(hashlib.sha256(p.read_bytes()).hexdigest() for p in sources)
     key = hashlib.sha256(f"{n}-{seed}-{code}-{cfg.to_dict()}-{digits.shape}".encode()).hexdigest()[:16]
     path = cache_dir() / "prepared" / f"negatives-{key}.npy"
     if path.exists():

@@ -21,8 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from inkdigit.engine.modelcard import ModelCard, Rejection
 from inkdigit.training.augment import augment
 from inkdigit.training.families.base import NOT_A_DIGIT, DigitEstimator, Progress, quiet
+from inkdigit.training.gate import SCORE_OUTPUT, Gated
 
 
 def _images(x: np.ndarray) -> torch.Tensor:
@@ -50,6 +52,11 @@ class TorchDigits(DigitEstimator):
     threads: int  # PyTorch threads (0: every core)
     checkpoint: str | None  # a file: the fit saves every epoch there and resumes from it
     dry_run: bool  # one batch of one epoch, to check a setup
+    #: the digit-or-not gate (``fit_gate``) and its threshold, when there is one
+    gate_: nn.Module | None = None
+    gate_epochs_: int = 0
+    min_score_: float = 0.0
+    gate_source_: str = ""
 
     @abstractmethod
     def network(self) -> nn.Module:
@@ -131,6 +138,40 @@ class TorchDigits(DigitEstimator):
         self.epochs_run_ = epochs
         return self
 
+    def fit_gate(self, digits: np.ndarray, non_digits: np.ndarray, *, epochs: int = 4,
+                 progress: Progress | None = None) -> Self:
+        """Train the digit-or-not gate (``training/gate.py``) beside the fitted network; it is
+        exported with it, as a second output."""
+        from inkdigit.training.gate import fit_gate
+
+        self.gate_ = fit_gate(digits, non_digits, epochs=epochs, seed=self.seed, threads=self.threads,
+                              dry_run=self.dry_run, progress=progress)
+        self.gate_epochs_ = 1 if self.dry_run else epochs
+        return self
+
+    def digit_scores(self, x: np.ndarray) -> np.ndarray:
+        """The gate's logits (N,) for preprocessed images; the network must have a gate."""
+        from inkdigit.training.gate import gate_scores
+
+        if self.gate_ is None:
+            raise ValueError("this model has no digit-or-not gate (fit_gate first)")
+        return gate_scores(self.gate_, x)
+
+    def calibrate_gate(self, x: np.ndarray, keep: float, source: str) -> Self:
+        """Set the gate's threshold to the score that keeps ``keep`` of the held-out real digits
+        ``x`` (every one of them, read right or wrong: a misread digit is still a digit). The
+        gate then decides what is a digit, so the confidence threshold is dropped."""
+        self.min_score_ = float(np.quantile(self.digit_scores(x), 1 - keep))
+        self.gate_source_ = source
+        self.min_confidence_ = 0.0
+        return self
+
+    def card(self, name: str, **extra: Any) -> ModelCard:
+        card = super().card(name, **extra)
+        if self.gate_ is not None:
+            card.rejection = Rejection(0.0, SCORE_OUTPUT, round(self.min_score_, 4), self.gate_source_)
+        return card
+
     def scores(self, x: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             batches = [self.model_(_images(x[i: i + 1000])) for i in range(0, len(x), 1000)]
@@ -141,7 +182,9 @@ class TorchDigits(DigitEstimator):
         self.model_.eval()
         example = torch.zeros(2, 1, 28, 28)
         batch = torch.export.Dim("batch", min=1, max=4096)
-        program = torch.onnx.export(self.model_, (example,), input_names=["image"], output_names=["logits"],
+        net: nn.Module = self.model_ if self.gate_ is None else Gated(self.model_, self.gate_).eval()
+        outputs = ["logits"] if self.gate_ is None else ["logits", SCORE_OUTPUT]
+        program = torch.onnx.export(net, (example,), input_names=["image"], output_names=outputs,
                                     dynamic_shapes={"x": {0: batch}}, dynamo=True, verbose=False)
         assert program is not None
         with tempfile.TemporaryDirectory() as tmp:
@@ -152,8 +195,16 @@ class TorchDigits(DigitEstimator):
         """Also keeps the PyTorch ``state_dict`` (``NAME.pt``) for fine-tuning; serving ignores it."""
         path = super().write_weights(directory, name)
         torch.save(self.model_.state_dict(), Path(directory) / f"{name}.pt")
+        if self.gate_ is not None:
+            torch.save(self.gate_.state_dict(), Path(directory) / f"{name}-gate.pt")
         return path
 
     def _torch_architecture(self) -> dict[str, Any]:
-        return {"parameters": sum(p.numel() for p in self.model_.parameters()),
-                "input": "image (N, 1, 28, 28) float32 in [0, 1], ink bright", "output": "logits (N, 10)"}
+        arch: dict[str, Any] = {"parameters": sum(p.numel() for p in self.model_.parameters()),
+                                "input": "image (N, 1, 28, 28) float32 in [0, 1], ink bright",
+                                "output": "logits (N, 10)"}
+        if self.gate_ is not None:
+            arch["output"] += f", {SCORE_OUTPUT} (N,): the digit-or-not gate's logit"
+            arch["gate"] = {"class": type(self.gate_).__name__, "epochs": self.gate_epochs_,
+                            "parameters": sum(p.numel() for p in self.gate_.parameters())}
+        return arch
