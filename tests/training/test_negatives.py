@@ -44,3 +44,10 @@ def test_the_letter_fonts_ship_with_matplotlib_so_every_machine_draws_the_same()
     files = negatives._font_files()
     assert len(files) >= 8 and all(f.exists() for f in files)
     assert not any(reserved in f.name.lower() for f in files for reserved in ("comic", "humor", "kristi", "klee"))
+
+
+def test_every_letter_renders_in_every_way_including_flat_ones_in_photos() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(150):  # each call draws a glyph and a way (printed, pen strokes, photo) at random
+        img = negatives._letter(rng)
+        assert isinstance(img, bytes | Image.Image)

@@ -175,7 +175,11 @@ def _letter(rng: np.random.Generator) -> Image.Image | bytes:
         return img
     if how == 1:
         return render_strokes(trace_strokes(ink), rng)
-    return render_photo(ink, rng)
+    side = max(ink.shape)  # a flat glyph (=, ~) padded square: a photo sizes its subject by height
+    square = np.zeros((side, side), np.float32)
+    top, left = (side - ink.shape[0]) // 2, (side - ink.shape[1]) // 2
+    square[top:top + ink.shape[0], left:left + ink.shape[1]] = ink
+    return render_photo(square, rng)
 
 
 def _work(args: tuple[int, int, np.ndarray, PreprocessConfig]) -> np.ndarray:
