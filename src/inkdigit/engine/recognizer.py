@@ -25,6 +25,7 @@ import onnxruntime as ort
 from inkdigit.engine.defaults import TOP_K_DEFAULT
 from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, ImageInputError, Limits
 from inkdigit.engine.modelcard import ModelCard, ModelCardError
+from inkdigit.engine.numbers import DEFAULT_NUMBER_LIMITS, NumberLimits, NumberReading, read_number
 from inkdigit.engine.preprocess import Preprocessed, preprocess
 
 
@@ -205,3 +206,9 @@ class Recognizer:
         in its own slot instead of failing the others."""
         options = ReadOptions(stages, limits)
         return self.read_many([ReadRequest(img, options) for img in images])
+
+    def read_number(self, image: ImageInput, limits: Limits = DEFAULT_LIMITS,
+                    number_limits: NumberLimits = DEFAULT_NUMBER_LIMITS, top_k: int = TOP_K_DEFAULT) -> NumberReading:
+        """Read every digit of a number written on one line (see :mod:`inkdigit.engine.numbers`).
+        Raises ``ImageInputError`` for an unreadable image or one past ``number_limits``."""
+        return read_number(self, image, limits, number_limits, top_k)

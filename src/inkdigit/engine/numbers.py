@@ -1,0 +1,259 @@
+"""Read a number: every digit of one line of handwriting, with its box, confidence and alternatives.
+
+:mod:`inkdigit.engine.segment` cuts the line into pieces; each piece goes through the very same
+preprocessing as a single digit and one model call reads them all. A piece wider than a digit may
+be two digits that touch: for each such piece the emptiest columns in its middle are tried as cuts,
+both halves of every cut are read (again in one call), and the piece is split where the halves read
+better than the whole, judged by the classifier's confidence and, when the model has one, its
+digit-or-not gate (which learnt that two digits side by side are not one digit). Halves still
+wider than a digit are tried again, so three touching digits come apart too.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, ImageInputError, Limits, to_pixels
+from inkdigit.engine.preprocess import preprocess
+from inkdigit.engine.segment import (
+    WIDE,
+    Box,
+    Line,
+    Piece,
+    SeparatorKind,
+    _overlap,
+    cut_line,
+    cuts,
+    merge,
+    spaces,
+    split,
+)
+
+if TYPE_CHECKING:
+    from inkdigit.engine.recognizer import Recognizer
+
+#: how many times a wide piece may be split again (three touching digits need two rounds)
+SPLIT_ROUNDS = 3
+#: a split must beat the whole piece by this factor: one digit read twice is the likelier mistake...
+SPLIT_PRIOR = 1.5
+#: ... unless the piece is this many digit heights wide: few digits are wider than tall
+WIDE_PRIOR = ((1.6, 0.02), (1.25, 0.3))
+
+
+#: a piece lower than this × the digit height is probably part of a digit (a 5's bar)
+SHORT = 0.55
+#: pieces this close (× the digit height) or overlapping are tried together, as one digit
+NEAR = 0.12
+
+
+def _merge_broken(rec: Recognizer, reads: list[_Read], height: float) -> list[_Read]:
+    """Join neighbouring pieces that read better as one digit than as two: a 5 or a 4 drawn in
+    two strokes, a 7 whose bar does not touch its stem."""
+    pairs = [i for i in range(len(reads) - 1)
+             if reads[i + 1].piece.x0 - reads[i].piece.x1 < NEAR * height
+             and min(reads[i].piece.box[3], reads[i + 1].piece.box[3]) < SHORT * height
+             or _overlap(reads[i].piece, reads[i + 1].piece) >= 0.5]
+    if not pairs:
+        return reads
+    joined = _read(rec, [merge(reads[i].piece, reads[i + 1].piece) for i in pairs])
+    gains = sorted(((j.quality(rec, height) / max(1e-9, reads[i].quality(rec, height) *
+                                                  reads[i + 1].quality(rec, height)), i, j)
+                    for i, j in zip(pairs, joined, strict=True)), key=lambda g: -g[0])
+    taken: dict[int, _Read] = {}
+    for gain, i, j in gains:
+        if gain > 1.0 and i not in taken and i + 1 not in taken and i - 1 not in taken:
+            taken[i] = j
+    out: list[_Read] = []
+    skip = False
+    for i, r in enumerate(reads):
+        if skip:
+            skip = False
+            continue
+        if i in taken:
+            out.append(taken[i])
+            skip = True
+        else:
+            out.append(r)
+    return out
+
+
+def _split_prior(width: float, height: float) -> float:
+    for ratio, prior in WIDE_PRIOR:
+        if width > ratio * height:
+            return prior
+    return SPLIT_PRIOR
+#: where "?" stands in the text: a piece the model does not take for a digit
+UNREAD = "?"
+SEPARATOR_TEXT: dict[SeparatorKind, str] = {"space": " ", "dot": ".", "comma": ",", "dash": "-"}
+
+
+class ImageTooWideError(ImageInputError):
+    code = "image_too_wide"
+
+
+class TooManyDigitsError(ImageInputError):
+    code = "too_many_digits"
+
+
+@dataclass(frozen=True)
+class NumberLimits:
+    """Refuse a line wider than ``max_width`` px, or holding more than ``max_digits`` digits."""
+
+    max_width: int = 16384
+    max_digits: int = 64
+
+
+DEFAULT_NUMBER_LIMITS = NumberLimits()
+
+
+@dataclass
+class DigitReading:
+    """One digit of a number: ``box`` is (x, y, width, height) in the input's pixels."""
+
+    digit: int | None
+    confidence: float
+    box: Box
+    top: list[tuple[int, float]]
+    is_digit: bool
+    image: np.ndarray | None = field(default=None, repr=False)  # the piece as the model saw it (28×28)
+
+
+@dataclass
+class SeparatorReading:
+    """A space, dot, comma or dash between digits; ``after`` digits come before it."""
+
+    kind: SeparatorKind
+    box: Box
+    after: int
+
+
+@dataclass
+class NumberReading:
+    """What a line reads: ``text`` holds the digits ("?" for a piece that is no digit), ``formatted``
+    the separators as well; ``confidence`` is the chance every digit is right (their product)."""
+
+    text: str
+    formatted: str
+    confidence: float
+    digits: list[DigitReading] = field(default_factory=list)
+    separators: list[SeparatorReading] = field(default_factory=list)
+    is_empty: bool = False
+    elapsed_ms: float = 0.0
+
+
+@dataclass
+class _Read:
+    piece: Piece
+    probs: np.ndarray | None  # None: blank after preprocessing
+    gate: float | None
+    image: np.ndarray | None = None  # preprocessed
+
+    def quality(self, rec: Recognizer, height: float) -> float:
+        """How much this reads like one digit: its confidence, times the gate's belief it is one,
+        less if it is much shorter than the line's digits (a stray bar is no digit)."""
+        if self.probs is None:
+            return 0.0
+        q = float(self.probs.max())
+        if self.piece.box[3] < SHORT * height:
+            q *= 0.3
+        if q < rec.min_confidence:
+            q *= 0.1
+        if self.gate is not None:
+            q /= 1.0 + math.exp(-(self.gate - rec.min_score))
+        return q
+
+
+def _read(rec: Recognizer, pieces: list[Piece]) -> list[_Read]:
+    """Every piece preprocessed as a single digit, all read in one model call."""
+    cfg = rec.preprocess_config
+    pres = [preprocess(np.pad(p.ink, 2), cfg) for p in pieces]
+    live = [i for i, pre in enumerate(pres) if not pre.is_empty]
+    out = [_Read(p, None, None) for p in pieces]
+    if live:
+        probs, gate = rec.scores(np.stack([pres[i].image for i in live]))
+        for k, i in enumerate(live):
+            out[i] = _Read(pieces[i], probs[k], None if gate is None else float(gate[k]), pres[i].image)
+    return out
+
+
+def _split_wide(rec: Recognizer, reads: list[_Read], height: float) -> list[_Read]:
+    """Split every piece wider than a digit where its halves read better than it does."""
+    for _ in range(SPLIT_ROUNDS):
+        wide = [i for i, r in enumerate(reads) if r.piece.box[2] > WIDE * height]
+        options: list[tuple[int, Piece, Piece]] = []
+        for i in wide:
+            for column in cuts(reads[i].piece, height):
+                halves = split(reads[i].piece, column)
+                if halves is not None:
+                    options.append((i, *halves))
+        if not options:
+            return reads
+        halves_read = _read(rec, [p for _, a, b in options for p in (a, b)])
+        best: dict[int, tuple[float, _Read, _Read]] = {}
+        for k, (i, _, _) in enumerate(options):
+            left, right = halves_read[2 * k], halves_read[2 * k + 1]
+            q = left.quality(rec, height) * right.quality(rec, height)
+            prior = _split_prior(reads[i].piece.box[2], height)
+            if q > prior * reads[i].quality(rec, height) and q > best.get(i, (0.0,))[0]:
+                best[i] = (q, left, right)
+        if not best:
+            return reads
+        out: list[_Read] = []
+        for i, r in enumerate(reads):
+            out.extend(best[i][1:] if i in best else (r,))
+        reads = out
+    return reads
+
+
+def _box(b: Box, scale: float) -> Box:
+    return (round(b[0] * scale), round(b[1] * scale), max(1, round(b[2] * scale)), max(1, round(b[3] * scale)))
+
+
+def _digit(rec: Recognizer, r: _Read, scale: float, top_k: int) -> DigitReading:
+    box = _box(r.piece.box, scale)
+    if r.probs is None:
+        return DigitReading(None, 0.0, box, [], False)
+    order = np.argsort(r.probs)[::-1][:top_k]
+    conf = float(r.probs[order[0]])
+    gate = None if r.gate is None else np.array([r.gate])
+    ok = bool(rec.accepts(r.probs[None, :], gate)[0])
+    return DigitReading(int(order[0]) if ok else None, conf, box, [(int(d), float(r.probs[d])) for d in order], ok,
+                        r.image)
+
+
+def read_number(rec: Recognizer, image: ImageInput, limits: Limits = DEFAULT_LIMITS,
+                number_limits: NumberLimits = DEFAULT_NUMBER_LIMITS, top_k: int = 3) -> NumberReading:
+    """Read the number in ``image`` (one line of handwriting). Raises ``ImageInputError`` for an
+    unreadable image, one wider than ``number_limits.max_width`` or holding more digits than
+    ``number_limits.max_digits``."""
+    start = time.perf_counter()
+    px = to_pixels(image, limits)
+    if px.shape[1] > number_limits.max_width:
+        raise ImageTooWideError(f"The image is {px.shape[1]} px wide; numbers are read up to "
+                                f"{number_limits.max_width} px wide. Crop it to the line of digits.")
+    line: Line = cut_line(px, rec.preprocess_config)
+    if len(line.pieces) > number_limits.max_digits:
+        raise TooManyDigitsError(f"The image holds {len(line.pieces)} separate marks; at most "
+                                 f"{number_limits.max_digits} digits are read per image.")
+    reads = _read(rec, line.pieces) if line.pieces else []
+    reads = _split_wide(rec, _merge_broken(rec, reads, line.height), line.height)
+    if len(reads) > number_limits.max_digits:
+        raise TooManyDigitsError(f"The image holds {len(reads)} digits; at most "
+                                 f"{number_limits.max_digits} are read per image.")
+    digits = [_digit(rec, r, line.scale, top_k) for r in reads]
+    separators = sorted(line.separators + spaces([r.piece for r in reads], line.height), key=lambda s: s.box[0])
+    # a separator's place among the digits, after any splitting: count the digits left of it
+    seps = [SeparatorReading(s.kind, _box(s.box, line.scale), sum(1 for r in reads if r.piece.x1 <= s.box[0] + 1))
+            for s in separators]
+    text = "".join(UNREAD if d.digit is None else str(d.digit) for d in digits)
+    formatted = "".join(SEPARATOR_TEXT[s.kind] for s in seps if s.after == 0)
+    for k, ch in enumerate(text, start=1):
+        formatted += ch + "".join(SEPARATOR_TEXT[s.kind] for s in seps if s.after == k)
+    confidence = float(np.prod([d.confidence if d.is_digit else 0.0 for d in digits])) if digits else 0.0
+    return NumberReading(text, formatted.strip(), round(confidence, 6), digits, seps, not digits,
+                         (time.perf_counter() - start) * 1000)

@@ -1,0 +1,213 @@
+"""Find the digits of a handwritten number: one line of ink cut into pieces, left to right.
+
+The ink step is the single-digit one (a transparent canvas's alpha, a flat background's colour
+distance, or a photo's difference from its local paper), kept at the size of the whole line.
+Then: connected components; specks dropped; pieces that overlap horizontally merged (a 5 or a 4
+drawn in two strokes, a 7 whose bar does not touch its stem); small pieces low in the line
+reported as dots or commas, short flat ones as dashes. A piece wider than a digit is a candidate
+for splitting (two digits that touch); where to cut is decided by the classifier
+(:mod:`inkdigit.engine.numbers`), which reads the candidate cuts this module proposes.
+
+Everything here is in *work* pixels (the image reduced so the line is at most ``WORK_HEIGHT``
+high); :class:`Line` keeps the scale back to the input's pixels for the boxes it reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from inkdigit.engine.imageio import Pixels
+from inkdigit.engine.preprocess import PreprocessConfig, _distance, _flat_background, _is_gray, _normalise
+from inkdigit.engine.preprocess_v2 import photo_ink
+
+#: the line is worked on at most this high and this wide (px): plenty for a digit's shape
+WORK_HEIGHT = 160
+WORK_WIDTH = 6000
+#: ink stronger than this is part of a piece
+INK = 0.3
+#: pieces whose larger side is below this fraction of the digit height are specks or separators
+SMALL = 0.3
+#: a piece wider than this × the digit height is a candidate for splitting
+WIDE = 0.95
+
+SeparatorKind = Literal["space", "dot", "comma", "dash"]
+Box = tuple[int, int, int, int]  # x, y, width, height
+
+
+@dataclass
+class Piece:
+    """Connected ink: its box in work pixels and its own ink (other pieces' ink removed)."""
+
+    box: Box
+    ink: np.ndarray
+
+    @property
+    def x0(self) -> int:
+        return self.box[0]
+
+    @property
+    def x1(self) -> int:
+        return self.box[0] + self.box[2]
+
+
+@dataclass
+class Separator:
+    kind: SeparatorKind
+    box: Box  # work pixels
+    after: int  # how many digit pieces come before it
+
+
+@dataclass
+class Line:
+    """One line of handwriting cut into digit pieces and separators, left to right."""
+
+    pieces: list[Piece] = field(default_factory=list)
+    separators: list[Separator] = field(default_factory=list)
+    height: float = 0.0  # typical digit height, work pixels
+    scale: float = 1.0  # input pixels per work pixel
+
+
+def _reduced(px: Pixels) -> tuple[Pixels, float]:
+    h, w = px.shape[:2]
+    scale = max(1.0, h / WORK_HEIGHT, w / WORK_WIDTH)
+    if scale == 1.0:
+        return px, 1.0
+    size = (max(1, round(w / scale)), max(1, round(h / scale)))
+    color = cv2.resize(px.color, size, interpolation=cv2.INTER_AREA)
+    alpha = None if px.alpha is None else cv2.resize(px.alpha, size, interpolation=cv2.INTER_AREA)
+    return Pixels(color, alpha), scale
+
+
+def line_ink(px: Pixels, cfg: PreprocessConfig) -> np.ndarray | None:
+    """Ink strength of the whole image in [0, 1] (not cropped); None if blank. The same three
+    cases as a single digit's ink (see ``preprocess.ink_map``)."""
+    if px.alpha is not None and float(np.mean(px.alpha < 0.5)) > 0.02:
+        if float(np.mean(px.alpha > 0.5)) < 0.5:
+            return _normalise(px.alpha.astype(np.float32), cfg.min_contrast, crop=False)
+        px = Pixels(px.color * px.alpha[..., None] if px.color.ndim == 3 else px.color * px.alpha, None)
+    color = px.color[..., 0] if px.color.ndim == 3 and _is_gray(px) else px.color
+    bg = _flat_background(color, 3)
+    if bg is None:
+        return photo_ink(px, cfg)
+    strength = _distance(color, bg) if color.ndim == 2 else _distance(color, bg) * np.float32(3 ** -0.5)
+    return _normalise(strength.astype(np.float32, copy=False), cfg.min_contrast, crop=False)
+
+
+def _pieces(ink: np.ndarray) -> list[Piece]:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((ink > INK).astype(np.uint8), connectivity=8)
+    out = []
+    for i in range(1, n):
+        x, y, w, h, _area = (int(v) for v in stats[i])
+        mask = labels[y:y + h, x:x + w] == i
+        out.append(Piece((x, y, w, h), np.where(mask, ink[y:y + h, x:x + w], 0.0).astype(np.float32)))
+    return out
+
+
+def merge(a: Piece, b: Piece) -> Piece:
+    """One piece holding both pieces' ink."""
+    x0, y0 = min(a.box[0], b.box[0]), min(a.box[1], b.box[1])
+    x1 = max(a.box[0] + a.box[2], b.box[0] + b.box[2])
+    y1 = max(a.box[1] + a.box[3], b.box[1] + b.box[3])
+    ink = np.zeros((y1 - y0, x1 - x0), np.float32)
+    for p in (a, b):
+        x, y, w, h = p.box
+        region = ink[y - y0:y - y0 + h, x - x0:x - x0 + w]
+        np.maximum(region, p.ink, out=region)
+    return Piece((x0, y0, x1 - x0, y1 - y0), ink)
+
+
+def _overlap(a: Piece, b: Piece) -> float:
+    """Horizontal overlap as a fraction of the narrower piece."""
+    inter = min(a.x1, b.x1) - max(a.x0, b.x0)
+    return inter / max(1, min(a.box[2], b.box[2]))
+
+
+def digit_height(pieces: list[Piece]) -> float:
+    """The typical height of a digit: the median height of the pieces at least half as tall as the
+    tallest (dots, commas and stray bars are shorter)."""
+    if not pieces:
+        return 0.0
+    tallest = max(p.box[3] for p in pieces)
+    return float(np.median([p.box[3] for p in pieces if p.box[3] >= 0.5 * tallest]))
+
+
+def cut_line(px: Pixels, cfg: PreprocessConfig) -> Line:
+    """The pieces and separators of one line of handwriting (an empty ``Line`` if blank)."""
+    small, scale = _reduced(px)
+    ink = line_ink(small, cfg)
+    if ink is None:
+        return Line(scale=scale)
+    pieces = sorted(_pieces(ink), key=lambda p: p.x0)
+    height = digit_height(pieces)
+    # specks: far smaller than a digit and faint or tiny
+    pieces = [p for p in pieces if max(p.box[2], p.box[3]) >= 0.08 * height]
+    merged: list[Piece] = []
+    for p in pieces:  # left to right: merge into the previous piece when they overlap in x
+        if merged and _overlap(merged[-1], p) >= 0.9:
+            merged[-1] = merge(merged[-1], p)
+        else:
+            merged.append(p)
+    height = digit_height(merged)
+    mid = float(np.median([p.box[1] + p.box[3] / 2 for p in merged if p.box[3] >= 0.5 * height] or [0]))
+    line = Line(height=height, scale=scale)
+    for p in merged:
+        x, y, w, h = p.box
+        if max(w, h) < SMALL * height:
+            kind: SeparatorKind = "comma" if h > 1.3 * w and y + h / 2 > mid else "dot"
+            if y + h / 2 > mid - 0.1 * height:  # a mark in the upper part of the line is no separator
+                line.separators.append(Separator(kind, p.box, len(line.pieces)))
+            continue
+        if h < SMALL * height and w >= SMALL * height and abs(y + h / 2 - mid) < 0.25 * height:
+            line.separators.append(Separator("dash", p.box, len(line.pieces)))
+            continue
+        line.pieces.append(p)
+    return line
+
+
+def cuts(piece: Piece, height: float, candidates: int = 4) -> list[int]:
+    """Columns (in the piece) where two touching digits may meet: the emptiest columns in its
+    middle, at least a third of a digit height from either side, best first."""
+    w = piece.box[2]
+    margin = max(2, int(0.3 * height))
+    if w < 2 * margin + 1:
+        return []
+    profile = (piece.ink > INK).sum(axis=0).astype(np.float32)
+    profile = np.convolve(profile, np.ones(3, np.float32) / 3, mode="same")
+    middle = np.arange(margin, w - margin)
+    order = middle[np.argsort(profile[middle], kind="stable")]
+    chosen: list[int] = []
+    for c in order:  # the emptiest columns, each at least a fifth of a digit height from the others
+        if all(abs(int(c) - k) >= max(2, int(0.2 * height)) for k in chosen):
+            chosen.append(int(c))
+        if len(chosen) == candidates:
+            break
+    return chosen
+
+
+def split(piece: Piece, column: int) -> tuple[Piece, Piece] | None:
+    """The piece cut at ``column`` into a left and a right piece, each trimmed to its ink."""
+    halves = []
+    x, y = piece.box[:2]
+    for lo, hi in ((0, column), (column, piece.box[2])):
+        part = piece.ink[:, lo:hi]
+        rows, cols = np.flatnonzero(part.max(axis=1) > INK), np.flatnonzero(part.max(axis=0) > INK)
+        if not rows.size or not cols.size:
+            return None
+        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        halves.append(Piece((x + lo + int(c0), y + int(r0), int(c1 - c0), int(r1 - r0)), part[r0:r1, c0:c1].copy()))
+    return halves[0], halves[1]
+
+
+def spaces(pieces: list[Piece], height: float) -> list[Separator]:
+    """Gaps between groups: a gap much wider than the usual gap between neighbouring digits."""
+    if len(pieces) < 2:
+        return []
+    gaps = np.array([b.x0 - a.x1 for a, b in zip(pieces, pieces[1:], strict=False)], dtype=np.float64)
+    usual = float(np.median(np.maximum(gaps, 0)))
+    wide = max(0.6 * height, 2.5 * usual)
+    return [Separator("space", (pieces[i].x1, pieces[i].box[1], int(g), pieces[i].box[3]), i + 1)
+            for i, g in enumerate(gaps) if g > wide]

@@ -1,0 +1,119 @@
+"""Reading a number: segmentation, broken strokes, touching pairs, separators, limits, boxes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from inkdigit.engine.imageio import ImageInputError
+from inkdigit.engine.numbers import NumberLimits, read_number
+from inkdigit.engine.recognizer import Recognizer
+from inkdigit.paths import default_model, store
+from tests.conftest import png_bytes
+
+
+@pytest.fixture(scope="module")
+def rec() -> Recognizer:
+    return Recognizer(store().find(default_model()))
+
+
+@pytest.fixture(scope="module")
+def clear_digits(mnist_test, rec: Recognizer) -> dict[int, np.ndarray]:
+    """One MNIST test digit per class that the model reads right alone, with high confidence."""
+    chosen: dict[int, np.ndarray] = {}
+    for img, label in zip(mnist_test.images[:400], mnist_test.labels[:400], strict=True):
+        if int(label) not in chosen:
+            p = rec.predict(img)
+            if p.digit == label and p.confidence > 0.98:
+                chosen[int(label)] = img
+    assert len(chosen) == 10
+    return chosen
+
+
+def _line(digits: list[np.ndarray], gaps: list[int], size: int = 84, margin: int = 30) -> np.ndarray:
+    """Dark-on-white line of MNIST digits (each cropped to its ink, ``size`` px high) with the given
+    gaps in px between them; a negative gap overlaps two digits."""
+    crops = []
+    for d in digits:
+        rows, cols = np.flatnonzero(d.max(axis=1) > 40), np.flatnonzero(d.max(axis=0) > 40)
+        c = d[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        w = max(1, round(c.shape[1] * size / c.shape[0]))
+        crops.append(np.asarray(Image.fromarray(c).resize((w, size), Image.Resampling.BICUBIC), np.float32) / 255)
+    width = sum(c.shape[1] for c in crops) + sum(gaps) + 2 * margin
+    ink = np.zeros((size + 2 * margin, width), np.float32)
+    x = margin
+    for c, gap in zip(crops, [*gaps, 0], strict=True):
+        region = ink[margin:margin + size, x:x + c.shape[1]]
+        np.maximum(region, c, out=region)
+        x += c.shape[1] + gap
+    return ((1 - np.clip(ink, 0, 1)) * 255).astype(np.uint8)
+
+
+def test_a_written_number_reads_digit_by_digit_with_boxes(rec: Recognizer, clear_digits) -> None:
+    text = "4217"
+    img = _line([clear_digits[int(c)] for c in text], [30, 26, 34])
+    got = read_number(rec, png_bytes(img))
+    assert got.text == text and not got.is_empty
+    assert len(got.digits) == 4 and all(d.is_digit for d in got.digits)
+    xs = [d.box[0] for d in got.digits]
+    assert xs == sorted(xs) and got.digits[0].box[0] >= 25  # left to right, in input pixels
+    assert all(abs(d.box[3] - 84) <= 6 for d in got.digits)
+    assert 0 < got.confidence <= min(d.confidence for d in got.digits) + 1e-9
+    assert all(d.top[0] == (d.digit, pytest.approx(d.confidence)) for d in got.digits)
+
+
+def test_boxes_are_in_the_input_pixels_when_the_image_is_reduced(rec: Recognizer, clear_digits) -> None:
+    img = _line([clear_digits[3], clear_digits[8]], [40])
+    big = np.asarray(Image.fromarray(img).resize((img.shape[1] * 4, img.shape[0] * 4), Image.Resampling.BICUBIC))
+    small, large = read_number(rec, png_bytes(img)), read_number(rec, png_bytes(big))
+    assert large.text == small.text == "38"
+    for a, b in zip(small.digits, large.digits, strict=True):
+        assert np.allclose(np.array(b.box) / 4, a.box, atol=4)
+
+
+def test_a_blank_image_is_empty_not_an_error(rec: Recognizer) -> None:
+    got = read_number(rec, png_bytes(np.full((100, 400), 255, np.uint8)))
+    assert got.is_empty and got.text == "" and got.digits == [] and got.confidence == 0.0
+
+
+def test_spaces_between_groups_and_dots_are_separators_not_digits(rec: Recognizer, clear_digits) -> None:
+    img = _line([clear_digits[int(c)] for c in "1234"], [24, 150, 24])
+    got = read_number(rec, png_bytes(img))
+    assert got.text == "1234" and got.formatted == "12 34"
+    assert [(s.kind, s.after) for s in got.separators] == [("space", 2)]
+    dotted = Image.fromarray(_line([clear_digits[3], clear_digits[5]], [60]))
+    draw = ImageDraw.Draw(dotted)
+    x = 30 + round(clear_digits[3].shape[1] * 3) + 10  # roughly between the two digits
+    h = dotted.height
+    draw.ellipse((x - 6, h - 30 - 12, x + 6, h - 30), fill=0)  # on the baseline
+    got = read_number(rec, png_bytes(np.asarray(dotted)))
+    assert got.text == "35" and "dot" in [s.kind for s in got.separators] and got.formatted == "3.5"
+
+
+def test_a_digit_drawn_in_two_strokes_is_one_digit(rec: Recognizer) -> None:
+    img = Image.new("L", (420, 200), 255)
+    d = ImageDraw.Draw(img)
+    d.line([(60, 40), (60, 100), (120, 100)], fill=0, width=12)  # a 4 as two strokes: ∟ ...
+    d.line([(105, 30), (105, 165)], fill=0, width=12)  # ... and the stem, not touching it
+    d.line([(250, 40), (330, 40), (280, 165)], fill=0, width=12)  # a 7 ...
+    d.line([(265, 105), (315, 105)], fill=0, width=10)  # ... with a bar that does not touch it
+    got = read_number(rec, png_bytes(np.asarray(img)))
+    assert len(got.digits) == 2, got
+
+
+def test_two_touching_digits_are_split(rec: Recognizer, clear_digits) -> None:
+    img = _line([clear_digits[2], clear_digits[5]], [-6])
+    got = read_number(rec, png_bytes(img))
+    assert got.text == "25", got
+
+
+def test_limits_are_clear_errors(rec: Recognizer, clear_digits) -> None:
+    wide = np.full((60, 20_000), 255, np.uint8)
+    with pytest.raises(ImageInputError, match="20000 px wide") as info:
+        read_number(rec, png_bytes(wide))
+    assert info.value.code == "image_too_wide"
+    many = _line([clear_digits[k % 10] for k in range(12)], [20] * 11)
+    with pytest.raises(ImageInputError, match="at most 8") as info:
+        read_number(rec, png_bytes(many), number_limits=NumberLimits(max_digits=8))
+    assert info.value.code == "too_many_digits"
