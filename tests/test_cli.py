@@ -53,6 +53,26 @@ def test_predict_pngs_and_a_bad_file(tmp_path: Path, mnist_test) -> None:
     assert res.returncode == 1 and "not an image" in res.stderr
 
 
+def test_read_numbers_as_text_and_json_and_a_bad_file(tmp_path: Path, mnist_test) -> None:
+    from tests.service.test_recognize import _number
+
+    number = tmp_path / "n.png"
+    number.write_bytes(_number(mnist_test, "4217"))
+    blank = tmp_path / "blank.png"
+    Image.new("L", (600, 150), 255).save(blank)
+    res = run("read", "--json", str(number), str(blank))
+    assert res.returncode == 0, res.stderr
+    first, second = (json.loads(line) for line in res.stdout.splitlines())
+    assert first["text"] == "4217" and len(first["digits"]) == 4 and len(first["digits"][0]["box"]) == 4
+    assert second["is_empty"] and second["text"] == ""
+    res = run("read", str(number))
+    assert res.returncode == 0 and "4217" in res.stdout and "confidence" in res.stdout
+    bad = tmp_path / "notes.png"
+    bad.write_text("not really a png")
+    res = run("read", str(number), str(bad))
+    assert res.returncode == 1 and "not an image" in res.stderr and "4217" in res.stdout
+
+
 def test_missing_data_without_network_is_one_clear_sentence(tmp_path: Path) -> None:
     res = run("evaluate", "--data-dir", str(tmp_path / "nothing"), "--limit", "10",
               env={"INKDIGIT_DATA_MIRRORS": "http://127.0.0.1:9"})

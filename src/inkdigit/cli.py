@@ -359,6 +359,46 @@ def predict(
 
 
 @app.command()
+def read(
+    images: Annotated[list[Path], typer.Argument(help="Images of a number written on one line.")],
+    model: Annotated[str | None, typer.Option(help="Model name or path to its .json card.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Read the whole number in each image: every digit, with its box and confidence."""
+    from inkdigit.library import load_recognizer
+
+    try:
+        rec = load_recognizer(model)
+    except ModelCardError as exc:
+        raise _fail(str(exc)) from None
+    failed = False
+    for path in images:
+        try:
+            r = rec.read_number(path)
+        except ImageInputError as exc:
+            failed = True
+            if as_json:
+                print(json.dumps({"file": str(path), "error": {"code": exc.code, "message": str(exc)}}))
+            else:
+                err.print(f"{path}: [red]{exc}[/red]")
+            continue
+        if as_json:
+            print(json.dumps({"file": str(path), "text": r.text, "formatted": r.formatted,
+                              "confidence": round(r.confidence, 5), "is_empty": r.is_empty,
+                              "digits": [{"digit": d.digit, "confidence": round(d.confidence, 5), "box": list(d.box),
+                                          "is_digit": d.is_digit} for d in r.digits],
+                              "separators": [{"kind": s.kind, "after": s.after, "box": list(s.box)}
+                                             for s in r.separators]}))
+        elif r.is_empty:
+            console.print(f"{path}: no digits (the image is blank)")
+        else:
+            each = " ".join(f"{d.digit if d.is_digit else '?'}:{d.confidence:.0%}" for d in r.digits)
+            console.print(f"{path}: [bold]{r.formatted}[/bold]  confidence {r.confidence:.1%}  ({each})")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,

@@ -16,7 +16,7 @@ from inkdigit.service.batcher import Batcher
 from inkdigit.service.config import Settings, get_settings
 from inkdigit.service.observability import ObservabilityMiddleware, configure_logging
 from inkdigit.service.recognizers import Recognizers
-from inkdigit.service.routes import health, models, predict
+from inkdigit.service.routes import health, models, predict, recognize
 from inkdigit.web import STATIC_DIR
 
 
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ObservabilityMiddleware, access_log=settings.access_log)
     app.router.routes.append(predict.route)
     app.include_router(predict.router)
+    app.include_router(recognize.router)
     app.include_router(models.router)
     app.include_router(health.router)
 

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from inkdigit.engine.defaults import DEFAULT_MODEL, MAX_PIXELS, MAX_UPLOAD_BYTES
 from inkdigit.engine.imageio import Limits
+from inkdigit.engine.numbers import NumberLimits
 from inkdigit.engine.store import RecognizerStore
 from inkdigit.paths import default_home
 
@@ -25,6 +26,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(MAX_UPLOAD_BYTES, gt=0, description="Largest accepted image file.")
     max_pixels: int = Field(MAX_PIXELS, gt=0, description="Largest accepted decoded image.")
     max_batch: int = Field(64, gt=0, le=1024, description="Most images in one batch request.")
+    max_number_width: int = Field(16384, gt=0, description="Widest image /recognize reads (px).")
+    max_number_digits: int = Field(64, gt=0, le=10_000, description="Most digits /recognize reads in one image.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
     log_level: str = "info"
     access_log: bool = True
@@ -59,6 +62,11 @@ class Settings(BaseSettings):
     def limits(self) -> Limits:
         """The size limits every image read by this service is held to."""
         return Limits(self.max_upload_bytes, self.max_pixels)
+
+    @property
+    def number_limits(self) -> NumberLimits:
+        """How wide a line, and how many digits, one /recognize image may hold."""
+        return NumberLimits(self.max_number_width, self.max_number_digits)
 
     def store(self) -> RecognizerStore:
         """Where this service finds its recognizers: ``model_dir``, then ``home/models``, then the shipped ones."""

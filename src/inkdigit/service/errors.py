@@ -24,6 +24,8 @@ IMAGE_ERROR_STATUS = {
     "corrupt_image": 422,
     "invalid_image": 422,
     "image_too_large": 413,
+    "image_too_wide": 413,
+    "too_many_digits": 422,
 }
 
 
@@ -105,8 +107,10 @@ def _doc(description: str) -> dict[str, object]:
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     400: _doc("Empty body or unparseable request (`empty_body`, `empty_input`, `invalid_json`)."),
     404: _doc("Unknown model (`unknown_model`)."),
-    413: _doc("Too many bytes or pixels (`payload_too_large`, `image_too_large`, `too_many_files`)."),
+    413: _doc("Too many bytes or pixels (`payload_too_large`, `image_too_large`, `too_many_files`; "
+              "/recognize: `image_too_wide`)."),
     415: _doc("Not an image, or an unaccepted Content-Type (`not_an_image`, `unsupported_media_type`)."),
-    422: _doc("Corrupt or truncated image, bad base64, invalid option (`corrupt_image`, `invalid_request`)."),
+    422: _doc("Corrupt or truncated image, bad base64, invalid option (`corrupt_image`, `invalid_request`; "
+              "/recognize: `too_many_digits`)."),
     503: _doc("The model is not loaded yet (`model_not_loaded`)."),
 }

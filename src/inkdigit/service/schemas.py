@@ -49,6 +49,42 @@ class PredictResponse(BaseModel):
     stages: dict[str, str] | None = Field(None, description="Preprocessing stages as PNG data URLs.")
 
 
+class DigitFound(BaseModel):
+    digit: int | None = Field(description="The digit read; null when this piece is not judged a digit.")
+    confidence: float = Field(description="Calibrated probability of the best reading of this piece.")
+    is_digit: bool
+    box: list[int] = Field(description="[x, y, width, height] in the image's pixels.", min_length=4, max_length=4)
+    top: list[TopItem]
+    image: str | None = Field(None, description="With `debug`: the piece as the model saw it (PNG data URL).")
+
+
+class SeparatorFound(BaseModel):
+    kind: str = Field(description="`space`, `dot`, `comma` or `dash`.")
+    box: list[int] = Field(description="[x, y, width, height] in the image's pixels.", min_length=4, max_length=4)
+    after: int = Field(description="How many digits come before it.")
+
+
+class RecognizeResponse(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    text: str = Field(description="The digits read, left to right (\"?\" for a piece that is not a digit).")
+    formatted: str = Field(description="The text with its separators: \"12 345.50\".")
+    confidence: float = Field(description="Probability that every digit is right (their product).")
+    is_empty: bool = Field(description="True when the image holds no ink at all (text is then \"\").")
+    digits: list[DigitFound]
+    separators: list[SeparatorFound]
+    model: str
+    elapsed_ms: float = Field(description="Time spent reading this image on the server.")
+
+
+class RecognizeBatchResponse(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    model: str
+    results: list[RecognizeResponse | BatchItemError]
+    elapsed_ms: float
+
+
 class BatchItemError(BaseModel):
     error: ErrorDetail
 
