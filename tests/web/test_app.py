@@ -196,7 +196,7 @@ def test_choose_a_model_in_the_page(browser, extra_model_dir: Path, mnist_test, 
         page.goto(url)
         select = page.get_by_test_id("model-select")
         expect(select).to_be_enabled(timeout=TIMEOUT)
-        expect(select.locator("option")).to_have_count(4)  # the three shipped CNNs and the one installed
+        expect(select.locator("option")).to_have_count(5)  # the four shipped CNNs and the one installed
         expect(select).to_have_value(DEFAULT_MODEL)
         expect(select.locator("option[value=knn-small]")).to_contain_text("knn")
         page.get_by_test_id("file-input").set_input_files(str(path))
