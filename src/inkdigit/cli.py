@@ -35,6 +35,12 @@ Limit = Annotated[int | None, typer.Option(help="Train on the first N MNIST imag
 EvalLimit = Annotated[int | None, typer.Option(help="Evaluate on the first N test images only.")]
 
 
+class Task(StrEnum):
+    digits = "digits"
+    numbers = "numbers"
+    rejection = "rejection"
+
+
 class Dataset(StrEnum):
     mnist = "mnist"
     usps = "usps"
@@ -261,6 +267,10 @@ def evaluate(
 @app.command()
 def robustness(
     dataset: Annotated[Dataset, typer.Option(help="Whose test digits to render.")] = Dataset.mnist,
+    task: Annotated[Task, typer.Option(
+        help="digits: the rendering suite; numbers: whole numbers of 2-10 test digits (--limit of them "
+             "per rendering); rejection: --limit non-digits of each kind, beside the real test digits.")
+    ] = Task.digits,
     model: Annotated[str | None, typer.Option(help="Model name or path to its .json card.")] = None,
     limit: Annotated[int | None, typer.Option(
         min=1, help="Digits per rendering: one seeded sample of the test set, the same for all.")] = 1000,
@@ -276,7 +286,7 @@ def robustness(
 ) -> None:
     """Render test digits the way real input arrives (canvas, photo, scan, resized) and measure a model."""
     from inkdigit import paths
-    from inkdigit.training.robustness import suite
+    from inkdigit.training.robustness import suite, tasks
 
     try:
         names = suite.select(only, dataset.value)  # imports every rendering: the canvas ones need scikit-image
@@ -291,24 +301,32 @@ def robustness(
         raise _fail(f"{exc}") from None
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
                   console=err, transient=True) as bar:
-        task = bar.add_task("rendering", total=None)
+        bar_task = bar.add_task("rendering", total=None)
 
         def report(name: str, done: int, total: int) -> None:
-            bar.update(task, description=name, completed=done, total=total)
+            bar.update(bar_task, description=name, completed=done, total=total)
 
+        root = str(data_dir) if data_dir else None
         try:
-            result = suite.run(card, dataset.value, names, limit, seed, str(data_dir) if data_dir else None,
-                               workers, report)
+            if task is Task.numbers:
+                result = tasks.run_numbers(str(card), dataset.value, limit or 1000, seed, root, report)
+            elif task is Task.rejection:
+                result = tasks.run_rejection(str(card), limit or 1000, seed, root, report)
+            else:
+                result = suite.run(card, dataset.value, names, limit, seed, root, workers, report)
         except DataError as exc:
             raise _fail(str(exc)) from None
+    what = {"digits": f"{dataset.value} test digits", "numbers": f"numbers of {dataset.value} test digits",
+            "rejection": "non-digits (accuracy: share rejected) and real test digits"}[task.value]
     table = Table("rendering", "n", *(e.model for e in earlier), "accuracy", "rejected",
-                  title=f"{result.model} on {dataset.value} test digits")
+                  title=f"{result.model} on {what}")
     for name, r in result.renderings.items():
         before = [f"{100 * e.renderings[name].accuracy:.1f} %" if name in e.renderings else "—" for e in earlier]
         table.add_row(name, str(r.n), *before, f"{100 * r.accuracy:.1f} %", f"{100 * r.rejected:.1f} %")
     (console if not as_json else err).print(table)
     out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"{result.model}-{dataset.value}"
+    stem = out / (f"{result.model}-{dataset.value}" if task is Task.digits else
+                  f"{result.model}-numbers-{dataset.value}" if task is Task.numbers else f"{result.model}-rejection")
     stem.with_suffix(".json").write_text(json.dumps(result.summary(), indent=1) + "\n")
     try:
         plotted = suite.plot([*earlier, result], stem.with_suffix(".png"))

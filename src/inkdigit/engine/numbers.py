@@ -42,7 +42,7 @@ SPLIT_ROUNDS = 3
 #: a split must beat the whole piece by this factor: one digit read twice is the likelier mistake...
 SPLIT_PRIOR = 1.5
 #: ... unless the piece is this many digit heights wide: few digits are wider than tall
-WIDE_PRIOR = ((1.6, 0.02), (1.25, 0.3))
+WIDE_PRIOR = ((1.8, 0.1), (1.4, 0.7))
 
 
 #: a piece lower than this × the digit height is probably part of a digit (a 5's bar)
@@ -163,8 +163,8 @@ class _Read:
             q *= 0.3
         if q < rec.min_confidence:
             q *= 0.1
-        if self.gate is not None:
-            q /= 1.0 + math.exp(-(self.gate - rec.min_score))
+        if self.gate is not None:  # the gate's own belief (its threshold is set far more leniently)
+            q /= 1.0 + math.exp(-self.gate)
         return q
 
 

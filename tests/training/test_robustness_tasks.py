@@ -1,0 +1,61 @@
+"""The numbers and rejection benchmarks: their shape, their seeds, and that they measure something."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("skimage")
+
+from inkdigit import paths
+from inkdigit.training.robustness import numbers, tasks
+
+CARD = str(paths.store().find(paths.default_model()))
+
+
+def test_numbers_scores_whole_strings_per_rendering_and_length() -> None:
+    result = tasks.run_numbers(CARD, "mnist", limit=6, seed=0)
+    names = set(result.renderings)
+    assert {f"numbers/{n}" for n in numbers.RENDERINGS} <= names
+    lengths = [k for k in names if k.startswith("length/")]
+    assert lengths and sum(result.renderings[k].n for k in lengths) == 6 * len(numbers.RENDERINGS)
+    assert all(0.0 <= r.accuracy <= 1.0 for r in result.renderings.values())
+    assert result.renderings["numbers/canvas"].accuracy >= 0.5  # 2-10 clean digits apart: most read whole
+    again = tasks.run_numbers(CARD, "mnist", limit=6, seed=0)
+    assert again.summary()["renderings"] == result.summary()["renderings"]
+
+
+def test_touching_layouts_touch_and_apart_ones_do_not(mnist_test) -> None:
+    import cv2
+
+    rng = np.random.default_rng(0)
+    digits = [d.astype(np.float32) / 255 for d in mnist_test.images[:3]]
+    for touching, expected in ((False, 3), (True, 2)):
+        cover = numbers.line_coverage(digits, rng, numbers.Layout(touching=touching), 80.0, 8.0)
+        n, _ = cv2.connectedComponents((cover > 96).astype(np.uint8))
+        assert n - 1 <= expected if touching else n - 1 >= expected
+
+
+def test_rejection_scores_non_digits_and_real_digits() -> None:
+    result = tasks.run_rejection(CARD, limit=8, seed=0, digit_limit=100)
+    kinds = {k for k in result.renderings if k.startswith("negatives/")}
+    assert "negatives/blank" in kinds and "negatives/letter" in kinds and len(kinds) >= 10
+    assert result.renderings["negatives/blank"].accuracy == 1.0  # a blank is never a digit
+    assert np.mean([result.renderings[k].accuracy for k in kinds]) > 0.6
+    mnist = result.renderings["digits/mnist"]
+    assert mnist.n == 100 and mnist.accuracy > 0.95 and mnist.rejected < 0.05
+
+
+def test_cli_task_option_writes_the_suite_json_shape(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("inkdigit")
+    res = subprocess.run([str(exe), "robustness", "--task", "numbers", "--limit", "3", "--out", str(tmp_path),
+                          "--json"], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout.splitlines()[-1])
+    assert set(summary) >= {"dataset", "model", "renderings"} and "numbers/canvas-touching" in summary["renderings"]
+    assert (tmp_path / f"{summary['model']}-numbers-mnist.json").exists()
