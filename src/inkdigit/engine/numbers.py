@@ -39,10 +39,9 @@ if TYPE_CHECKING:
 
 #: how many times a wide piece may be split again (three touching digits need two rounds)
 SPLIT_ROUNDS = 3
-#: a split must beat the whole piece by this factor: one digit read twice is the likelier mistake...
-SPLIT_PRIOR = 1.5
-#: ... unless the piece is this many digit heights wide: few digits are wider than tall
-WIDE_PRIOR = ((1.8, 0.1), (1.4, 0.7))
+#: how much better than the whole piece its two halves must read, by the piece's width in digit
+#: heights: most digits are narrower than tall, a pair of them is wider (the first row that fits)
+SPLIT_PRIOR = ((1.8, 0.1), (1.4, 0.7), (0.0, 1.5))
 
 
 #: a piece lower than this × the digit height is probably part of a digit (a 5's bar)
@@ -83,10 +82,7 @@ def _merge_broken(rec: Recognizer, reads: list[_Read], height: float) -> list[_R
 
 
 def _split_prior(width: float, height: float) -> float:
-    for ratio, prior in WIDE_PRIOR:
-        if width > ratio * height:
-            return prior
-    return SPLIT_PRIOR
+    return next(prior for ratio, prior in SPLIT_PRIOR if width >= ratio * height)
 #: where "?" stands in the text: a piece the model does not take for a digit
 UNREAD = "?"
 SEPARATOR_TEXT: dict[SeparatorKind, str] = {"space": " ", "dot": ".", "comma": ",", "dash": "-"}
@@ -187,8 +183,8 @@ def _split_wide(rec: Recognizer, reads: list[_Read], height: float) -> list[_Rea
         wide = [i for i, r in enumerate(reads) if r.piece.box[2] > WIDE * height]
         options: list[tuple[int, Piece, Piece]] = []
         for i in wide:
-            for column in cuts(reads[i].piece, height):
-                halves = split(reads[i].piece, column)
+            for cut in cuts(reads[i].piece, height):
+                halves = split(reads[i].piece, cut)
                 if halves is not None:
                     options.append((i, *halves))
         if not options:

@@ -168,37 +168,65 @@ def cut_line(px: Pixels, cfg: PreprocessConfig) -> Line:
     return line
 
 
-def cuts(piece: Piece, height: float, candidates: int = 4) -> list[int]:
-    """Columns (in the piece) where two touching digits may meet: the emptiest columns in its
-    middle, at least a third of a digit height from either side, best first."""
-    w = piece.box[2]
+#: the slants (x shift per row, × 1) a cut between touching digits is tried at: handwriting leans
+SLANTS = (-0.3, -0.15, 0.0, 0.15, 0.3)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A straight cut through a piece: column ``column`` at its middle row, leaning ``slant``."""
+
+    column: int
+    slant: float = 0.0
+
+    def left_of(self, shape: tuple[int, int]) -> np.ndarray:
+        """(H, W) mask of the pixels left of the cut."""
+        h, w = shape
+        boundary = self.column + self.slant * (np.arange(h, dtype=np.float32) - h / 2)
+        return np.arange(w, dtype=np.float32)[None, :] < boundary[:, None]
+
+
+def cuts(piece: Piece, height: float, candidates: int = 6) -> list[Cut]:
+    """Where two touching digits may meet: the straight cuts, upright or leaning as handwriting
+    does, that cross the least ink in the piece's middle (at least a third of a digit height from
+    either side), best first, each at least a fifth of a digit height from the others."""
+    h, w = piece.box[3], piece.box[2]
     margin = max(2, int(0.3 * height))
     if w < 2 * margin + 1:
         return []
-    profile = (piece.ink > INK).sum(axis=0).astype(np.float32)
-    profile = np.convolve(profile, np.ones(3, np.float32) / 3, mode="same")
-    middle = np.arange(margin, w - margin)
-    order = middle[np.argsort(profile[middle], kind="stable")]
-    chosen: list[int] = []
-    for c in order:  # the emptiest columns, each at least a fifth of a digit height from the others
-        if all(abs(int(c) - k) >= max(2, int(0.2 * height)) for k in chosen):
-            chosen.append(int(c))
+    inked = (piece.ink > INK).astype(np.float32)
+    rows = np.arange(h, dtype=np.float32) - h / 2
+    scored: list[tuple[float, int, float]] = []
+    for slant in SLANTS:
+        # ink crossed by the cut at every column: each row's pixel where the slanted line passes
+        shift = np.rint(slant * rows).astype(np.int64)
+        cols = np.arange(w)[None, :] + shift[:, None]
+        valid = (cols >= 0) & (cols < w)
+        crossed = np.where(valid, inked[np.arange(h)[:, None], np.clip(cols, 0, w - 1)], 0.0).sum(axis=0)
+        crossed = np.convolve(crossed, np.ones(3, np.float32) / 3, mode="same")
+        scored.extend((float(crossed[c]) + 0.01 * abs(slant), int(c), slant) for c in range(margin, w - margin))
+    scored.sort()
+    chosen: list[Cut] = []
+    for _, c, slant in scored:
+        if all(abs(c - k.column) >= max(2, int(0.2 * height)) for k in chosen):
+            chosen.append(Cut(c, slant))
         if len(chosen) == candidates:
             break
     return chosen
 
 
-def split(piece: Piece, column: int) -> tuple[Piece, Piece] | None:
-    """The piece cut at ``column`` into a left and a right piece, each trimmed to its ink."""
+def split(piece: Piece, cut: Cut) -> tuple[Piece, Piece] | None:
+    """The piece cut in two along ``cut``, each half trimmed to its ink (None if one is empty)."""
+    left = cut.left_of(piece.ink.shape)
     halves = []
     x, y = piece.box[:2]
-    for lo, hi in ((0, column), (column, piece.box[2])):
-        part = piece.ink[:, lo:hi]
+    for side in (left, ~left):
+        part = np.where(side, piece.ink, 0.0).astype(np.float32)
         rows, cols = np.flatnonzero(part.max(axis=1) > INK), np.flatnonzero(part.max(axis=0) > INK)
         if not rows.size or not cols.size:
             return None
         r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-        halves.append(Piece((x + lo + int(c0), y + int(r0), int(c1 - c0), int(r1 - r0)), part[r0:r1, c0:c1].copy()))
+        halves.append(Piece((x + int(c0), y + int(r0), int(c1 - c0), int(r1 - r0)), part[r0:r1, c0:c1].copy()))
     return halves[0], halves[1]
 
 
