@@ -117,3 +117,24 @@ def test_limits_are_clear_errors(rec: Recognizer, clear_digits) -> None:
     with pytest.raises(ImageInputError, match="at most 8") as info:
         read_number(rec, png_bytes(many), number_limits=NumberLimits(max_digits=8))
     assert info.value.code == "too_many_digits"
+
+
+def test_a_leaning_cut_separates_two_leaning_strokes_that_touch() -> None:
+    from inkdigit.engine.segment import Cut, Piece, cuts, split
+
+    ink = np.zeros((60, 60), np.float32)
+    for r in range(60):  # two strokes leaning right (tops further right), joined by a bar at the bottom
+        c = int(10 + 0.3 * (60 - r))
+        ink[r, c:c + 5] = 1.0
+        ink[r, c + 22:c + 27] = 1.0
+    ink[55:60, 25:36] = 1.0
+    piece = Piece((100, 50, 60, 60), ink)
+    found = cuts(piece, height=60.0)
+    assert found and all(isinstance(c, Cut) for c in found)
+    best = found[0]
+    assert best.slant < 0  # x shrinks downwards: the cut leans with the strokes
+    halves = split(piece, best)
+    assert halves is not None
+    left, right = halves
+    assert left.box[0] == 100 + int((ink > 0.3).any(axis=0).argmax()) and right.box[0] > left.box[0]
+    assert left.ink.sum() + right.ink.sum() == pytest.approx(ink.sum())  # every pixel goes to one half
