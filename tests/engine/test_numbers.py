@@ -138,3 +138,42 @@ def test_a_leaning_cut_separates_two_leaning_strokes_that_touch() -> None:
     left, right = halves
     assert left.box[0] == 100 + int((ink > 0.3).any(axis=0).argmax()) and right.box[0] > left.box[0]
     assert left.ink.sum() + right.ink.sum() == pytest.approx(ink.sum())  # every pixel goes to one half
+
+
+@pytest.fixture(scope="module")
+def example() -> np.ndarray:
+    """examples/number.png ("4 217", blue on off-white) in gray."""
+    from pathlib import Path
+
+    return np.asarray(Image.open(Path(__file__).parents[2] / "examples" / "number.png").convert("L")).copy()
+
+
+def test_underlines_rules_and_a_frame_around_the_field_are_not_digits(rec: Recognizer, example) -> None:
+    assert read_number(rec, example).formatted == "4 217"
+    whole, part = example.copy(), example.copy()
+    whole[135:138, 20:466] = 0  # an underline under every digit
+    part[135:138, 180:466] = 0  # under the last three only
+    framed = Image.fromarray(example.copy())
+    ImageDraw.Draw(framed).rectangle((8, 8, example.shape[1] - 9, example.shape[0] - 9), outline=0, width=3)
+    for img in (whole, part, np.asarray(framed)):
+        assert read_number(rec, img).text == "4217"
+
+
+def test_a_mark_in_a_gap_is_that_separator_and_its_place_counts_digits_by_centre(rec: Recognizer, example) -> None:
+    dot, dash, last = example.copy(), example.copy(), example.copy()
+    dot[112:122, 150:160] = 0
+    dash[80:86, 130:170] = 0
+    last[112:122, 442:452] = 0  # partly under the 7's bar
+    assert read_number(rec, dot).formatted == "4.217"
+    assert read_number(rec, dash).formatted == "4-217"
+    assert read_number(rec, last).formatted == "4 217."
+
+
+def test_boxes_stay_inside_the_image_and_bad_arguments_are_clear(rec: Recognizer, example, tmp_path) -> None:
+    big = np.asarray(Image.fromarray(example).resize((1004, 400)))
+    for d in read_number(rec, big).digits:
+        x, y, w, h = d.box
+        assert x >= 0 and y >= 0 and x + w <= 1004 and y + h <= 400
+    assert len(read_number(rec, example, top_k=0).digits[0].top) == 1
+    with pytest.raises(ImageInputError, match="Cannot read"):
+        read_number(rec, str(tmp_path))  # a folder, not an image

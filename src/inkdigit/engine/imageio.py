@@ -146,7 +146,10 @@ def _read_encoded(source: bytes | bytearray | memoryview | str | os.PathLike[str
         raise ImageInputError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     if size > limits.max_bytes:
         raise ImageTooLargeError(f"{path} is {size:,} bytes; the limit is {limits.max_bytes:,} bytes.")
-    return path.read_bytes()
+    try:
+        return path.read_bytes()
+    except OSError as exc:  # a directory, a file unreadable to us
+        raise ImageInputError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
 
 
 def open_image(source: ImageInput, limits: Limits = DEFAULT_LIMITS) -> Image.Image:

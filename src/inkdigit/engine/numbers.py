@@ -160,7 +160,7 @@ class _Read:
         if q < rec.min_confidence:
             q *= 0.1
         if self.gate is not None:  # the gate's own belief (its threshold is set far more leniently)
-            q /= 1.0 + math.exp(-self.gate)
+            q *= 0.5 * (1.0 + math.tanh(self.gate / 2))  # the logistic function, without overflow
         return q
 
 
@@ -206,12 +206,16 @@ def _split_wide(rec: Recognizer, reads: list[_Read], height: float) -> list[_Rea
     return reads
 
 
-def _box(b: Box, scale: float) -> Box:
-    return (round(b[0] * scale), round(b[1] * scale), max(1, round(b[2] * scale)), max(1, round(b[3] * scale)))
+def _box(b: Box, scale: tuple[float, float], size: tuple[int, int]) -> Box:
+    """A work-pixel box in the input's pixels, inside the image (``size`` is its width, height)."""
+    x0, y0 = min(size[0] - 1, round(b[0] * scale[0])), min(size[1] - 1, round(b[1] * scale[1]))
+    x1, y1 = min(size[0], round((b[0] + b[2]) * scale[0])), min(size[1], round((b[1] + b[3]) * scale[1]))
+    return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
 
 
-def _digit(rec: Recognizer, r: _Read, scale: float, top_k: int) -> DigitReading:
-    box = _box(r.piece.box, scale)
+def _digit(rec: Recognizer, r: _Read, scale: tuple[float, float], size: tuple[int, int],
+           top_k: int) -> DigitReading:
+    box = _box(r.piece.box, scale, size)
     if r.probs is None:
         return DigitReading(None, 0.0, box, [], False)
     order = np.argsort(r.probs)[::-1][:top_k]
@@ -241,10 +245,14 @@ def read_number(rec: Recognizer, image: ImageInput, limits: Limits = DEFAULT_LIM
     if len(reads) > number_limits.max_digits:
         raise TooManyDigitsError(f"The image holds {len(reads)} digits; at most "
                                  f"{number_limits.max_digits} are read per image.")
-    digits = [_digit(rec, r, line.scale, top_k) for r in reads]
-    separators = sorted(line.separators + spaces([r.piece for r in reads], line.height), key=lambda s: s.box[0])
-    # a separator's place among the digits, after any splitting: count the digits left of it
-    seps = [SeparatorReading(s.kind, _box(s.box, line.scale), sum(1 for r in reads if r.piece.x1 <= s.box[0] + 1))
+    size = (px.shape[1], px.shape[0])
+    top_k = max(1, top_k)
+    digits = [_digit(rec, r, line.scale, size, top_k) for r in reads]
+    gaps = spaces([r.piece for r in reads], line.height, line.separators)
+    separators = sorted(line.separators + gaps, key=lambda s: s.box[0])
+    # a separator's place among the digits, after any splitting: the digits whose centre is left of its centre
+    seps = [SeparatorReading(s.kind, _box(s.box, line.scale, size),
+                             sum(1 for r in reads if r.piece.x0 + r.piece.box[2] / 2 < s.box[0] + s.box[2] / 2))
             for s in separators]
     text = "".join(UNREAD if d.digit is None else str(d.digit) for d in digits)
     formatted = "".join(SEPARATOR_TEXT[s.kind] for s in seps if s.after == 0)

@@ -14,6 +14,7 @@ high); :class:`Line` keeps the scale back to the input's pixels for the boxes it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from inkdigit.engine.imageio import Pixels
 from inkdigit.engine.preprocess import PreprocessConfig, _distance, _flat_background, _is_gray, _normalise
-from inkdigit.engine.preprocess_v2 import photo_ink
+from inkdigit.engine.preprocess_v2 import _without_rules, photo_ink, strip_frames
 
 #: the line is worked on at most this high and this wide (px): plenty for a digit's shape
 WORK_HEIGHT = 160
@@ -68,18 +69,20 @@ class Line:
     pieces: list[Piece] = field(default_factory=list)
     separators: list[Separator] = field(default_factory=list)
     height: float = 0.0  # typical digit height, work pixels
-    scale: float = 1.0  # input pixels per work pixel
+    scale: tuple[float, float] = (1.0, 1.0)  # input pixels per work pixel, across and down
 
 
-def _reduced(px: Pixels) -> tuple[Pixels, float]:
+def _reduced(px: Pixels) -> tuple[Pixels, tuple[float, float]]:
+    """The image at most WORK_HEIGHT high and WORK_WIDTH wide, and the scale back (each axis is
+    rounded on its own, so each has its own factor)."""
     h, w = px.shape[:2]
     scale = max(1.0, h / WORK_HEIGHT, w / WORK_WIDTH)
     if scale == 1.0:
-        return px, 1.0
+        return px, (1.0, 1.0)
     size = (max(1, round(w / scale)), max(1, round(h / scale)))
     color = cv2.resize(px.color, size, interpolation=cv2.INTER_AREA)
     alpha = None if px.alpha is None else cv2.resize(px.alpha, size, interpolation=cv2.INTER_AREA)
-    return Pixels(color, alpha), scale
+    return Pixels(color, alpha), (w / size[0], h / size[1])
 
 
 def line_ink(px: Pixels, cfg: PreprocessConfig) -> np.ndarray | None:
@@ -105,6 +108,11 @@ def _pieces(ink: np.ndarray) -> list[Piece]:
         mask = labels[y:y + h, x:x + w] == i
         out.append(Piece((x, y, w, h), np.where(mask, ink[y:y + h, x:x + w], 0.0).astype(np.float32)))
     return out
+
+
+def _is_rule(p: Piece) -> bool:
+    """Flat and long: a ruled line, an underline or a dash, never a digit on its own."""
+    return p.box[2] > 3 * p.box[3]
 
 
 def merge(a: Piece, b: Piece) -> Piece:
@@ -141,13 +149,17 @@ def cut_line(px: Pixels, cfg: PreprocessConfig) -> Line:
     ink = line_ink(small, cfg)
     if ink is None:
         return Line(scale=scale)
+    # printed frames around the field and long ruled lines or underlines are not digits
+    ink = _without_rules(strip_frames(ink), ink.shape[1])
     pieces = sorted(_pieces(ink), key=lambda p: p.x0)
-    height = digit_height(pieces)
-    # specks: far smaller than a digit and faint or tiny
-    pieces = [p for p in pieces if max(p.box[2], p.box[3]) >= 0.08 * height]
+    height = digit_height([p for p in pieces if not _is_rule(p)])
+    # specks: far smaller than a digit; rules: flat pieces wider than a digit (a short underline)
+    pieces = [p for p in pieces if max(p.box[2], p.box[3]) >= 0.08 * height
+              and not (_is_rule(p) and p.box[2] > WIDE * height)]
     merged: list[Piece] = []
-    for p in pieces:  # left to right: merge into the previous piece when they overlap in x
-        if merged and _overlap(merged[-1], p) >= 0.9:
+    for p in pieces:  # left to right: a stroke inside the previous piece's span is part of it
+        small_mark = max(p.box[2], p.box[3]) < SMALL * height  # a dot or comma under an overhang stays one
+        if merged and not small_mark and _overlap(merged[-1], p) >= 0.9:
             merged[-1] = merge(merged[-1], p)
         else:
             merged.append(p)
@@ -188,8 +200,8 @@ class Cut:
 
 def cuts(piece: Piece, height: float, candidates: int = 6) -> list[Cut]:
     """Where two touching digits may meet: the straight cuts, upright or leaning as handwriting
-    does, that cross the least ink in the piece's middle (at least a third of a digit height from
-    either side), best first, each at least a fifth of a digit height from the others."""
+    does, that cross the least ink in the piece's middle (at least 0.3 digit heights from either
+    side), best first, each at least a fifth of a digit height from the others."""
     h, w = piece.box[3], piece.box[2]
     margin = max(2, int(0.3 * height))
     if w < 2 * margin + 1:
@@ -230,12 +242,14 @@ def split(piece: Piece, cut: Cut) -> tuple[Piece, Piece] | None:
     return halves[0], halves[1]
 
 
-def spaces(pieces: list[Piece], height: float) -> list[Separator]:
-    """Gaps between groups: a gap much wider than the usual gap between neighbouring digits."""
+def spaces(pieces: list[Piece], height: float, marks: Sequence[Separator] = ()) -> list[Separator]:
+    """Gaps between groups: a gap much wider than the usual gap between neighbouring digits, and
+    holding none of ``marks`` (a dot or a dash in a gap is the separator, not a space)."""
     if len(pieces) < 2:
         return []
     gaps = np.array([b.x0 - a.x1 for a, b in zip(pieces, pieces[1:], strict=False)], dtype=np.float64)
     usual = float(np.median(np.maximum(gaps, 0)))
     wide = max(0.6 * height, 2.5 * usual)
     return [Separator("space", (pieces[i].x1, pieces[i].box[1], int(g), pieces[i].box[3]), i + 1)
-            for i, g in enumerate(gaps) if g > wide]
+            for i, g in enumerate(gaps) if g > wide
+            and not any(pieces[i].x1 <= m.box[0] + m.box[2] / 2 <= pieces[i + 1].x0 for m in marks)]

@@ -76,6 +76,8 @@ def fit_gate(digits: np.ndarray, non_digits: np.ndarray, *, epochs: int = 4, bat
     both augmented as the classifier's training images are, so the gate cannot tell the two apart
     by augmentation. One epoch is one pass over the digits."""
     report = progress or quiet
+    if not len(digits) or not len(non_digits):
+        raise ValueError("the gate needs digits and non-digits to learn from")
     torch.manual_seed(seed)
     torch.set_num_threads(threads or os.cpu_count() or 1)
     gen = torch.Generator().manual_seed(seed)
@@ -86,17 +88,16 @@ def fit_gate(digits: np.ndarray, non_digits: np.ndarray, *, epochs: int = 4, bat
     gate = DigitGate()
     opt = torch.optim.AdamW(gate.parameters(), lr=lr, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, epochs=epochs, steps_per_epoch=steps, pct_start=0.2)
-    target = torch.cat([torch.ones(half), torch.zeros(half)])
     for epoch in range(epochs):
         gate.train()
         order = torch.randperm(len(pos), generator=gen)
         loss_sum = 0.0
         for step in range(steps):
-            xb = torch.cat([pos[order[step * half: (step + 1) * half]],
-                            neg[torch.randint(len(neg), (half,), generator=gen)]])
-            xb = augment(xb, gen)
+            xp = pos[order[step * half: (step + 1) * half]]  # fewer than half when there are few digits
+            xb = augment(torch.cat([xp, neg[torch.randint(len(neg), (half,), generator=gen)]]), gen)
+            target = torch.cat([torch.ones(len(xp)), torch.zeros(half)])
             opt.zero_grad(set_to_none=True)
-            loss = F.binary_cross_entropy_with_logits(gate(xb), target[: len(xb)])
+            loss = F.binary_cross_entropy_with_logits(gate(xb), target)
             loss.backward()
             opt.step()
             sched.step()
