@@ -32,8 +32,20 @@ def _write(tmp_path: Path, **changes: object) -> Path:
 
 
 def test_a_card_of_an_unknown_format_version_is_refused_clearly(tmp_path: Path) -> None:
-    with pytest.raises(ModelCardError, match=f"card format 2 .* reads format {FORMAT_VERSION}"):
-        ModelCard.load(_write(tmp_path, format_version=2))
+    with pytest.raises(ModelCardError, match="card format 3 .* reads formats 1, 2"):
+        ModelCard.load(_write(tmp_path, format_version=3))
+
+
+def test_a_card_with_a_gate_is_format_2_so_an_older_inkdigit_refuses_it(tmp_path: Path) -> None:
+    from inkdigit.engine.modelcard import GATED_FORMAT_VERSION, Rejection
+
+    card = ModelCard.load(_write(tmp_path))
+    assert card.to_dict()["format_version"] == FORMAT_VERSION == 1
+    card.rejection = Rejection(0.0, "digit_score", -8.0, "usps/train[6291:]")
+    assert card.to_dict()["format_version"] == GATED_FORMAT_VERSION == 2
+    card.save(tmp_path / "gated.json")
+    again = ModelCard.load(tmp_path / "gated.json")
+    assert again.format_version == 2 and again.rejection == card.rejection
 
 
 def test_bad_sections_are_refused_with_the_file_named(tmp_path: Path) -> None:

@@ -21,8 +21,11 @@ from typing import Any, Literal, TypeVar, cast
 
 from inkdigit.engine.preprocess import VERSIONS, PreprocessConfig
 
-#: the card layout this inkdigit writes and reads
+#: the card layouts this inkdigit reads. It writes 1, or 2 for a model with a digit-or-not gate:
+#: an inkdigit that knows only 1 then refuses the card instead of serving it without its gate
+FORMAT_VERSIONS = (1, 2)
 FORMAT_VERSION = 1
+GATED_FORMAT_VERSION = 2
 
 OutputKind = Literal["logits", "probabilities"]
 
@@ -163,7 +166,7 @@ class ModelCard:
             "preprocessing": self.preprocessing.to_dict(), "training": _flat(self.training),
             "data": self.data, "metrics": self.metrics, "calibration": _flat(self.calibration, drop_none=True),
             "rejection": self.rejection.to_dict(), "weights": self.weights, "output": _flat(self.output),
-            "format_version": self.format_version,
+            "format_version": GATED_FORMAT_VERSION if self.rejection.output else FORMAT_VERSION,
         }
 
     def to_json(self) -> str:
@@ -175,9 +178,9 @@ class ModelCard:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> ModelCard:
         version = raw.get("format_version", FORMAT_VERSION)
-        if version != FORMAT_VERSION:
-            raise ModelCardError(f"card format {version!r} is not one this inkdigit reads (it reads format "
-                                 f"{FORMAT_VERSION}); install the inkdigit version that wrote it")
+        if version not in FORMAT_VERSIONS:
+            raise ModelCardError(f"card format {version!r} is not one this inkdigit reads (it reads formats "
+                                 f"{', '.join(map(str, FORMAT_VERSIONS))}); install the inkdigit version that wrote it")
         missing = [k for k in ("name", "family", "preprocessing") if k not in raw]
         if missing:
             raise ModelCardError(f"the card lacks {', '.join(missing)}")
@@ -191,7 +194,7 @@ class ModelCard:
             data=dict(raw.get("data", {})), metrics=dict(raw.get("metrics", {})),
             calibration=_section(Calibration, raw.get("calibration", {}), "calibration"),
             rejection=_section(Rejection, raw.get("rejection", {}), "rejection"),
-            weights=str(raw.get("weights", "")), output=output, format_version=FORMAT_VERSION)
+            weights=str(raw.get("weights", "")), output=output, format_version=int(version))
 
     @classmethod
     def load(cls, path: str | Path) -> ModelCard:
