@@ -26,10 +26,10 @@ from inkdigit.engine.segment import (
     Line,
     Piece,
     SeparatorKind,
-    _overlap,
     cut_line,
     cuts,
     merge,
+    overlap,
     spaces,
     split,
 )
@@ -56,7 +56,7 @@ def _merge_broken(rec: Recognizer, reads: list[_Read], height: float) -> list[_R
     pairs = [i for i in range(len(reads) - 1)
              if reads[i + 1].piece.x0 - reads[i].piece.x1 < NEAR * height
              and min(reads[i].piece.box[3], reads[i + 1].piece.box[3]) < SHORT * height
-             or _overlap(reads[i].piece, reads[i + 1].piece) >= 0.5]
+             or overlap(reads[i].piece, reads[i + 1].piece) >= 0.5]
     if not pairs:
         return reads
     joined = _read(rec, [merge(reads[i].piece, reads[i + 1].piece) for i in pairs])

@@ -262,11 +262,13 @@ def ink_map(px: Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray | 
     return _photo_ink(found, cfg) if isinstance(found, Pixels) else found
 
 
-def plain_ink(px: Pixels, cfg: PreprocessConfig, strict: bool = False) -> np.ndarray | Pixels | None:
+def plain_ink(px: Pixels, cfg: PreprocessConfig, strict: bool = False,
+              crop: bool = True) -> np.ndarray | Pixels | None:
     """The ink of an image with transparency or a uniform background (None if blank); for a photo
     (neither), the pixels its ink must be estimated from, transparency composited away. ``strict``
-    (v2) tells made images (a background of exactly one colour) from photos of lit paper."""
-    alpha8, kernels = px.alpha_u8, native.kernels
+    (v2) tells made images (a background of exactly one colour) from photos of lit paper. The ink
+    is cropped to the inked box unless ``crop`` is False (a line of several digits keeps its frame)."""
+    alpha8, kernels = (px.alpha_u8, native.kernels) if crop else (None, None)  # the fast paths crop
     if alpha8 is not None and kernels is not None:  # the same steps as below, compiled
         found = kernels.alpha_ink(np.ascontiguousarray(alpha8), alpha8.shape[0], alpha8.shape[1],
                                    float(cfg.min_contrast))
@@ -287,7 +289,7 @@ def plain_ink(px: Pixels, cfg: PreprocessConfig, strict: bool = False) -> np.nda
     if px.alpha is not None and float(np.mean(px.alpha < 0.5)) > 0.02:
         alpha = px.alpha
         if float(np.mean(alpha > 0.5)) < 0.5:
-            return _normalise(alpha, cfg.min_contrast)
+            return _normalise(alpha, cfg.min_contrast, crop)
         px = Pixels(px.color * alpha[..., None] if px.color.ndim == 3 else px.color * alpha, None)
     color = px.color
     if color.ndim == 3 and _is_gray(px):
@@ -295,7 +297,7 @@ def plain_ink(px: Pixels, cfg: PreprocessConfig, strict: bool = False) -> np.nda
     bg = _flat_background(color, int(cfg.version) if strict else 1)
     if bg is not None:
         strength = _distance(color, bg) if color.ndim == 2 else _distance(color, bg) * np.float32(3 ** -0.5)
-        return _normalise(strength.astype(np.float32, copy=False), cfg.min_contrast)
+        return _normalise(strength.astype(np.float32, copy=False), cfg.min_contrast, crop)
     return px
 
 

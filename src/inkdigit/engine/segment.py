@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from inkdigit.engine.imageio import Pixels
-from inkdigit.engine.preprocess import PreprocessConfig, _distance, _flat_background, _is_gray, _normalise
+from inkdigit.engine.preprocess import PreprocessConfig, plain_ink
 from inkdigit.engine.preprocess_v2 import _without_rules, photo_ink, strip_frames
 
 #: the line is worked on at most this high and this wide (px): plenty for a digit's shape
@@ -57,9 +57,10 @@ class Piece:
 
 @dataclass
 class Separator:
+    """A mark between digits; where it stands among them is known only once pieces are split."""
+
     kind: SeparatorKind
     box: Box  # work pixels
-    after: int  # how many digit pieces come before it
 
 
 @dataclass
@@ -86,18 +87,11 @@ def _reduced(px: Pixels) -> tuple[Pixels, tuple[float, float]]:
 
 
 def line_ink(px: Pixels, cfg: PreprocessConfig) -> np.ndarray | None:
-    """Ink strength of the whole image in [0, 1] (not cropped); None if blank. The same three
-    cases as a single digit's ink (see ``preprocess.ink_map``)."""
-    if px.alpha is not None and float(np.mean(px.alpha < 0.5)) > 0.02:
-        if float(np.mean(px.alpha > 0.5)) < 0.5:
-            return _normalise(px.alpha.astype(np.float32), cfg.min_contrast, crop=False)
-        px = Pixels(px.color * px.alpha[..., None] if px.color.ndim == 3 else px.color * px.alpha, None)
-    color = px.color[..., 0] if px.color.ndim == 3 and _is_gray(px) else px.color
-    bg = _flat_background(color, 3)
-    if bg is None:
-        return photo_ink(px, cfg)
-    strength = _distance(color, bg) if color.ndim == 2 else _distance(color, bg) * np.float32(3 ** -0.5)
-    return _normalise(strength.astype(np.float32, copy=False), cfg.min_contrast, crop=False)
+    """Ink strength of the whole image in [0, 1] (not cropped); None if blank: a single digit's
+    ink step (``preprocess.plain_ink``, a photo's through ``preprocess_v2.photo_ink``) kept at the
+    size of the line."""
+    found = plain_ink(px, cfg, strict=True, crop=False)
+    return photo_ink(found, cfg) if isinstance(found, Pixels) else found
 
 
 def _pieces(ink: np.ndarray) -> list[Piece]:
@@ -128,7 +122,7 @@ def merge(a: Piece, b: Piece) -> Piece:
     return Piece((x0, y0, x1 - x0, y1 - y0), ink)
 
 
-def _overlap(a: Piece, b: Piece) -> float:
+def overlap(a: Piece, b: Piece) -> float:
     """Horizontal overlap as a fraction of the narrower piece."""
     inter = min(a.x1, b.x1) - max(a.x0, b.x0)
     return inter / max(1, min(a.box[2], b.box[2]))
@@ -159,7 +153,7 @@ def cut_line(px: Pixels, cfg: PreprocessConfig) -> Line:
     merged: list[Piece] = []
     for p in pieces:  # left to right: a stroke inside the previous piece's span is part of it
         small_mark = max(p.box[2], p.box[3]) < SMALL * height  # a dot or comma under an overhang stays one
-        if merged and not small_mark and _overlap(merged[-1], p) >= 0.9:
+        if merged and not small_mark and overlap(merged[-1], p) >= 0.9:
             merged[-1] = merge(merged[-1], p)
         else:
             merged.append(p)
@@ -171,10 +165,10 @@ def cut_line(px: Pixels, cfg: PreprocessConfig) -> Line:
         if max(w, h) < SMALL * height:
             kind: SeparatorKind = "comma" if h > 1.3 * w and y + h / 2 > mid else "dot"
             if y + h / 2 > mid - 0.1 * height:  # a mark in the upper part of the line is no separator
-                line.separators.append(Separator(kind, p.box, len(line.pieces)))
+                line.separators.append(Separator(kind, p.box))
             continue
         if h < SMALL * height and w >= SMALL * height and abs(y + h / 2 - mid) < 0.25 * height:
-            line.separators.append(Separator("dash", p.box, len(line.pieces)))
+            line.separators.append(Separator("dash", p.box))
             continue
         line.pieces.append(p)
     return line
@@ -250,6 +244,6 @@ def spaces(pieces: list[Piece], height: float, marks: Sequence[Separator] = ()) 
     gaps = np.array([b.x0 - a.x1 for a, b in zip(pieces, pieces[1:], strict=False)], dtype=np.float64)
     usual = float(np.median(np.maximum(gaps, 0)))
     wide = max(0.6 * height, 2.5 * usual)
-    return [Separator("space", (pieces[i].x1, pieces[i].box[1], int(g), pieces[i].box[3]), i + 1)
+    return [Separator("space", (pieces[i].x1, pieces[i].box[1], int(g), pieces[i].box[3]))
             for i, g in enumerate(gaps) if g > wide
             and not any(pieces[i].x1 <= m.box[0] + m.box[2] / 2 <= pieces[i + 1].x0 for m in marks)]
