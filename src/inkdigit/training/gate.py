@@ -22,32 +22,21 @@ from torch import nn
 
 from inkdigit.training.augment import augment
 from inkdigit.training.families.base import Progress, quiet
+from inkdigit.training.families.cnn import DigitCNN
 
 #: the ONNX output holding the gate's score (a logit: above the card's threshold means "a digit")
 SCORE_OUTPUT = "digit_score"
 
 
-class DigitGate(nn.Module):
-    """conv16 → pool → conv32 → pool → conv64 → global max and mean → fc32 → 1 logit."""
+class DigitGate(DigitCNN):
+    """The classifier's network, narrower (conv16 → conv32 → conv64 → fc32) with one logit out."""
 
     def __init__(self, width: int = 16, hidden: int = 32) -> None:
-        super().__init__()
-        w = width
-        self.conv1 = nn.Conv2d(1, w, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(w)
-        self.conv2 = nn.Conv2d(w, 2 * w, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(2 * w)
-        self.conv3 = nn.Conv2d(2 * w, 4 * w, 3, padding=1, bias=False)
-        self.bn3 = nn.BatchNorm2d(4 * w)
-        self.fc1 = nn.Linear(4 * w * 7 * 7, hidden)
-        self.fc2 = nn.Linear(hidden, 1)
+        super().__init__(width, hidden, dropout=0.0, outputs=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 1, 28, 28) images in [0, 1] → (N,) logits of "this is a digit"."""
-        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
-        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
-        x = F.relu(self.bn3(self.conv3(x)))
-        return self.fc2(F.relu(self.fc1(torch.flatten(x, 1)))).squeeze(1)
+        return super().forward(x).squeeze(1)
 
 
 class Gated(nn.Module):

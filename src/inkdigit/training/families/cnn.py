@@ -17,9 +17,10 @@ from inkdigit.training.families.torchnet import TorchDigits
 
 
 class DigitCNN(nn.Module):
-    """conv32 → pool → conv64 → pool → conv128 → fc128 → fc10, each conv with BN and ReLU."""
+    """conv32 → pool → conv64 → pool → conv128 → fc128 → fc10, each conv with BN and ReLU
+    (``outputs`` other than 10: the same network for another head, e.g. the digit-or-not gate)."""
 
-    def __init__(self, width: int = 32, hidden: int = 128, dropout: float = 0.3) -> None:
+    def __init__(self, width: int = 32, hidden: int = 128, dropout: float = 0.3, outputs: int = 10) -> None:
         super().__init__()
         w = width
         self.conv1 = nn.Conv2d(1, w, 3, padding=1, bias=False)
@@ -30,10 +31,10 @@ class DigitCNN(nn.Module):
         self.bn3 = nn.BatchNorm2d(4 * w)
         self.fc1 = nn.Linear(4 * w * 7 * 7, hidden)
         self.dropout = nn.Dropout(dropout)
-        self.fc2 = nn.Linear(hidden, 10)
+        self.fc2 = nn.Linear(hidden, outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 1, 28, 28) images in [0, 1] → (N, 10) logits."""
+        """(N, 1, 28, 28) images in [0, 1] → (N, outputs) logits."""
         x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
         x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
         x = F.relu(self.bn3(self.conv3(x)))

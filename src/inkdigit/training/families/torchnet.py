@@ -24,7 +24,6 @@ from torch import nn
 from inkdigit.engine.modelcard import ModelCard, Rejection
 from inkdigit.training.augment import augment
 from inkdigit.training.families.base import NOT_A_DIGIT, DigitEstimator, Progress, quiet
-from inkdigit.training.gate import SCORE_OUTPUT, Gated
 
 
 def _images(x: np.ndarray) -> torch.Tensor:
@@ -167,6 +166,8 @@ class TorchDigits(DigitEstimator):
         return self
 
     def card(self, name: str, **extra: Any) -> ModelCard:
+        from inkdigit.training.gate import SCORE_OUTPUT
+
         card = super().card(name, **extra)
         if self.gate_ is not None:
             card.rejection = Rejection(0.0, SCORE_OUTPUT, round(self.min_score_, 4), self.gate_source_)
@@ -179,6 +180,8 @@ class TorchDigits(DigitEstimator):
 
     def to_onnx(self) -> bytes:
         """Export with a dynamic batch dimension; input ``image`` (N, 1, 28, 28), output ``logits``."""
+        from inkdigit.training.gate import SCORE_OUTPUT, Gated
+
         self.model_.eval()
         example = torch.zeros(2, 1, 28, 28)
         batch = torch.export.Dim("batch", min=1, max=4096)
@@ -204,6 +207,8 @@ class TorchDigits(DigitEstimator):
                                 "input": "image (N, 1, 28, 28) float32 in [0, 1], ink bright",
                                 "output": "logits (N, 10)"}
         if self.gate_ is not None:
+            from inkdigit.training.gate import SCORE_OUTPUT
+
             arch["output"] += f", {SCORE_OUTPUT} (N,): the digit-or-not gate's logit"
             arch["gate"] = {"class": type(self.gate_).__name__, "epochs": self.gate_epochs_,
                             "parameters": sum(p.numel() for p in self.gate_.parameters())}
