@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,6 +20,12 @@ from inkdigit.engine.defaults import TOP_K_DEFAULT, TOP_K_MAX
 from inkdigit.engine.imageio import ImageInputError
 from inkdigit.engine.modelcard import ModelCardError
 from inkdigit.training.data import DataError
+
+if TYPE_CHECKING:
+    from inkdigit.engine.numbers import NumberReading
+    from inkdigit.engine.recognizer import Prediction
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Read handwritten digits: train, evaluate and use the models.",
                   no_args_is_help=True, add_completion=False)
@@ -339,14 +345,10 @@ def robustness(
         print(json.dumps(result.summary()))
 
 
-@app.command()
-def predict(
-    images: Annotated[list[Path], typer.Argument(help="Image files (PNG, JPEG, …).")],
-    model: Annotated[str | None, typer.Option(help="Model name or path to its .json card.")] = None,
-    top: Annotated[int, typer.Option(min=1, max=TOP_K_MAX, help="How many candidates to show.")] = TOP_K_DEFAULT,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
-) -> None:
-    """Read the digit in each image."""
+def _read_files(images: list[Path], model: str | None, as_json: bool, read: Callable[[Any, Path], T],
+                as_dict: Callable[[T], dict[str, Any]], as_line: Callable[[T], str]) -> None:
+    """What ``predict`` and ``read`` share: load the model once, read each file, print one JSON object
+    or one line per file (an unreadable file's error in its place), exit 1 if any file failed."""
     from inkdigit.library import load_recognizer
 
     try:
@@ -356,7 +358,7 @@ def predict(
     failed = False
     for path in images:
         try:
-            p = rec.predict(path)
+            result = read(rec, path)
         except ImageInputError as exc:
             failed = True
             if as_json:
@@ -365,17 +367,31 @@ def predict(
                 err.print(f"{path}: [red]{exc}[/red]")
             continue
         if as_json:
-            print(json.dumps({"file": str(path), "digit": p.digit, "confidence": round(p.confidence, 5),
-                              "is_digit": p.is_digit,
-                              "probabilities": [round(x, 5) for x in p.probabilities]}))
-        elif p.is_empty:
-            console.print(f"{path}: no digit (the image is blank)")
+            print(json.dumps({"file": str(path), **as_dict(result)}))
         else:
-            alts = ", ".join(f"{d} {c:.1%}" for d, c in p.top(top))
-            verdict = str(p.digit) if p.is_digit else "not a digit"
-            console.print(f"{path}: [bold]{verdict}[/bold]  ({alts})")
+            console.print(f"{path}: {as_line(result)}")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def predict(
+    images: Annotated[list[Path], typer.Argument(help="Image files (PNG, JPEG, …).")],
+    model: Annotated[str | None, typer.Option(help="Model name or path to its .json card.")] = None,
+    top: Annotated[int, typer.Option(min=1, max=TOP_K_MAX, help="How many candidates to show.")] = TOP_K_DEFAULT,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Read the digit in each image."""
+
+    def line(p: Prediction) -> str:
+        if p.is_empty:
+            return "no digit (the image is blank)"
+        alts = ", ".join(f"{d} {c:.1%}" for d, c in p.top(top))
+        return f"[bold]{p.digit if p.is_digit else 'not a digit'}[/bold]  ({alts})"
+
+    _read_files(images, model, as_json, lambda rec, path: rec.predict(path),
+                lambda p: {"digit": p.digit, "confidence": round(p.confidence, 5), "is_digit": p.is_digit,
+                           "probabilities": [round(x, 5) for x in p.probabilities]}, line)
 
 
 @app.command()
@@ -385,37 +401,20 @@ def read(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Read the whole number in each image: every digit, with its box and confidence."""
-    from inkdigit.library import load_recognizer
 
-    try:
-        rec = load_recognizer(model)
-    except ModelCardError as exc:
-        raise _fail(str(exc)) from None
-    failed = False
-    for path in images:
-        try:
-            r = rec.read_number(path)
-        except ImageInputError as exc:
-            failed = True
-            if as_json:
-                print(json.dumps({"file": str(path), "error": {"code": exc.code, "message": str(exc)}}))
-            else:
-                err.print(f"{path}: [red]{exc}[/red]")
-            continue
-        if as_json:
-            print(json.dumps({"file": str(path), "text": r.text, "formatted": r.formatted,
-                              "confidence": round(r.confidence, 5), "is_empty": r.is_empty,
-                              "digits": [{"digit": d.digit, "confidence": round(d.confidence, 5), "box": list(d.box),
-                                          "is_digit": d.is_digit} for d in r.digits],
-                              "separators": [{"kind": s.kind, "after": s.after, "box": list(s.box)}
-                                             for s in r.separators]}))
-        elif r.is_empty:
-            console.print(f"{path}: no digits (the image is blank)")
-        else:
-            each = " ".join(f"{d.digit if d.is_digit else '?'}:{d.confidence:.0%}" for d in r.digits)
-            console.print(f"{path}: [bold]{r.formatted}[/bold]  confidence {r.confidence:.1%}  ({each})")
-    if failed:
-        raise typer.Exit(1)
+    def line(r: NumberReading) -> str:
+        if r.is_empty:
+            return "no digits (the image is blank)"
+        each = " ".join(f"{d.digit if d.is_digit else '?'}:{d.confidence:.0%}" for d in r.digits)
+        return f"[bold]{r.formatted}[/bold]  confidence {r.confidence:.1%}  ({each})"
+
+    _read_files(images, model, as_json, lambda rec, path: rec.read_number(path),
+                lambda r: {"text": r.text, "formatted": r.formatted, "confidence": round(r.confidence, 5),
+                           "is_empty": r.is_empty,
+                           "digits": [{"digit": d.digit, "confidence": round(d.confidence, 5), "box": list(d.box),
+                                       "is_digit": d.is_digit} for d in r.digits],
+                           "separators": [{"kind": s.kind, "after": s.after, "box": list(s.box)}
+                                          for s in r.separators]}, line)
 
 
 @app.command()
