@@ -79,3 +79,10 @@ def test_a_card_naming_a_missing_gate_output_is_refused(gated: Path, tmp_path: P
     card.rejection.output = "no_such_output"
     with pytest.raises(ModelCardError, match="no gate output"):
         Recognizer(card, weights=gated / f"{NAME}.onnx")
+
+
+def test_a_gate_for_a_family_without_one_is_refused_before_any_training(tmp_path: Path) -> None:
+    from inkdigit.training.train import build
+
+    with pytest.raises(ValueError, match="gate needs a neural family"):
+        build(TrainConfig(family="knn", gate=100, out_dir=str(tmp_path)))

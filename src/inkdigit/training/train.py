@@ -92,6 +92,8 @@ def build(cfg: TrainConfig) -> DigitEstimator:
     model = cls(**{**{k: v for k, v in run.items() if k in accepted}, **cfg.params})
     if cfg.negatives and not cls.supports_negatives:
         raise ValueError(f"Outlier Exposure (negatives) needs a neural family, not {cfg.family}.")
+    if cfg.gate and not hasattr(cls, "fit_gate"):
+        raise ValueError(f"the digit-or-not gate needs a neural family, not {cfg.family}.")
     return model
 
 
@@ -123,27 +125,22 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     x_train, y_train = _with_realistic(cfg, x_train, y_train, extra_data)
     held_out_neg = None
     n_neg = min(cfg.negatives, 256) if cfg.dry_run else cfg.negatives
-    if n_neg:  # raw MNIST digits supply the two-digits-side-by-side kind
+    if n_neg or cfg.gate:  # raw MNIST digits supply the two-digits-side-by-side kind of non-digit
         raw_digits = data.load("mnist", "train", cfg.data_dir).images[:10000]
+        held_out_neg = make_negatives(300 if cfg.dry_run else 2000, cfg.seed + 1000, raw_digits)
+    if n_neg:
         x_neg = make_negatives(n_neg, cfg.seed, raw_digits).astype(np.float32) / 255.0
         x_train = np.concatenate([x_train, x_neg])
         y_train = np.concatenate([y_train, np.full(len(x_neg), NOT_A_DIGIT, dtype=np.int64)])
-        held_out_neg = make_negatives(300 if cfg.dry_run else 2000, cfg.seed + 1000, raw_digits)
 
     # 2. fit (a neural family resumes from the last epoch's checkpoint if one matches)
     model.fit(x_train, y_train, progress=progress)
 
     # 3. the digit-or-not gate, against synthetic non-digits (its own seeds)
-    if cfg.gate:
-        from inkdigit.training.families.torchnet import TorchDigits
-
-        if not isinstance(model, TorchDigits):
-            raise ValueError(f"the digit-or-not gate needs a neural family, not {cfg.family}")
-        raw_digits = data.load("mnist", "train", cfg.data_dir).images[:10000]
+    if cfg.gate:  # build() has refused a family without one
         x_gate_neg = make_negatives(min(cfg.gate, 512) if cfg.dry_run else cfg.gate, cfg.seed + 2000, raw_digits)
-        model.fit_gate(x_train[y_train != NOT_A_DIGIT], x_gate_neg, epochs=cfg.gate_epochs, progress=progress)
-        if held_out_neg is None:
-            held_out_neg = make_negatives(300 if cfg.dry_run else 2000, cfg.seed + 1000, raw_digits)
+        model.fit_gate(x_train[y_train != NOT_A_DIGIT], x_gate_neg,  # type: ignore[attr-defined]
+                       epochs=cfg.gate_epochs, progress=progress)
 
     # 4. calibrate on USPS train: other writers, other scanner, never trained on
     x_cal, y_cal = usps_cal.images.astype(np.float32) / 255.0, usps_cal.labels
