@@ -177,3 +177,27 @@ def test_boxes_stay_inside_the_image_and_bad_arguments_are_clear(rec: Recognizer
     assert len(read_number(rec, example, top_k=0).digits[0].top) == 1
     with pytest.raises(ImageInputError, match="Cannot read"):
         read_number(rec, str(tmp_path))  # a folder, not an image
+
+
+def test_a_one_written_with_a_thick_marker_is_no_frame(rec: Recognizer) -> None:
+    """A solid bar has long runs along all four sides, as a frame does; it was erased as one, so a
+    "417" written with a thick pen read "47" (and a marker 1 in a photo read as nothing)."""
+    from inkdigit.engine.preprocess_v2 import strip_frames
+
+    bar = np.zeros((120, 60), np.float32)
+    bar[10:110, 20:40] = 1.0
+    assert np.array_equal(strip_frames(bar), bar)
+    frame = np.zeros((120, 80), np.float32)
+    frame[10:110, 10:70] = 1.0
+    frame[16:104, 16:64] = 0.0
+    frame[40:80, 38:42] = 1.0  # a stroke inside the frame
+    stripped = strip_frames(frame)
+    assert stripped[10:16].max() == 0 and stripped[50, 10:16].max() == 0  # the frame is gone
+    assert stripped[40:80, 38:42].min() == 1.0  # the stroke is kept
+    line = np.full((160, 420), 255, np.uint8)
+    img = Image.fromarray(line)
+    draw = ImageDraw.Draw(img)
+    draw.line([(70, 140), (70, 25), (20, 105), (110, 105)], fill=0, width=22, joint="curve")  # 4
+    draw.line([(200, 20), (200, 140)], fill=0, width=22)  # 1, as thick as the marker
+    draw.line([(280, 25), (360, 25), (310, 140)], fill=0, width=22, joint="curve")  # 7
+    assert read_number(rec, np.asarray(img)).text == "417"

@@ -104,7 +104,8 @@ def strip_frames(ink: np.ndarray, pieces: int = 3) -> np.ndarray:
     """``ink`` without printed frames around a field, even where the digit touches its frame.
 
     A piece of ink is a frame when straight runs nearly as long as its bounding box lie along all
-    four of its sides; those runs are erased (a digit never has all four)."""
+    four of its sides and not across most of its inside; those runs are erased (a digit never has
+    all four, and a bar drawn with a thick pen, which has them everywhere, is no frame)."""
     mask = (ink > 0.35).view(np.uint8)
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     out = ink
@@ -116,7 +117,9 @@ def strip_frames(ink: np.ndarray, pieces: int = 3) -> np.ndarray:
         across = cv2.morphologyEx(box, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (int(0.7 * w), 1)))
         down = cv2.morphologyEx(box, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, int(0.7 * h))))
         bh, bw = max(2, h // 7), max(2, w // 7)
-        if across[:bh].any() and across[-bh:].any() and down[:, :bw].any() and down[:, -bw:].any():
+        # a frame is hollow: a solid bar (a 1 written with a marker) has such runs in every row
+        hollow = across[bh:-bh].any(axis=1).mean() < 0.5 and down[:, bw:-bw].any(axis=0).mean() < 0.5
+        if hollow and across[:bh].any() and across[-bh:].any() and down[:, :bw].any() and down[:, -bw:].any():
             lines = cv2.dilate(np.maximum(across, down), np.ones((3, 3), np.uint8))
             if out is ink:
                 out = ink.copy()
