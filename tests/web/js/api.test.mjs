@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  createClient, debounce, errorFrom, getModels, isPrediction, ping, predictUrl, readBody,
+  createClient, debounce, errorFrom, getModels, isNumberReading, isPrediction, ping, predictUrl, readBody, recognizeUrl,
 } from "../../../src/inkdigit/web/static/js/api.mjs";
-import { fakeTimers, manualFetch, prediction, settle } from "./fakes.mjs";
+import { fakeTimers, manualFetch, numberReading, prediction, settle } from "./fakes.mjs";
 
 const init = () => ({ method: "POST", body: "png" });
 
@@ -18,6 +18,32 @@ describe("predictUrl", () => {
   });
   test("an empty model name lets the server choose", () => {
     assert.equal(predictUrl({ debug: false, model: "" }), "/api/v1/predict?top_k=10");
+  });
+});
+
+describe("recognizeUrl and isNumberReading", () => {
+  test("asks for three alternatives per digit, and the chosen model", () => {
+    assert.equal(recognizeUrl(), "/api/v1/recognize?top_k=3");
+    assert.equal(recognizeUrl({ model: "a b" }), "/api/v1/recognize?top_k=3&model=a%20b");
+  });
+  test("a number reading, a blank one and one with an unread piece are accepted", () => {
+    assert.ok(isNumberReading(numberReading()));
+    assert.ok(isNumberReading(numberReading({ text: "", formatted: "", is_empty: true, digits: [], separators: [] })));
+    const unread = numberReading();
+    unread.digits[1] = { ...unread.digits[1], digit: null, is_digit: false };
+    assert.ok(isNumberReading(unread));
+  });
+  test("anything the page cannot draw is refused", () => {
+    assert.ok(!isNumberReading(prediction())); // a single-digit answer is no number reading
+    assert.ok(!isNumberReading(numberReading({ text: 417 })));
+    assert.ok(!isNumberReading(numberReading({ digits: "417" })));
+    const badBox = numberReading();
+    badBox.digits[0] = { ...badBox.digits[0], box: [1, 2, 3] };
+    assert.ok(!isNumberReading(badBox));
+    const badDigit = numberReading();
+    badDigit.digits[2] = { ...badDigit.digits[2], digit: "7" };
+    assert.ok(!isNumberReading(badDigit));
+    assert.ok(!isNumberReading(null));
   });
 });
 
@@ -98,6 +124,18 @@ describe("createClient", () => {
     const second = client.send("/u", init);
     await settle();
     calls[1].respond(200, { hello: "world" });
+    assert.equal((await second).kind, "error");
+  });
+
+  test("a number reading is checked with the check it is sent with", async () => {
+    const { client, calls } = setup();
+    const pending = client.send("/api/v1/recognize?top_k=3", init, isNumberReading);
+    await settle();
+    calls[0].respond(200, numberReading());
+    assert.deepEqual(await pending, { kind: "ok", reached: true, body: numberReading() });
+    const second = client.send("/api/v1/recognize?top_k=3", init, isNumberReading);
+    await settle();
+    calls[1].respond(200, prediction()); // a digit where a number was asked for
     assert.equal((await second).kind, "error");
   });
 

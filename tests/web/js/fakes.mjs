@@ -77,3 +77,14 @@ export function prediction(overrides = {}) {
     top: [{ digit: 7, confidence: 0.95 }], model: "cnn-v1", elapsed_ms: 0.734, stages: null, ...overrides,
   };
 }
+
+/** A /recognize body as the service sends it: "4 17" read from three digits. */
+export function numberReading(overrides = {}) {
+  const digit = (d, confidence, box) => ({ digit: d, confidence, is_digit: true, box,
+    top: [{ digit: d, confidence }, { digit: 9, confidence: 1 - confidence }] });
+  return {
+    text: "417", formatted: "4 17", confidence: 0.9, is_empty: false,
+    digits: [digit(4, 0.98, [10, 5, 40, 60]), digit(1, 0.99, [90, 6, 12, 58]), digit(7, 0.93, [120, 4, 38, 61])],
+    separators: [{ kind: "space", box: [50, 5, 40, 60], after: 1 }], model: "cnn-v4", elapsed_ms: 12.34, ...overrides,
+  };
+}

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  NOT_A_DIGIT_MESSAGE, barView, bestIndex, describe as describeAnswer, historyView, percent, percentNumber, stageName,
+  NOT_A_DIGIT_MESSAGE, NO_DIGITS_MESSAGE, barView, bestIndex, describe as describeAnswer, describeNumber, historyView,
+  percent, percentNumber, stageName,
 } from "../../../src/inkdigit/web/static/js/format.mjs";
-import { prediction } from "./fakes.mjs";
+import { numberReading, prediction } from "./fakes.mjs";
 
 describe("percentages", () => {
   test("one decimal by default, rounded", () => {
@@ -84,4 +85,43 @@ test("historyView rounds to whole percent and names non-digits", () => {
   assert.deepEqual(historyView({ digit: 0, confidence: 0.5 }).digitText, "0");
   assert.deepEqual(historyView({ digit: null, confidence: 0.2 }),
     { digitText: "?", percentText: " 20%", label: "not a digit, 20 percent" });
+});
+
+describe("describeNumber", () => {
+  test("the number with its separators, and one label per digit with its box and alternatives", () => {
+    const a = describeNumber(numberReading());
+    assert.equal(a.empty, false);
+    assert.equal(a.text, "4 17");
+    assert.equal(a.confidenceText, "90.0% sure of every digit");
+    assert.equal(a.message, "3 of 3 marks read as digits by cnn-v4 in 12.3 ms.");
+    assert.equal(a.announcement, "Read 4 17, 90 percent sure");
+    assert.deepEqual(a.digits.map((d) => d.label), ["4", "1", "7"]);
+    assert.deepEqual(a.digits[0].box, [10, 5, 40, 60]);
+    assert.equal(a.digits[0].confidenceText, "98%");
+    assert.equal(a.digits[0].alternatives, "4 98%, 9 2%");
+    assert.equal(a.digits[2].spoken, "digit 3: 7, 93 percent");
+  });
+  test("a piece that is no digit shows a question mark, and is said so", () => {
+    const body = numberReading({ text: "4?7", formatted: "4 ?7" });
+    body.digits[1] = { ...body.digits[1], digit: null, is_digit: false };
+    const a = describeNumber(body);
+    assert.deepEqual(a.digits.map((d) => d.label), ["4", "?", "7"]);
+    assert.equal(a.digits[1].spoken, "digit 2: not a digit, 99 percent");
+    assert.equal(a.message, "2 of 3 marks read as digits by cnn-v4 in 12.3 ms.");
+    assert.equal(a.announcement, "Read 4  unknown 7, 90 percent sure");
+  });
+  test("nothing read as a digit says so; a blank image is empty", () => {
+    const body = numberReading({ text: "?", formatted: "?", confidence: 0 });
+    body.digits = [{ ...body.digits[0], digit: null, is_digit: false }];
+    assert.equal(describeNumber(body).message, NO_DIGITS_MESSAGE);
+    assert.deepEqual(describeNumber(numberReading({ is_empty: true, text: "", formatted: "", digits: [] })),
+      { empty: true });
+  });
+});
+
+describe("historyView of a number", () => {
+  test("shows the number's text", () => {
+    assert.deepEqual(historyView({ digit: null, text: "12 345", confidence: 0.876, at: 1, thumb: null }),
+      { digitText: "12 345", percentText: " 88%", label: "number 12 345, 88 percent" });
+  });
 });

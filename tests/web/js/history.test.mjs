@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  HISTORY_KEY, HISTORY_MAX, createHistory, entryFor, isEntry,
+  HISTORY_KEY, HISTORY_MAX, createHistory, entryFor, entryForNumber, isEntry,
 } from "../../../src/inkdigit/web/static/js/history.mjs";
 import { safeStorage } from "../../../src/inkdigit/web/static/js/storage.mjs";
-import { memoryStorage, prediction } from "./fakes.mjs";
+import { memoryStorage, numberReading, prediction } from "./fakes.mjs";
 
 const THUMB = "data:image/png;base64,iVBORw0KGgo=";
 const entry = (at, digit = 3, confidence = 0.9) => ({ digit, confidence, at, thumb: null });
@@ -113,5 +113,24 @@ describe("entries", () => {
     assert.equal(isEntry(entryFor(prediction(), THUMB, 10)), true);
     assert.equal(isEntry(entryFor(prediction({ is_digit: false, digit: null }), null, 10)), true);
     assert.equal(isEntry({ ...entry(1), thumb: "data:image/svg+xml;base64,PHN2Zz4=" }), false);
+  });
+});
+
+describe("numbers in the history", () => {
+  test("a number reading becomes an entry with its text, kept across a reload", () => {
+    const storage = memoryStorage();
+    const e = entryForNumber(numberReading(), THUMB, 5);
+    assert.deepEqual(e, { digit: null, text: "4 17", confidence: 0.9, at: 5, thumb: THUMB });
+    createHistory(storage).add(e);
+    assert.deepEqual(createHistory(storage).load(), [e]);
+  });
+  test("stored text that is not a number, or a number with a digit, is dropped", () => {
+    const ok = { digit: null, text: "12.5", confidence: 0.5, at: 1, thumb: null };
+    assert.ok(isEntry(ok));
+    assert.ok(!isEntry({ ...ok, text: "<img src=x onerror=alert(1)>" }));
+    assert.ok(!isEntry({ ...ok, text: "" }));
+    assert.ok(!isEntry({ ...ok, text: "1".repeat(81) }));
+    assert.ok(!isEntry({ ...ok, text: 12 }));
+    assert.ok(!isEntry({ ...ok, digit: 3 }));
   });
 });

@@ -5,11 +5,13 @@
 // resolves (never rejects) to an outcome {kind: "ok", body} | {kind: "error", code, message} |
 // {kind: "offline"} | {kind: "timeout"} | {kind: "stale"}, with `reached: true` whenever the
 // server answered at all. Error bodies are the service's `{"error": {"code", "message"}}`;
-// anything else gets a message built from the HTTP status. `predictUrl`, `getModels` and
-// `ping` cover the rest of the API, `debounce` delays a call until calls stop. Pure: fetch and
+// anything else gets a message built from the HTTP status; `send(url, makeInit, accept)` checks the
+// body with `accept` (`isPrediction` by default, `isNumberReading` for /recognize). `predictUrl`,
+// `recognizeUrl`, `getModels` and `ping` cover the rest of the API, `debounce` delays a call until calls stop. Pure: fetch and
 // the timers are injected (browser globals by default), nothing runs at import.
 
 export const PREDICT_PATH = "/api/v1/predict";
+export const RECOGNIZE_PATH = "/api/v1/recognize";
 export const MODELS_PATH = "/api/v1/models";
 export const HEALTH_PATH = "/healthz";
 
@@ -18,6 +20,11 @@ const globalFetch = (...args) => globalThis.fetch(...args);
 /** The predict URL: all ten probabilities, the stages when `debug`, the chosen model if any. */
 export function predictUrl({ debug = false, model = "" } = {}) {
   return `${PREDICT_PATH}?top_k=10${debug ? "&debug=true" : ""}${model ? `&model=${encodeURIComponent(model)}` : ""}`;
+}
+
+/** The recognize (whole number) URL: three alternatives per digit, the chosen model if any. */
+export function recognizeUrl({ model = "" } = {}) {
+  return `${RECOGNIZE_PATH}?top_k=3${model ? `&model=${encodeURIComponent(model)}` : ""}`;
 }
 
 /** The JSON body of a response: {parsed: true, body} or {parsed: false} when it is not JSON. */
@@ -50,6 +57,18 @@ export function isPrediction(body) {
     && body.probabilities.every(isNumber) && (!body.is_digit || Number.isInteger(body.digit));
 }
 
+const isBox = (b) => Array.isArray(b) && b.length === 4 && b.every(isNumber);
+
+/** True when `body` is a /recognize answer the page can show: the text, and every digit's box. */
+export function isNumberReading(body) {
+  if (!body || typeof body !== "object" || typeof body.is_empty !== "boolean") return false;
+  if (typeof body.text !== "string" || typeof body.formatted !== "string" || !isNumber(body.confidence)
+    || typeof body.model !== "string" || !isNumber(body.elapsed_ms) || !Array.isArray(body.digits)
+    || !Array.isArray(body.separators)) return false;
+  return body.digits.every((d) => d && typeof d === "object" && isNumber(d.confidence) && isBox(d.box)
+    && typeof d.is_digit === "boolean" && (d.digit === null || Number.isInteger(d.digit)) && Array.isArray(d.top));
+}
+
 export function createClient({ fetch = globalFetch, timeoutMs = 5000, timers = globalThis } = {}) {
   let sequence = 0;
   let inflight = null;
@@ -62,8 +81,9 @@ export function createClient({ fetch = globalFetch, timeoutMs = 5000, timers = g
       inflight = null;
     },
 
-    /** POST a prediction; `makeInit()` gives the method, headers and body (it may be async). */
-    async send(url, makeInit) {
+    /** POST a prediction; `makeInit()` gives the method, headers and body (it may be async);
+     * `accept(body)` says whether the answer is one the page can show. */
+    async send(url, makeInit, accept = isPrediction) {
       const seq = ++sequence;
       if (inflight) inflight.abort();
       const controller = new AbortController();
@@ -78,7 +98,7 @@ export function createClient({ fetch = globalFetch, timeoutMs = 5000, timers = g
         if (!response.ok || !parsed) {
           return { kind: "error", reached: true, ...errorFrom(response.status, body, parsed) };
         }
-        if (!isPrediction(body)) {
+        if (!accept(body)) {
           return { kind: "error", reached: true, code: null, message: "The server's answer could not be read." };
         }
         return { kind: "ok", reached: true, body };

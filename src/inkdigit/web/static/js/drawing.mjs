@@ -4,7 +4,8 @@
 // (the document by default); it keeps the strokes in a `createStrokes()` store, redraws them in the
 // theme's ink colour (CSS `--ink`) and enables the buttons to match. After each finished stroke,
 // undo, redo or clear it calls `onChange(action)` with "stroke", "undo", "redo" or "clear".
-// It returns {isEmpty, redraw, toBlob}. `thumbnail(source)` scales a canvas or a decoded image
+// It returns {isEmpty, redraw, resize, toBlob}; `resize(width, height)` changes the canvas's
+// pixel size (the number mode's wide canvas) and redraws the strokes where they were. `thumbnail(source)` scales a canvas or a decoded image
 // into a 64 px square PNG data URL. Touches the DOM only when called, never at import.
 
 import { createStrokes, shortcut, toCanvasPoint, trace } from "./strokes.mjs";
@@ -73,6 +74,13 @@ export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange,
   return {
     get isEmpty() { return strokes.isEmpty; },
     redraw,
+    resize(width, height) {
+      if (canvas.width === width && canvas.height === height) return;
+      canvas.width = width;
+      canvas.height = height;
+      canvas.style.aspectRatio = `${width} / ${height}`;
+      redraw();
+    },
     /** The drawing as a PNG blob, as the server reads it. */
     toBlob: () => new Promise((resolve) => canvas.toBlob(resolve, "image/png")),
   };

@@ -2,10 +2,13 @@
 // (as `isPrediction` in api.mjs accepts it) into the texts and numbers the page shows (`describe`),
 // a probability into a bar's width, text and spoken label (`barView`), a history entry into its
 // label (`historyView`), and a probability into a percentage with a fixed number of decimals
-// (`percent`, `percentNumber`). The rendering module only copies these into the DOM, so every
+// (`percent`, `percentNumber`), and a /recognize body into the number, its digits' labels and
+// boxes (`describeNumber`). The rendering module only copies these into the DOM, so every
 // wording and rounding rule lives here, where Node tests can check it.
 
 export const NEUTRAL_MESSAGE = "Draw a digit anywhere on the canvas, at any size.";
+export const NUMBER_NEUTRAL_MESSAGE = "Write a number on one line: digits side by side, any size.";
+export const NO_DIGITS_MESSAGE = "No digit found: every mark was judged not to be a digit.";
 export const NOT_A_DIGIT_MESSAGE = "This does not look like a digit to the model.";
 export const NO_INK_MESSAGE = "No ink found in that image.";
 export const OFFLINE_MESSAGE = "The server cannot be reached. Check your connection; your drawing is kept.";
@@ -65,12 +68,43 @@ export function stageName(name) {
   return Object.hasOwn(STAGE_NAMES, name) ? STAGE_NAMES[name] : name;
 }
 
-/** A history entry's digit ("?" when not a digit), rounded percentage and spoken label. */
+/** A history entry's digit ("?" when not a digit) or number, rounded percentage and spoken label. */
 export function historyView(entry) {
   const pct = percentNumber(entry.confidence, 0);
+  if (typeof entry.text === "string") {
+    return { digitText: entry.text, percentText: ` ${pct}%`, label: `number ${entry.text}, ${pct} percent` };
+  }
   return {
     digitText: entry.digit === null ? "?" : String(entry.digit),
     percentText: ` ${pct}%`,
     label: `${entry.digit === null ? "not a digit" : entry.digit}, ${pct} percent`,
+  };
+}
+
+/** What to show for a /recognize body: {empty: true} for a blank image, else the number, the
+ * message and one label per digit (its box in the image's pixels, its digit or "?", its percentage
+ * and its alternatives). */
+export function describeNumber(r) {
+  if (r.is_empty) return { empty: true };
+  const read = r.digits.filter((d) => d.is_digit).length;
+  const shown = r.formatted || r.text;
+  return {
+    empty: false,
+    text: shown,
+    confidence: r.confidence,
+    confidenceText: r.digits.length ? `${percent(r.confidence)} sure of every digit` : "",
+    message: read ? `${read} of ${r.digits.length} ${r.digits.length === 1 ? "mark" : "marks"} read as digits by `
+      + `${r.model} in ${r.elapsed_ms.toFixed(1)} ms.` : NO_DIGITS_MESSAGE,
+    announcement: read ? `Read ${shown.replaceAll("?", " unknown ")}, ${percentNumber(r.confidence, 0)} percent sure`
+      : "No digit recognised",
+    digits: r.digits.map((d, i) => ({
+      box: d.box,
+      label: d.is_digit && d.digit !== null ? String(d.digit) : "?",
+      confidenceText: percent(d.confidence, 0),
+      spoken: `digit ${i + 1}: ${d.is_digit && d.digit !== null ? d.digit : "not a digit"}, `
+        + `${percentNumber(d.confidence, 0)} percent`,
+      alternatives: (d.top || []).filter((t) => t && Number.isInteger(t.digit) && Number.isFinite(t.confidence))
+        .map((t) => `${t.digit} ${percent(t.confidence, 0)}`).join(", "),
+    })),
   };
 }

@@ -5,12 +5,14 @@
 // stages panel changes; the latest request always wins. Each non-empty answer is added to the
 // history (a drawing keeps one entry, updated after every stroke, until it is cleared). It also
 // keeps the connection state fresh (every 10 s and on online/offline events) and sets up the
-// theme and the model picker.
+// theme and the model picker. The page reads one digit (`/predict`) or, in number mode, a whole
+// number (`/recognize`) on a wide canvas, with a box over each digit found; the mode is kept in
+// storage.
 
-import { createClient, debounce, ping, predictUrl } from "./api.mjs";
+import { createClient, debounce, isNumberReading, ping, predictUrl, recognizeUrl } from "./api.mjs";
 import { createDrawing, thumbnail } from "./drawing.mjs";
-import { NO_INK_MESSAGE, OFFLINE_MESSAGE, TIMEOUT_MESSAGE, describe } from "./format.mjs";
-import { createHistory, entryFor } from "./history.mjs";
+import { NO_INK_MESSAGE, OFFLINE_MESSAGE, TIMEOUT_MESSAGE, describe, describeNumber } from "./format.mjs";
+import { createHistory, entryFor, entryForNumber } from "./history.mjs";
 import { initModelPicker } from "./models.mjs";
 import { createView } from "./render.mjs";
 import { safeStorage } from "./storage.mjs";
@@ -19,6 +21,13 @@ import { initTheme } from "./theme.mjs";
 const DEBOUNCE_MS = 120;
 const TIMEOUT_MS = 5000;
 const PING_MS = 10000;
+const MODE_KEY = "inkdigit.mode";
+// the canvas's pixel size in each mode: a square for one digit, a wide strip for a number (less
+// wide on a phone, so that digits written with a finger are not flattened)
+const CANVAS_SIZE = { digit: [560, 560], number: [1400, 480] };
+const PHONE_NUMBER_SIZE = [960, 480];
+const phone = matchMedia("(max-width: 600px)");
+const canvasSize = (m) => (m === "number" && phone.matches ? PHONE_NUMBER_SIZE : CANVAS_SIZE[m]);
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -26,7 +35,8 @@ const ui = {
   error: $("error"), announce: $("announce"), stages: $("stages"), stagesPanel: $("stages-panel"),
   history: $("history"), historyClear: $("history-clear"), undo: $("undo"), redo: $("redo"), clear: $("clear"),
   width: $("stroke-width"), file: $("file"), drop: $("drop"), preview: $("preview"), connection: $("connection"),
-  model: $("model"), themeToggle: $("theme-toggle"),
+  model: $("model"), themeToggle: $("theme-toggle"), numberView: $("number-view"), numberDigits: $("number-digits"),
+  drawTitle: $("draw-title"), resultTitle: $("result-title"), modes: [...document.querySelectorAll("input[name=mode]")],
 };
 
 const storage = safeStorage();
@@ -56,6 +66,8 @@ async function requestInit(input) {
   return { method: "POST", body: form };
 }
 
+let mode = storage.getItem(MODE_KEY) === "number" ? "number" : "digit";
+
 async function predict(input) {
   lastInput = input;
   if (input.kind === "canvas" && drawing.isEmpty) {
@@ -63,13 +75,16 @@ async function predict(input) {
     view.neutral();
     return;
   }
-  const url = predictUrl({ debug: ui.stagesPanel.open, model: ui.model.value });
-  const outcome = await client.send(url, () => requestInit(input));
+  const reading = mode; // the answer is shown as what was asked, even if the mode changes meanwhile
+  const outcome = reading === "number"
+    ? await client.send(recognizeUrl({ model: ui.model.value }), () => requestInit(input), isNumberReading)
+    : await client.send(predictUrl({ debug: ui.stagesPanel.open, model: ui.model.value }), () => requestInit(input));
   if (outcome.reached) view.connection(true);
   const upload = input.kind === "file";
   switch (outcome.kind) {
     case "ok":
-      show(outcome.body, input);
+      if (reading === "number") showNumber(outcome.body, input);
+      else show(outcome.body, input);
       break;
     case "offline":
       view.connection(false);
@@ -108,14 +123,56 @@ function show(body, input) {
   }
 }
 
-/** The uploaded image under the drop zone; its thumbnail joins the history entry once decoded. */
-function showPreview(file, at) {
+function showNumber(body, input) {
+  const answer = describeNumber(body);
+  if (answer.empty) {
+    view.neutral();
+    if (input.kind === "file") view.message(NO_INK_MESSAGE);
+    return;
+  }
+  if (input.kind === "canvas") {
+    view.number(answer, ui.canvas);
+    const entry = entryForNumber(body, thumbnail(ui.canvas), Date.now());
+    view.history(historyStore.add(entry, drawingEntry));
+    drawingEntry = entry.at;
+  } else {
+    view.number(answer, null); // the boxes are drawn once the upload is decoded
+    const entry = entryForNumber(body, null, Date.now());
+    view.history(historyStore.add(entry));
+    showPreview(input.file, entry.at, () => view.number(answer, ui.preview));
+  }
+}
+
+/** The uploaded image under the drop zone; its thumbnail joins the history entry once decoded
+ * (and `decoded()` runs then). */
+function showPreview(file, at, decoded = () => {}) {
   if (previewUrl) URL.revokeObjectURL(previewUrl);
   previewUrl = URL.createObjectURL(file);
-  ui.preview.onload = () => view.history(historyStore.update(at, { thumb: thumbnail(ui.preview) }));
+  ui.preview.onload = () => {
+    view.history(historyStore.update(at, { thumb: thumbnail(ui.preview) }));
+    decoded();
+  };
   ui.preview.src = previewUrl;
   ui.preview.hidden = false;
 }
+
+/** Read one digit or a whole number: the canvas takes the mode's shape, the current input is read again. */
+function setMode(next) {
+  mode = next === "number" ? "number" : "digit";
+  storage.setItem(MODE_KEY, mode);
+  for (const radio of ui.modes) radio.checked = radio.value === mode;
+  document.body.dataset.mode = mode;
+  drawing.resize(...canvasSize(mode));
+  ui.canvas.setAttribute("aria-label", mode === "number"
+    ? "Drawing area: write a number, digits side by side, with mouse, finger or pen"
+    : "Drawing area: draw one digit with mouse, finger or pen");
+  view.mode(mode);
+  drawingEntry = null; // a reading in the other mode is a new history entry
+  if (lastInput) predict(lastInput);
+  else view.neutral();
+}
+for (const radio of ui.modes) radio.addEventListener("change", () => { if (radio.checked) setMode(radio.value); });
+phone.addEventListener("change", () => drawing.resize(...canvasSize(mode)));
 
 // uploads: picker, drag and drop, paste
 function upload(file) {
@@ -150,6 +207,6 @@ initTheme({
   root: document.documentElement, button: ui.themeToggle, storage,
   media: matchMedia("(prefers-color-scheme: dark)"), onChange: () => drawing.redraw(),
 });
-view.neutral();
+setMode(mode);
 view.history(historyStore.load());
 checkConnection();
