@@ -201,3 +201,11 @@ def test_a_one_written_with_a_thick_marker_is_no_frame(rec: Recognizer) -> None:
     draw.line([(200, 20), (200, 140)], fill=0, width=22)  # 1, as thick as the marker
     draw.line([(280, 25), (360, 25), (310, 140)], fill=0, width=22, joint="curve")  # 7
     assert read_number(rec, np.asarray(img)).text == "417"
+
+
+def test_a_transparent_strip_of_a_mostly_opaque_image_is_not_ink(rec: Recognizer, example) -> None:
+    """Transparent pixels took the colour black, so a transparent margin of a light image read as
+    a stroke ("14 217"); they now take the opaque part's own background colour."""
+    rgba = np.dstack([example] * 3 + [np.full_like(example, 255)])
+    rgba[:, :40, 3] = 0
+    assert read_number(rec, png_bytes(rgba)).formatted == "4 217"

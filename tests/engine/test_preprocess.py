@@ -62,6 +62,17 @@ def test_transparent_background_reads_like_paper(digits: np.ndarray) -> None:
         assert corr(out_rgba, preprocess(gray).image) > 0.99
 
 
+def test_a_transparent_margin_of_an_opaque_picture_is_not_ink(digits: np.ndarray) -> None:
+    """Mostly opaque with a transparent strip (a cropped screenshot, a sticker): the strip takes
+    the picture's own background, not black, which on a light picture was a bar of ink."""
+    for d in digits:
+        gray = render(d)
+        for strip in (np.s_[:, :12], np.s_[-10:, :]):
+            rgba = np.dstack([gray] * 3 + [np.full_like(gray, 255)]).astype(np.uint8)
+            rgba[strip + (3,)] = 0
+            assert corr(preprocess(png_bytes(rgba)).image, preprocess(gray).image) > 0.99
+
+
 def test_scale_changes_little(digits: np.ndarray) -> None:
     for d in digits:
         assert corr(preprocess(render(d, size=60)).image, preprocess(render(d, size=260)).image) > 0.9

@@ -290,7 +290,11 @@ def plain_ink(px: Pixels, cfg: PreprocessConfig, strict: bool = False,
         alpha = px.alpha
         if float(np.mean(alpha > 0.5)) < 0.5:
             return _normalise(alpha, cfg.min_contrast, crop)
-        px = Pixels(px.color * alpha[..., None] if px.color.ndim == 3 else px.color * alpha, None)
+        # mostly opaque: the transparent part takes the opaque part's commonest colour (its paper or
+        # canvas); composited onto black, a transparent margin of a light image read as ink
+        ground = _mode_colour(px.color[alpha > 0.5])
+        a = alpha[..., None] if px.color.ndim == 3 else alpha
+        px = Pixels((px.color * a + ground * (1 - a)).astype(np.float32), None)
     color = px.color
     if color.ndim == 3 and _is_gray(px):
         color = color[..., 0]  # a gray picture saved as RGB: one channel says it all, three times faster
