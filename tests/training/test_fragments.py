@@ -1,0 +1,49 @@
+"""Halves of digits, cut as the number reader cuts them: the gate's lesson that half a digit is none."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inkdigit.training import fragments
+from inkdigit.training.train import TrainConfig, build
+
+
+@pytest.fixture(scope="module")
+def raw_digits(mnist_test):
+    return mnist_test.images[:300]
+
+
+def test_fragments_are_preprocessed_inked_and_reproducible(raw_digits: np.ndarray) -> None:
+    a = fragments.make_fragments(40, seed=3, digits=raw_digits, workers=1)
+    assert a.shape == (40, 28, 28) and a.dtype == np.uint8
+    assert (a.reshape(40, -1).max(axis=1) > 200).all()
+    np.testing.assert_array_equal(a, fragments.make_fragments(40, seed=3, digits=raw_digits, workers=1))
+    assert not np.array_equal(a, fragments.make_fragments(40, seed=4, digits=raw_digits, workers=1))
+
+
+def test_no_fragment_is_a_single_straight_stroke(raw_digits: np.ndarray) -> None:
+    """A straight stroke may be a real 1: teaching the gate to refuse it would refuse 1s."""
+    a = fragments.make_fragments(120, seed=5, digits=raw_digits, workers=1).astype(np.float32) / 255
+    assert not any(fragments._is_stroke(x) for x in a)
+
+
+def test_is_stroke_tells_a_bar_at_any_slant_from_a_curve() -> None:
+    upright = np.zeros((28, 28), np.float32)
+    upright[4:24, 13:15] = 1.0
+    leaning = np.zeros((28, 28), np.float32)
+    for r in range(4, 24):
+        leaning[r, 6 + r // 2: 9 + r // 2] = 1.0
+    ring = np.zeros((28, 28), np.float32)
+    yy, xx = np.mgrid[:28, :28]
+    ring[np.abs(np.hypot(yy - 14, xx - 14) - 8) < 1.5] = 1.0
+    hook = np.zeros((28, 28), np.float32)  # the top of a 7: a bar and a short stem
+    hook[5:8, 6:22] = 1.0
+    hook[5:15, 19:22] = 1.0
+    assert fragments._is_stroke(upright) and fragments._is_stroke(leaning)
+    assert not fragments._is_stroke(ring) and not fragments._is_stroke(hook)
+
+
+def test_a_piece_scorer_without_a_gate_is_refused(tmp_path) -> None:
+    with pytest.raises(ValueError, match="needs --gate"):
+        build(TrainConfig(piece_gate=100, out_dir=str(tmp_path)))
