@@ -122,6 +122,10 @@ def train(
         min=0, help="Train a digit-or-not gate against this many synthetic non-digits; with it, "
                     "--keep is the share of all held-out digits it lets through (0: no gate).")] = 0,
     gate_epochs: Annotated[int, typer.Option(min=1, help="Epochs of the digit-or-not gate.")] = 4,
+    piece_gate: Annotated[int, typer.Option(
+        min=0, help="Also train a piece scorer for reading numbers, against the gate's non-digits and this "
+                    "many pieces of lines that are not one digit: halves of digits, touching pairs "
+                    "(needs --gate; 0: none).")] = 0,
     install: Annotated[bool, typer.Option(
         "--install", help="Also copy the model into the user's models directory, so serving offers it.")] = False,
     dry_run: Annotated[bool, typer.Option(
@@ -145,7 +149,7 @@ def train(
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
                       usps=usps, usps_copies=usps_copies, rendered=rendered, styles=styles,
                       style_set=style_set, keep=keep, calibration_rendered=calibration_rendered, gate=gate,
-                      gate_epochs=gate_epochs,
+                      gate_epochs=gate_epochs, piece_gate=piece_gate,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
     if usps_copies > 1 and not usps:
         raise _fail("--usps-copies needs --usps")

@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 from inkdigit.engine.modelcard import ModelCard  # noqa: E402
 from inkdigit.engine.recognizer import Recognizer  # noqa: E402
 from inkdigit.training import negatives  # noqa: E402
-from inkdigit.training.gate import SCORE_OUTPUT, fit_gate, gate_scores  # noqa: E402
+from inkdigit.training.gate import PIECE_OUTPUT, SCORE_OUTPUT, fit_gate, gate_scores  # noqa: E402
 from inkdigit.training.train import TrainConfig, train  # noqa: E402
 
 NAME = "gated-dry"
@@ -22,7 +22,7 @@ NAME = "gated-dry"
 def gated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("gated")
     train(TrainConfig(name=NAME, out_dir=str(out), dry_run=True, limit=512, eval_limit=300, usps=True,
-                      calibration_rendered=500, gate=300, keep=0.99))
+                      calibration_rendered=500, gate=300, piece_gate=100, keep=0.99))
     return out
 
 
@@ -43,6 +43,8 @@ def test_a_gated_model_exports_both_outputs_and_records_its_threshold(gated: Pat
     assert card.rejection.output == SCORE_OUTPUT and card.rejection.min_confidence == 0.0
     assert "renderings of it" in card.rejection.fitted_on
     assert card.training.extra["calibration_rendered"]["n"] >= 1
+    assert card.training.extra["piece_gate"]["fragments"] == 100 and card.training.config["piece_gate"] == 100
+    assert card.rejection.piece_output == PIECE_OUTPUT and (gated / f"{NAME}-piece-gate.pt").exists()
     assert (gated / f"{NAME}-gate.pt").exists() and card.architecture["gate"]["parameters"] > 1000
     rec = Recognizer(gated / f"{NAME}.json")
     x = np.random.default_rng(0).random((5, 28, 28)).astype(np.float32)
@@ -86,3 +88,30 @@ def test_a_gate_for_a_family_without_one_is_refused_before_any_training(tmp_path
 
     with pytest.raises(ValueError, match="gate needs a neural family"):
         build(TrainConfig(family="knn", gate=100, out_dir=str(tmp_path)))
+
+
+def test_the_piece_scorer_is_a_third_output_read_only_for_numbers(gated: Path, tmp_path: Path) -> None:
+    from inkdigit.engine.modelcard import ModelCardError
+
+    rec = Recognizer(gated / f"{NAME}.json")
+    x = np.random.default_rng(1).random((4, 28, 28)).astype(np.float32)
+    probs, gate, whole = rec.piece_scores(x)
+    assert whole is not None and whole.shape == (4,)
+    p2, g2 = rec.scores(x)  # the same call without it answers the same
+    np.testing.assert_allclose(probs, p2)
+    assert g2 is not None and gate is not None
+    np.testing.assert_allclose(gate, g2)
+    card = ModelCard.load(gated / f"{NAME}.json")
+    assert card.to_dict()["rejection"]["piece_output"] == PIECE_OUTPUT
+    card.rejection.piece_output = "no_such_output"
+    with pytest.raises(ModelCardError, match="no piece scorer output"):
+        Recognizer(card, weights=gated / f"{NAME}.onnx")
+
+
+def test_a_gated_card_without_a_piece_scorer_is_written_as_before(gated: Path) -> None:
+    """Cards written before the piece scorer (cnn-v4) must read and write unchanged."""
+    card = ModelCard.load(gated / f"{NAME}.json")
+    card.rejection.piece_output = ""
+    assert "piece_output" not in card.to_dict()["rejection"]
+    rec = Recognizer(card, weights=gated / f"{NAME}.onnx")
+    assert rec.piece_scores(np.zeros((2, 28, 28), np.float32))[2] is None

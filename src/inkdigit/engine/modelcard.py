@@ -94,16 +94,25 @@ class Calibration:
 class Rejection:
     """``is_digit`` is false below ``min_confidence``, and, when the model has a digit-or-not gate
     (the ONNX ``output`` holding its score, a logit), below ``min_score`` of that score too.
-    ``fitted_on`` names the held-out real digits the gate's threshold was set from."""
+    ``fitted_on`` names the held-out real digits the gate's threshold was set from.
+    ``piece_output``, when set, is the ONNX output of a piece scorer that reading a number uses to
+    decide where one digit ends; it decides nothing about ``is_digit``, so an inkdigit that does not
+    know it still reads the model correctly (and splits numbers by the gate instead)."""
 
     min_confidence: float = 0.0
     output: str = ""
     min_score: float = 0.0
     fitted_on: str = ""
+    piece_output: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object; a model without a gate writes its threshold alone, as cards always did."""
-        return _flat(self) if self.output else {"min_confidence": self.min_confidence}
+        if not self.output:
+            return {"min_confidence": self.min_confidence}
+        out = _flat(self)
+        if not self.piece_output:  # gated cards without a piece scorer read as they always did
+            del out["piece_output"]
+        return out
 
 
 @dataclass

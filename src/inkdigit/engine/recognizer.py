@@ -117,23 +117,42 @@ class Recognizer:
         if self._gate and self._gate not in outputs:
             raise ModelCardError(f"Model {self.name!r} has no gate output {self._gate!r} (it has {outputs}).")
         self.min_score = float(self.card.rejection.min_score)
+        # the piece scorer, when the model has one: a third output, read only when reading numbers
+        self._piece = self.card.rejection.piece_output
+        if self._piece and self._piece not in outputs:
+            raise ModelCardError(f"Model {self.name!r} has no piece scorer output {self._piece!r} (it has {outputs}).")
 
     @property
     def family(self) -> str:
         return self.card.family
 
+    @property
+    def has_piece_scorer(self) -> bool:
+        """Whether the model scores pieces of a line as whole digits (see :meth:`piece_scores`)."""
+        return bool(self._piece)
+
     def scores(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Calibrated class probabilities (N, 10) for preprocessed (N, 28, 28) images in [0, 1], and
         the gate's digit scores (N,) when the model has a gate (else None). One model call."""
+        probs, gate, _ = self._run(batch, pieces=False)
+        return probs, gate
+
+    def piece_scores(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """:meth:`scores` and the piece scorer's logits (N,), or None when the model has no piece
+        scorer: how much each piece of a line reads as one whole digit. One model call."""
+        return self._run(batch, pieces=True)
+
+    def _run(self, batch: np.ndarray, pieces: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         x = np.ascontiguousarray(batch, dtype=np.float32)
         x = x.reshape(len(x), -1) if self._flat else x.reshape(-1, 1, *batch.shape[-2:])
-        names = [self._output, self._gate] if self._gate else [self._output]
-        outs = self.session.run(names, {self._input: x})
-        raw = np.asarray(outs[0], dtype=np.float64)
-        gate = np.asarray(outs[1], dtype=np.float64).reshape(len(x)) if self._gate else None
+        names = [self._output] + [n for n in (self._gate, self._piece if pieces else "") if n]
+        outs = dict(zip(names, self.session.run(names, {self._input: x}), strict=True))
+        raw = np.asarray(outs[self._output], dtype=np.float64)
+        gate, piece = (np.asarray(outs[n], dtype=np.float64).reshape(len(x)) if n in outs else None
+                       for n in (self._gate, self._piece))
         if self._kind == "probabilities":
-            return raw / np.maximum(raw.sum(axis=1, keepdims=True), 1e-12), gate
-        return _softmax(raw, self.temperature), gate
+            return raw / np.maximum(raw.sum(axis=1, keepdims=True), 1e-12), gate, piece
+        return _softmax(raw, self.temperature), gate, piece
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Calibrated class probabilities for preprocessed (N, 28, 28) images in [0, 1]."""

@@ -26,6 +26,9 @@ from inkdigit.training.families.cnn import DigitCNN
 
 #: the ONNX output holding the gate's score (a logit: above the card's threshold means "a digit")
 SCORE_OUTPUT = "digit_score"
+#: the ONNX output of the piece scorer, a second gate that reading a number uses to decide where
+#: one digit ends (its logit: "this piece of a line is one whole digit", not half of one or two)
+PIECE_OUTPUT = "piece_score"
 
 
 class DigitGate(DigitCNN):
@@ -40,15 +43,19 @@ class DigitGate(DigitCNN):
 
 
 class Gated(nn.Module):
-    """A digit classifier and its gate as one graph: ``(logits (N, 10), digit_score (N,))``."""
+    """A digit classifier and its gate as one graph: ``(logits (N, 10), digit_score (N,))``, and
+    with a piece scorer ``piece_score (N,)`` as a third output."""
 
-    def __init__(self, classifier: nn.Module, gate: nn.Module) -> None:
+    def __init__(self, classifier: nn.Module, gate: nn.Module, piece: nn.Module | None = None) -> None:
         super().__init__()
         self.classifier = classifier
         self.gate = gate
+        self.piece = piece
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.classifier(x), self.gate(x)
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        if self.piece is None:
+            return self.classifier(x), self.gate(x)
+        return self.classifier(x), self.gate(x), self.piece(x)
 
 
 def _tensor(x: np.ndarray) -> torch.Tensor:

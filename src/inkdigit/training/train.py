@@ -76,6 +76,10 @@ class TrainConfig:
     # with it, ``keep`` is the fraction of *all* calibration digits the gate lets through
     gate: int = 0
     gate_epochs: int = 4
+    # a piece scorer for reading numbers (0: none): a second gate, trained against the gate's
+    # non-digits and this many pieces of lines that are not one digit (training/fragments.py: halves
+    # of digits, touching pairs), so a number's reader neither splits one digit nor keeps two as one
+    piece_gate: int = 0
     eval_limit: int | None = None
     data_dir: str | None = None
     dry_run: bool = False
@@ -94,6 +98,8 @@ def build(cfg: TrainConfig) -> DigitEstimator:
         raise ValueError(f"Outlier Exposure (negatives) needs a neural family, not {cfg.family}.")
     if cfg.gate and not hasattr(cls, "fit_gate"):
         raise ValueError(f"the digit-or-not gate needs a neural family, not {cfg.family}.")
+    if cfg.piece_gate and not cfg.gate:
+        raise ValueError("--piece-gate trains a second gate beside the digit-or-not gate: it needs --gate too.")
     return model
 
 
@@ -126,7 +132,8 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     held_out_neg = None
     n_neg = min(cfg.negatives, 256) if cfg.dry_run else cfg.negatives
     if n_neg or cfg.gate:  # raw MNIST digits supply the two-digits-side-by-side kind of non-digit
-        raw_digits = data.load("mnist", "train", cfg.data_dir).images[:10000]
+        mnist_raw = data.load("mnist", "train", cfg.data_dir).images
+        raw_digits = mnist_raw[:10000]
         held_out_neg = make_negatives(300 if cfg.dry_run else 2000, cfg.seed + 1000, raw_digits)
     if n_neg:
         x_neg = make_negatives(n_neg, cfg.seed, raw_digits).astype(np.float32) / 255.0
@@ -141,6 +148,14 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
         x_gate_neg = make_negatives(min(cfg.gate, 512) if cfg.dry_run else cfg.gate, cfg.seed + 2000, raw_digits)
         model.fit_gate(x_train[y_train != NOT_A_DIGIT], x_gate_neg,  # type: ignore[attr-defined]
                        epochs=cfg.gate_epochs, progress=progress)
+        if cfg.piece_gate:  # and the piece scorer: the same non-digits, and pieces that are not one digit
+            from inkdigit.training.fragments import make_fragments
+
+            n_piece = min(cfg.piece_gate, 256) if cfg.dry_run else cfg.piece_gate
+            pieces = make_fragments(n_piece, cfg.seed + 3000, mnist_raw)
+            model.fit_piece_gate(x_train[y_train != NOT_A_DIGIT],  # type: ignore[attr-defined]
+                                 np.concatenate([x_gate_neg, pieces]), epochs=cfg.gate_epochs, progress=progress)
+            extra_data["piece_gate"] = {"fragments": int(len(pieces)), "non_digits": int(len(x_gate_neg))}
 
     # 4. calibrate on USPS train: other writers, other scanner, never trained on
     x_cal, y_cal = usps_cal.images.astype(np.float32) / 255.0, usps_cal.labels

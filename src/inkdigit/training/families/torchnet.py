@@ -54,6 +54,7 @@ class TorchDigits(DigitEstimator):
     #: the digit-or-not gate (``fit_gate``) and its threshold, when there is one
     gate_: nn.Module | None = None
     gate_epochs_: int = 0
+    piece_gate_: nn.Module | None = None
     min_score_: float = 0.0
     gate_source_: str = ""
 
@@ -148,6 +149,20 @@ class TorchDigits(DigitEstimator):
         self.gate_epochs_ = 1 if self.dry_run else epochs
         return self
 
+    def fit_piece_gate(self, digits: np.ndarray, non_digits: np.ndarray, *, epochs: int = 4,
+                       progress: Progress | None = None) -> Self:
+        """Train the piece scorer: a second gate, for reading numbers only, whose non-digits include
+        pieces of a line that are not one digit (``training/fragments.py``). Kept apart from the
+        digit-or-not gate: taught that half a digit is no digit, that gate's real digits scored
+        lower, its threshold fell, and 4-5 points fewer non-digits were rejected."""
+        from inkdigit.training.gate import fit_gate
+
+        if self.gate_ is None:
+            raise ValueError("the piece scorer comes with a digit-or-not gate (fit_gate first)")
+        self.piece_gate_ = fit_gate(digits, non_digits, epochs=epochs, seed=self.seed, threads=self.threads,
+                                    dry_run=self.dry_run, progress=progress)
+        return self
+
     def digit_scores(self, x: np.ndarray) -> np.ndarray:
         """The gate's logits (N,) for preprocessed images; the network must have a gate."""
         from inkdigit.training.gate import gate_scores
@@ -166,11 +181,12 @@ class TorchDigits(DigitEstimator):
         return self
 
     def card(self, name: str, **extra: Any) -> ModelCard:
-        from inkdigit.training.gate import SCORE_OUTPUT
+        from inkdigit.training.gate import PIECE_OUTPUT, SCORE_OUTPUT
 
         card = super().card(name, **extra)
         if self.gate_ is not None:
-            card.rejection = Rejection(0.0, SCORE_OUTPUT, round(self.min_score_, 4), self.gate_source_)
+            card.rejection = Rejection(0.0, SCORE_OUTPUT, round(self.min_score_, 4), self.gate_source_,
+                                       PIECE_OUTPUT if self.piece_gate_ is not None else "")
         return card
 
     def scores(self, x: np.ndarray) -> np.ndarray:
@@ -180,13 +196,15 @@ class TorchDigits(DigitEstimator):
 
     def to_onnx(self) -> bytes:
         """Export with a dynamic batch dimension; input ``image`` (N, 1, 28, 28), output ``logits``."""
-        from inkdigit.training.gate import SCORE_OUTPUT, Gated
+        from inkdigit.training.gate import PIECE_OUTPUT, SCORE_OUTPUT, Gated
 
         self.model_.eval()
         example = torch.zeros(2, 1, 28, 28)
         batch = torch.export.Dim("batch", min=1, max=4096)
-        net: nn.Module = self.model_ if self.gate_ is None else Gated(self.model_, self.gate_).eval()
+        net: nn.Module = self.model_ if self.gate_ is None else Gated(self.model_, self.gate_, self.piece_gate_).eval()
         outputs = ["logits"] if self.gate_ is None else ["logits", SCORE_OUTPUT]
+        if self.piece_gate_ is not None:
+            outputs.append(PIECE_OUTPUT)
         program = torch.onnx.export(net, (example,), input_names=["image"], output_names=outputs,
                                     dynamic_shapes={"x": {0: batch}}, dynamo=True, verbose=False)
         assert program is not None
@@ -200,6 +218,8 @@ class TorchDigits(DigitEstimator):
         torch.save(self.model_.state_dict(), Path(directory) / f"{name}.pt")
         if self.gate_ is not None:
             torch.save(self.gate_.state_dict(), Path(directory) / f"{name}-gate.pt")
+        if self.piece_gate_ is not None:
+            torch.save(self.piece_gate_.state_dict(), Path(directory) / f"{name}-piece-gate.pt")
         return path
 
     def _torch_architecture(self) -> dict[str, Any]:
@@ -212,4 +232,10 @@ class TorchDigits(DigitEstimator):
             arch["output"] += f", {SCORE_OUTPUT} (N,): the digit-or-not gate's logit"
             arch["gate"] = {"class": type(self.gate_).__name__, "epochs": self.gate_epochs_,
                             "parameters": sum(p.numel() for p in self.gate_.parameters())}
+        if self.piece_gate_ is not None:
+            from inkdigit.training.gate import PIECE_OUTPUT
+
+            arch["output"] += f", {PIECE_OUTPUT} (N,): the piece scorer's logit (reading numbers)"
+            arch["piece_gate"] = {"class": type(self.piece_gate_).__name__, "epochs": self.gate_epochs_,
+                                  "parameters": sum(p.numel() for p in self.piece_gate_.parameters())}
         return arch
