@@ -5,8 +5,14 @@ preprocessing as a single digit and one model call reads them all. A piece wider
 be two digits that touch: for each such piece the emptiest columns in its middle are tried as cuts,
 both halves of every cut are read (again in one call), and the piece is split where the halves read
 better than the whole, judged by the classifier's confidence and, when the model has one, its
-digit-or-not gate (which learnt that two digits side by side are not one digit). Halves still
+piece scorer (a second gate, trained against halves of digits and touching pairs: with it, the
+pieces tried start at 0.6 digit heights wide, so a touching "10" or "11" comes apart too) or else
+its digit-or-not gate (which learnt that two digits side by side are not one digit). Halves still
 wider than a digit are tried again, so three touching digits come apart too.
+
+Measured on numbers made of MNIST and USPS *training* digits (never the benchmark's test digits),
+600 per rendering: the piece scorer with 0.6 read 79.4 % of whole numbers on average over the four
+renderings, against 74.3 % for the digit-or-not gate with 0.95 (and 77.2 % for the scorer with 0.95).
 """
 
 from __future__ import annotations
@@ -21,7 +27,6 @@ import numpy as np
 from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, ImageInputError, Limits, to_pixels
 from inkdigit.engine.preprocess import preprocess
 from inkdigit.engine.segment import (
-    WIDE,
     Box,
     Line,
     Piece,
@@ -39,6 +44,9 @@ if TYPE_CHECKING:
 
 #: how many times a wide piece may be split again (three touching digits need two rounds)
 SPLIT_ROUNDS = 3
+#: a piece wider than this × the digit height is tried as two digits: by a model with a piece
+#: scorer, and by one with only a digit-or-not gate (which would split narrow single digits)
+WIDE_SCORED, WIDE = 0.6, 0.95
 #: how much better than the whole piece its two halves must read, by the piece's width in digit
 #: heights: most digits are narrower than tall, a pair of them is wider (the first row that fits)
 SPLIT_PRIOR = ((1.8, 0.1), (1.4, 0.7), (0.0, 1.5))
@@ -148,10 +156,12 @@ class _Read:
     probs: np.ndarray | None  # None: blank after preprocessing
     gate: float | None
     image: np.ndarray | None = None  # preprocessed
+    whole: float | None = None  # the piece scorer's logit: one whole digit, not part of one or two
 
     def quality(self, rec: Recognizer, height: float) -> float:
-        """How much this reads like one digit: its confidence, times the gate's belief it is one,
-        less if it is much shorter than the line's digits (a stray bar is no digit)."""
+        """How much this reads like one digit: its confidence, times the belief that it is one
+        whole digit (the piece scorer's, else the gate's), less if it is much shorter than the
+        line's digits (a stray bar is no digit)."""
         if self.probs is None:
             return 0.0
         q = float(self.probs.max())
@@ -159,8 +169,9 @@ class _Read:
             q *= 0.3
         if q < rec.min_confidence:
             q *= 0.1
-        if self.gate is not None:  # the gate's own belief (its threshold is set far more leniently)
-            q *= 0.5 * (1.0 + math.tanh(self.gate / 2))  # the logistic function, without overflow
+        belief = self.whole if self.whole is not None else self.gate
+        if belief is not None:  # as a probability (the gate's threshold is set far more leniently)
+            q *= 0.5 * (1.0 + math.tanh(belief / 2))  # the logistic function, without overflow
         return q
 
 
@@ -171,16 +182,18 @@ def _read(rec: Recognizer, pieces: list[Piece]) -> list[_Read]:
     live = [i for i, pre in enumerate(pres) if not pre.is_empty]
     out = [_Read(p, None, None) for p in pieces]
     if live:
-        probs, gate = rec.scores(np.stack([pres[i].image for i in live]))
+        probs, gate, whole = rec.piece_scores(np.stack([pres[i].image for i in live]))
         for k, i in enumerate(live):
-            out[i] = _Read(pieces[i], probs[k], None if gate is None else float(gate[k]), pres[i].image)
+            out[i] = _Read(pieces[i], probs[k], None if gate is None else float(gate[k]), pres[i].image,
+                           None if whole is None else float(whole[k]))
     return out
 
 
 def _split_wide(rec: Recognizer, reads: list[_Read], height: float) -> list[_Read]:
     """Split every piece wider than a digit where its halves read better than it does."""
     for _ in range(SPLIT_ROUNDS):
-        wide = [i for i, r in enumerate(reads) if r.piece.box[2] > WIDE * height]
+        limit = WIDE_SCORED if rec.has_piece_scorer else WIDE
+        wide = [i for i, r in enumerate(reads) if r.piece.box[2] > limit * height]
         options: list[tuple[int, Piece, Piece]] = []
         for i in wide:
             for cut in cuts(reads[i].piece, height):

@@ -32,7 +32,7 @@ WORK_WIDTH = 6000
 INK = 0.3
 #: pieces whose larger side is below this fraction of the digit height are specks or separators
 SMALL = 0.3
-#: a piece wider than this × the digit height is a candidate for splitting
+#: a flat piece wider than this × the digit height is a rule or an underline, never a digit
 WIDE = 0.95
 
 SeparatorKind = Literal["space", "dot", "comma", "dash"]
@@ -174,6 +174,8 @@ def cut_line(px: Pixels, cfg: PreprocessConfig) -> Line:
     return line
 
 
+#: a cut stays this far (× the digit height, or the piece's width if narrower) from either side
+MARGIN = 0.3
 #: the slants (x shift per row, × 1) a cut between touching digits is tried at: handwriting leans
 SLANTS = (-0.3, -0.15, 0.0, 0.15, 0.3)
 
@@ -195,9 +197,10 @@ class Cut:
 def cuts(piece: Piece, height: float, candidates: int = 6) -> list[Cut]:
     """Where two touching digits may meet: the straight cuts, upright or leaning as handwriting
     does, that cross the least ink in the piece's middle (at least 0.3 digit heights from either
-    side), best first, each at least a fifth of a digit height from the others."""
+    side, or 0.3 of the piece's width when it is narrower than a digit is high: a touching "11"),
+    best first, each at least a fifth of a digit height from the others."""
     h, w = piece.box[3], piece.box[2]
-    margin = max(2, int(0.3 * height))
+    margin = max(2, int(MARGIN * min(height, w)))
     if w < 2 * margin + 1:
         return []
     inked = (piece.ink > INK).astype(np.float32)
