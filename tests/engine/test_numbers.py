@@ -209,3 +209,12 @@ def test_a_transparent_strip_of_a_mostly_opaque_image_is_not_ink(rec: Recognizer
     rgba = np.dstack([example] * 3 + [np.full_like(example, 255)])
     rgba[:, :40, 3] = 0
     assert read_number(rec, png_bytes(rgba)).formatted == "4 217"
+
+
+def test_the_piece_scorer_parts_pairs_the_gate_took_for_one_digit(rec: Recognizer, clear_digits) -> None:
+    """Squeezed into one box, a touching 0-1 read '0' and 9-0 read '00' by the digit-or-not gate
+    (cnn-v4); the shipped model's piece scorer, trained on touching pairs, parts them."""
+    assert rec.has_piece_scorer
+    for pair in ("01", "90"):
+        img = _line([clear_digits[int(c)] for c in pair], [-10])
+        assert read_number(rec, png_bytes(img)).text == pair
