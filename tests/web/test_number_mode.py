@@ -105,3 +105,23 @@ def test_number_mode_fits_a_phone_and_a_wide_screen(browser, web_server: str) ->
         view = page.get_by_test_id("number-view").bounding_box()
         assert view is not None and view["x"] + view["width"] <= width
         context.close()
+
+
+def test_switching_modes_keeps_the_whole_drawing_and_only_the_current_answer(page: Page) -> None:
+    page.get_by_test_id("mode-number").check()
+    write(page, "417", gap=0.25)
+    expect(page.get_by_test_id("prediction-digit")).to_have_text("417", timeout=TIMEOUT)
+    page.get_by_test_id("mode-digit").check()
+    # the number's boxes and chips belong to the number answer: gone with it
+    expect(page.get_by_test_id("number-view")).to_be_hidden()
+    expect(page.get_by_test_id("number-digits").locator("li")).to_have_count(0)
+    expect(page.get_by_test_id("prediction-confidence")).to_contain_text("% sure", timeout=TIMEOUT)
+    # the strip's drawing was moved into the square, not cut off: back on the strip it reads again
+    edges = page.evaluate("""() => {
+        const c = document.querySelector('[data-testid=draw-canvas]');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let right = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) right = Math.max(right, ((i - 3) / 4) % c.width);
+        return [right, c.width]; }""")
+    assert edges[0] < edges[1] - 5
+    page.get_by_test_id("mode-number").check()
+    expect(page.get_by_test_id("prediction-digit")).to_have_text("417", timeout=TIMEOUT)

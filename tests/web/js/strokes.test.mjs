@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { createStrokes, shortcut, toCanvasPoint, trace } from "../../../src/inkdigit/web/static/js/strokes.mjs";
+import { createStrokes, fitInto, inkBounds, shortcut, toCanvasPoint, trace } from "../../../src/inkdigit/web/static/js/strokes.mjs";
 
 const p = (x, y) => ({ x, y });
 
@@ -154,4 +154,42 @@ describe("shortcut", () => {
   for (const [event, expected] of cases) {
     test(`${JSON.stringify(event)} -> ${expected}`, () => assert.equal(shortcut(event), expected));
   }
+});
+
+describe("fitting a drawing into a canvas of another size", () => {
+  const stroke = (width, ...pts) => ({ width, points: pts.map(([x, y]) => ({ x, y })) });
+  test("inkBounds covers every point widened by half the pen", () => {
+    assert.deepEqual(inkBounds([stroke(10, [100, 50], [300, 400]), stroke(4, [20, 30])]),
+      { x0: 18, y0: 28, x1: 305, y1: 405 });
+    assert.equal(inkBounds([]), null);
+  });
+  test("ink that fits is left where it is", () => {
+    assert.deepEqual(fitInto({ x0: 10, y0: 10, x1: 500, y1: 400 }, 1400, 480), { scale: 1, dx: 0, dy: 0 });
+    assert.deepEqual(fitInto(null, 560, 560), { scale: 1, dx: 0, dy: 0 });
+  });
+  test("ink that does not fit is shrunk as little as needed and centred", () => {
+    const t = fitInto({ x0: 100, y0: 100, x1: 1300, y1: 400 }, 560, 560); // a number going back to the square
+    const m = 0.04 * 560;
+    assert.ok(Math.abs(t.scale - (560 - 2 * m) / 1200) < 1e-9);
+    assert.ok(Math.abs(100 * t.scale + t.dx - m) < 1e-9); // left edge on the margin
+    const top = 100 * t.scale + t.dy;
+    const bottom = 400 * t.scale + t.dy;
+    assert.ok(Math.abs(top - (560 - bottom)) < 1e-9); // centred
+    const low = fitInto({ x0: 200, y0: 60, x1: 300, y1: 540 }, 1400, 480); // a tall digit onto the strip
+    assert.ok(low.scale < 1 && 60 * low.scale + low.dy >= 0 && 540 * low.scale + low.dy <= 480);
+  });
+  test("transform moves and scales every stroke, undone ones too", () => {
+    const s = createStrokes();
+    s.begin(10, { x: 100, y: 100 });
+    s.extend([{ x: 200, y: 300 }]);
+    s.end();
+    s.begin(6, { x: 400, y: 100 });
+    s.end();
+    s.undo();
+    s.transform({ scale: 0.5, dx: 10, dy: 20 });
+    assert.deepEqual(s.strokes[0], { width: 5, points: [{ x: 60, y: 70 }, { x: 110, y: 170 }] });
+    s.redo();
+    assert.deepEqual(s.strokes[1], { width: 3, points: [{ x: 210, y: 70 }] });
+    assert.equal(s.all.length, 2);
+  });
 });

@@ -5,10 +5,11 @@
 // theme's ink colour (CSS `--ink`) and enables the buttons to match. After each finished stroke,
 // undo, redo or clear it calls `onChange(action)` with "stroke", "undo", "redo" or "clear".
 // It returns {isEmpty, redraw, resize, toBlob}; `resize(width, height)` changes the canvas's
-// pixel size (the number mode's wide canvas) and redraws the strokes where they were. `thumbnail(source)` scales a canvas or a decoded image
+// pixel size (the number mode's wide canvas) and redraws the strokes where they were, moved and
+// shrunk into the new canvas when they would not fit (nothing drawn is cut off). `thumbnail(source)` scales a canvas or a decoded image
 // into a 64 px square PNG data URL. Touches the DOM only when called, never at import.
 
-import { createStrokes, shortcut, toCanvasPoint, trace } from "./strokes.mjs";
+import { createStrokes, fitInto, inkBounds, shortcut, toCanvasPoint, trace } from "./strokes.mjs";
 
 export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange, keyTarget = document }) {
   const ctx = canvas.getContext("2d");
@@ -79,6 +80,7 @@ export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange,
       canvas.width = width;
       canvas.height = height;
       canvas.style.aspectRatio = `${width} / ${height}`;
+      strokes.transform(fitInto(inkBounds(strokes.all), width, height));
       redraw();
     },
     /** The drawing as a PNG blob, as the server reads it. */

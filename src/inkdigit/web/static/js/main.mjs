@@ -139,7 +139,8 @@ function showNumber(body, input) {
     view.number(answer, null); // the boxes are drawn once the upload is decoded
     const entry = entryForNumber(body, null, Date.now());
     view.history(historyStore.add(entry));
-    showPreview(input.file, entry.at, () => view.number(answer, ui.preview));
+    // drawn once decoded, unless another input or the other mode has taken over by then
+    showPreview(input.file, entry.at, () => { if (lastInput === input && mode === "number") view.number(answer, ui.preview); });
   }
 }
 
@@ -172,7 +173,10 @@ function setMode(next) {
   else view.neutral();
 }
 for (const radio of ui.modes) radio.addEventListener("change", () => { if (radio.checked) setMode(radio.value); });
-phone.addEventListener("change", () => drawing.resize(...canvasSize(mode)));
+phone.addEventListener("change", () => {
+  drawing.resize(...canvasSize(mode));
+  if (!drawing.isEmpty && lastInput && lastInput.kind === "canvas") schedulePredict(); // the drawing moved: read it again
+});
 
 // uploads: picker, drag and drop, paste
 function upload(file) {

@@ -116,6 +116,7 @@ export function createView(ui) {
     },
     /** A prediction, as `describe` gives it (not an empty one). */
     result(answer) {
+      clearAnswer(); // nothing of a number reading stays beside a digit
       ui.error.hidden = true;
       ui.digit.textContent = answer.digitText;
       ui.confidence.textContent = answer.confidenceText;
@@ -146,6 +147,7 @@ export function createView(ui) {
     /** Switch between reading one digit ("digit") and a whole number ("number"). */
     mode(mode) {
       numberMode = mode === "number";
+      clearAnswer(); // the answer shown belonged to the other mode
       ui.bars.hidden = numberMode;
       ui.stagesPanel.hidden = numberMode;
       ui.drawTitle.textContent = numberMode ? "Write a number" : "Draw a digit";

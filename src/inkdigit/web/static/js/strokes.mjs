@@ -4,6 +4,8 @@
 // theme change); starting a new stroke forgets what was undone. `trace(ctx, stroke, colour)` draws
 // one stroke on anything with the CanvasRenderingContext2D path methods: a round dot for a tap,
 // otherwise quadratic curves through the midpoints between points (smooth, no corners).
+// `inkBounds` and `fitInto` say how to move and shrink a drawing so that it fits a canvas of
+// another size (the number mode's strip), which `transform` applies to every stroke, undone ones too.
 // `toCanvasPoint` maps a pointer position on the displayed canvas to canvas pixels, and
 // `shortcut(event)` maps a keydown event to "undo", "redo", "clear" or null.
 
@@ -55,7 +57,44 @@ export function createStrokes() {
       undone = [];
       current = null;
     },
+    /** Every stroke, drawn or undone (what a redo could bring back). */
+    get all() { return [...done, ...undone]; },
+    /** Scale every stroke by `scale` and move it by (dx, dy): points and widths alike. */
+    transform({ scale, dx, dy }) {
+      if (scale === 1 && dx === 0 && dy === 0) return;
+      for (const s of [...done, ...undone]) {
+        s.width *= scale;
+        s.points = s.points.map((p) => ({ x: p.x * scale + dx, y: p.y * scale + dy }));
+      }
+    },
   };
+}
+
+/** The box {x0, y0, x1, y1} the strokes' ink covers (points widened by half the pen), or null. */
+export function inkBounds(strokes) {
+  let b = null;
+  for (const s of strokes) {
+    for (const p of s.points) {
+      const r = s.width / 2;
+      b = b === null ? { x0: p.x - r, y0: p.y - r, x1: p.x + r, y1: p.y + r }
+        : { x0: Math.min(b.x0, p.x - r), y0: Math.min(b.y0, p.y - r), x1: Math.max(b.x1, p.x + r),
+          y1: Math.max(b.y1, p.y + r) };
+    }
+  }
+  return b;
+}
+
+/** How to move ink covering `bounds` into a `width` × `height` canvas: {scale, dx, dy}, the identity
+ * when it already fits; otherwise shrunk only as much as needed (4 % margins) and centred. */
+export function fitInto(bounds, width, height) {
+  if (!bounds || (bounds.x0 >= 0 && bounds.y0 >= 0 && bounds.x1 <= width && bounds.y1 <= height)) {
+    return { scale: 1, dx: 0, dy: 0 };
+  }
+  const m = 0.04 * Math.min(width, height);
+  const bw = Math.max(1e-6, bounds.x1 - bounds.x0);
+  const bh = Math.max(1e-6, bounds.y1 - bounds.y0);
+  const scale = Math.min(1, (width - 2 * m) / bw, (height - 2 * m) / bh);
+  return { scale, dx: (width - bw * scale) / 2 - bounds.x0 * scale, dy: (height - bh * scale) / 2 - bounds.y0 * scale };
 }
 
 /** Draw one stroke with round caps and joins. */
