@@ -73,6 +73,37 @@ def test_a_transparent_margin_of_an_opaque_picture_is_not_ink(digits: np.ndarray
             assert corr(preprocess(png_bytes(rgba)).image, preprocess(gray).image) > 0.99
 
 
+def test_a_shape_held_by_the_alpha_alone_stays_visible() -> None:
+    """Mostly opaque and one flat colour: paper with the digit cut out of it, or a bold digit cut out
+    tight (filling most of its frame). The transparent part must not take that same colour."""
+    from matplotlib import font_manager
+    from PIL import ImageDraw, ImageFont
+
+    from inkdigit.engine.recognizer import Recognizer
+    from inkdigit.paths import default_model, store
+
+    rec = Recognizer(store().find(default_model()))
+    font = ImageFont.truetype(font_manager.findfont("DejaVu Sans:bold"), 180)
+    for digit in "08":
+        mask = Image.new("L", (200, 200), 0)
+        ImageDraw.Draw(mask).text((30, -20), digit, font=font, fill=255, stroke_width=6, stroke_fill=255)
+        m = np.asarray(mask)
+        ys, xs = np.nonzero(m)
+        tight = m[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        for colour in ((0, 0, 0), (255, 255, 255), (200, 30, 30)):
+            stencil = np.zeros((*m.shape, 4), np.uint8)
+            stencil[..., :3] = colour
+            stencil[..., 3] = 255 - m  # the digit cut out of opaque paper
+            cutout = np.zeros((*tight.shape, 4), np.uint8)
+            cutout[..., :3] = colour
+            cutout[..., 3] = tight  # the digit itself, opaque on more than half of its frame
+            assert (cutout[..., 3] > 127).mean() > 0.5
+            for rgba in (stencil, cutout):
+                pre = preprocess(png_bytes(rgba))
+                assert not pre.is_empty
+                assert rec.probabilities(pre.image[None])[0].argmax() == int(digit), (digit, colour)
+
+
 def test_scale_changes_little(digits: np.ndarray) -> None:
     for d in digits:
         assert corr(preprocess(render(d, size=60)).image, preprocess(render(d, size=260)).image) > 0.9

@@ -191,6 +191,10 @@ def _mode_colour(sample: np.ndarray, exact: bool = False) -> np.ndarray:
     return np.asarray(members[int(np.argmax(fine == codes[counts.argmax()]))], dtype=np.float32)
 
 
+#: a mostly opaque image whose opaque part has fewer pixels than this share off its commonest
+#: colour is one flat colour: its shape is in the alpha channel alone
+_FLAT_OPAQUE = 0.002
+
 #: v3: a made image's background holds at least this share of exactly one colour among the pixels
 #: near it; photos' sensor noise keeps theirs under 0.14 (robustness suite, every photo rendering)
 _EXACT_SHARE = 0.3
@@ -291,8 +295,15 @@ def plain_ink(px: Pixels, cfg: PreprocessConfig, strict: bool = False,
         if float(np.mean(alpha > 0.5)) < 0.5:
             return _normalise(alpha, cfg.min_contrast, crop)
         # mostly opaque: the transparent part takes the opaque part's commonest colour (its paper or
-        # canvas); composited onto black, a transparent margin of a light image read as ink
-        ground = _mode_colour(px.color[alpha > 0.5])
+        # canvas); composited onto black, a transparent margin of a light image read as ink. But when
+        # the opaque part is one flat colour, the shape is in the alpha alone (paper with the digit
+        # cut out, a cut-out digit filling its frame): then black, or white under a dark colour,
+        # keeps it visible.
+        opaque = px.color[alpha > 0.5]
+        ground = _mode_colour(opaque)
+        spread = _distance(opaque, ground) * (np.float32(3 ** -0.5) if opaque.ndim == 2 else np.float32(1))
+        if float(np.mean(spread > cfg.min_contrast)) < _FLAT_OPAQUE:
+            ground = np.full_like(ground, 1.0 if float(np.mean(ground)) < 0.5 else 0.0)
         a = alpha[..., None] if px.color.ndim == 3 else alpha
         px = Pixels((px.color * a + ground * (1 - a)).astype(np.float32), None)
     color = px.color
