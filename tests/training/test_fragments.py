@@ -47,3 +47,22 @@ def test_is_stroke_tells_a_bar_at_any_slant_from_a_curve() -> None:
 def test_a_piece_scorer_without_a_gate_is_refused(tmp_path) -> None:
     with pytest.raises(ValueError, match="needs --gate"):
         build(TrainConfig(piece_gate=100, out_dir=str(tmp_path)))
+
+
+def test_the_pieces_depend_on_the_seed_not_on_the_number_of_processes(raw_digits: np.ndarray, tmp_path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chunks (each with its own seed) once followed the core count, so a 4-core machine made
+    other training data than the 2-core one that trained the shipped model."""
+    made = []
+    for workers in (1, 2):
+        monkeypatch.setenv("INKDIGIT_CACHE_DIR", str(tmp_path / f"cache-{workers}"))
+        made.append(fragments.make_fragments(600, seed=8, digits=raw_digits, workers=workers))
+    np.testing.assert_array_equal(made[0], made[1])
+
+
+def test_the_cache_key_holds_the_digits_themselves(raw_digits: np.ndarray, tmp_path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INKDIGIT_CACHE_DIR", str(tmp_path))
+    a = fragments.make_fragments(20, seed=2, digits=raw_digits, workers=1)
+    b = fragments.make_fragments(20, seed=2, digits=raw_digits[::-1].copy(), workers=1)  # same shape
+    assert not np.array_equal(a, b)

@@ -115,3 +115,13 @@ def test_a_gated_card_without_a_piece_scorer_is_written_as_before(gated: Path) -
     assert "piece_output" not in card.to_dict()["rejection"]
     rec = Recognizer(card, weights=gated / f"{NAME}.onnx")
     assert rec.piece_scores(np.zeros((2, 28, 28), np.float32))[2] is None
+
+
+def test_a_piece_scorer_without_a_gate_is_refused_and_kept_on_save(gated: Path) -> None:
+    from inkdigit.engine.modelcard import ModelCardError
+
+    card = ModelCard.load(gated / f"{NAME}.json")
+    card.rejection.output = ""
+    assert card.to_dict()["rejection"]["piece_output"] == PIECE_OUTPUT  # not silently dropped
+    with pytest.raises(ModelCardError, match="without a digit-or-not gate"):
+        Recognizer(card, weights=gated / f"{NAME}.onnx")

@@ -107,7 +107,7 @@ class Rejection:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object; a model without a gate writes its threshold alone, as cards always did."""
-        if not self.output:
+        if not self.output and not self.piece_output:
             return {"min_confidence": self.min_confidence}
         out = _flat(self)
         if not self.piece_output:  # gated cards without a piece scorer read as they always did

@@ -119,6 +119,8 @@ class Recognizer:
         self.min_score = float(self.card.rejection.min_score)
         # the piece scorer, when the model has one: a third output, read only when reading numbers
         self._piece = self.card.rejection.piece_output
+        if self._piece and not self._gate:
+            raise ModelCardError(f"Model {self.name!r} names a piece scorer without a digit-or-not gate.")
         if self._piece and self._piece not in outputs:
             raise ModelCardError(f"Model {self.name!r} has no piece scorer output {self._piece!r} (it has {outputs}).")
 

@@ -41,6 +41,9 @@ MOST, LEAST = 0.65, 0.15
 THIN, WIDTH = 0.3, 0.55
 #: a touching pair's piece is at least this wide, × its height
 PAIR_WIDE = 0.75
+#: the work is cut into this many chunks, each with its own seed, however many processes run them,
+#: so the pieces depend on the seed alone
+CHUNKS = 8
 
 
 def _is_stroke(image: np.ndarray) -> bool:
@@ -92,14 +95,16 @@ def make_fragments(n: int, seed: int, digits: np.ndarray, cfg: PreprocessConfig 
     reproducible from ``seed``; cached like the other prepared data."""
     here = Path(__file__).parent
     sources = (Path(__file__), here.parent / "engine" / "segment.py", here / "robustness" / "numbers.py",
+               here / "robustness" / "common.py",
                here / "robustness" / "canvas.py", here / "robustness" / "photo.py")
     code = source_digest() + "".join(hashlib.sha256(p.read_bytes()).hexdigest() for p in sources)
-    key = hashlib.sha256(f"{n}-{seed}-{code}-{cfg.to_dict()}-{digits.shape}".encode()).hexdigest()[:16]
+    digest = hashlib.sha256(np.ascontiguousarray(digits).tobytes()).hexdigest()
+    key = hashlib.sha256(f"{n}-{seed}-{code}-{cfg.to_dict()}-{digest}".encode()).hexdigest()[:16]
     path = cache_dir() / "prepared" / f"fragments-{key}.npy"
     if path.exists():
         return np.load(path)
     workers = workers or os.cpu_count() or 1
-    chunks = [(len(c), seed * 1000 + i, digits, cfg) for i, c in enumerate(np.array_split(np.arange(n), workers * 4))
+    chunks = [(len(c), seed * 1000 + i, digits, cfg) for i, c in enumerate(np.array_split(np.arange(n), CHUNKS))
               if len(c)]
     if workers == 1 or n < 500:
         images = np.concatenate([_work(c) for c in chunks])

@@ -31,6 +31,9 @@ from inkdigit.paths import cache_dir
 GLYPHS = "AEHKMNRVWXhkmnvwx#@&%*=~"
 #: what the bundled-font kind draws: those, a few more symbols, and Greek capitals no digit resembles
 LETTERS = GLYPHS + "+<>€¶ΣΩΦΨΠ"
+#: the work is cut into this many chunks, each with its own seed, however many processes run them,
+#: so the images depend on the seed alone (8: what two cores made before this was fixed)
+CHUNKS = 8
 KINDS = ("scribble", "shape", "glyph", "blob", "pair", "noise", "texture", "face", "letter")
 
 
@@ -205,14 +208,16 @@ def make_negatives(n: int, seed: int, digits: np.ndarray, cfg: PreprocessConfig 
     ``digits`` (raw MNIST images) supply the two-digits-side-by-side kind.
     """
     here = Path(__file__).parent
-    sources = (Path(__file__), here / "robustness" / "canvas.py", here / "robustness" / "photo.py")
+    sources = (Path(__file__), here / "robustness" / "canvas.py", here / "robustness" / "photo.py",
+               here / "robustness" / "common.py")
     code = source_digest() + "".join(hashlib.sha256(p.read_bytes()).hexdigest() for p in sources)
-    key = hashlib.sha256(f"{n}-{seed}-{code}-{cfg.to_dict()}-{digits.shape}".encode()).hexdigest()[:16]
+    digest = hashlib.sha256(np.ascontiguousarray(digits).tobytes()).hexdigest()
+    key = hashlib.sha256(f"{n}-{seed}-{code}-{cfg.to_dict()}-{digest}".encode()).hexdigest()[:16]
     path = cache_dir() / "prepared" / f"negatives-{key}.npy"
     if path.exists():
         return np.load(path)
     workers = workers or os.cpu_count() or 1
-    chunks = [(len(c), seed * 1000 + i, digits, cfg) for i, c in enumerate(np.array_split(np.arange(n), workers * 4))
+    chunks = [(len(c), seed * 1000 + i, digits, cfg) for i, c in enumerate(np.array_split(np.arange(n), CHUNKS))
               if len(c)]
     if workers == 1 or n < 500:
         images = np.concatenate([_work(c) for c in chunks])
