@@ -120,7 +120,8 @@ def test_switching_modes_keeps_the_whole_drawing_and_only_the_current_answer(pag
     edges = page.evaluate("""() => {
         const c = document.querySelector('[data-testid=draw-canvas]');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let right = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) right = Math.max(right, ((i - 3) / 4) % c.width);
+        let right = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) right = Math.max(right, ((i - 3) / 4) % c.width);
         return [right, c.width]; }""")
     assert edges[0] < edges[1] - 5
     page.get_by_test_id("mode-number").check()

@@ -299,9 +299,9 @@ def plain_ink(px: Pixels, cfg: PreprocessConfig, strict: bool = False,
         # the opaque part is one flat colour, the shape is in the alpha alone (paper with the digit
         # cut out, a cut-out digit filling its frame): then black, or white under a dark colour,
         # keeps it visible.
-        opaque = px.color[alpha > 0.5]
-        ground = _mode_colour(opaque)
-        spread = _distance(opaque, ground) * (np.float32(3 ** -0.5) if opaque.ndim == 2 else np.float32(1))
+        solid = px.color[alpha > 0.5]
+        ground = _mode_colour(solid)
+        spread = _distance(solid, ground) * (np.float32(3 ** -0.5) if solid.ndim == 2 else np.float32(1))
         if float(np.mean(spread > cfg.min_contrast)) < _FLAT_OPAQUE:
             ground = np.full_like(ground, 1.0 if float(np.mean(ground)) < 0.5 else 0.0)
         a = alpha[..., None] if px.color.ndim == 3 else alpha
