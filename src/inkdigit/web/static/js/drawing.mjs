@@ -11,6 +11,9 @@
 
 import { createStrokes, fitInto, inkBounds, shortcut, toCanvasPoint, trace } from "./strokes.mjs";
 
+/** The height (CSS px) of a writing area below which the pen gets thinner in proportion. */
+export const PEN_HEIGHT = 360;
+
 export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange, keyTarget = document }) {
   const ctx = canvas.getContext("2d");
   const strokes = createStrokes();
@@ -45,8 +48,12 @@ export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange,
     if (e.pointerType === "mouse" && e.button !== 0) return;
     e.preventDefault(); // no page scroll or text selection while drawing
     canvas.setPointerCapture(e.pointerId);
-    const scale = canvas.width / canvas.getBoundingClientRect().width; // the width slider is in CSS pixels
-    strokes.begin(Number(widthInput.value) * scale, pointOf(e));
+    const rect = canvas.getBoundingClientRect();
+    const scale = canvas.width / rect.width; // the width slider is in CSS pixels
+    // on a writing area lower than PEN_HEIGHT (the number strip on a phone) the pen is as much
+    // thinner, so a digit written across it keeps the stroke it would have on the square canvas
+    const fit = Math.min(1, rect.height / PEN_HEIGHT);
+    strokes.begin(Number(widthInput.value) * scale * fit, pointOf(e));
     redraw();
   });
   canvas.addEventListener("pointermove", (e) => {
