@@ -4,11 +4,20 @@ Accepted inputs: a filesystem path, encoded bytes, a PIL image or a NumPy array.
 checked against byte and pixel limits *before* pixels are decoded, so a decompression bomb costs a
 header read, not gigabytes. Every refusal is an :class:`ImageInputError` with a stable ``code`` that
 the HTTP service maps to a status; the engine itself knows nothing of HTTP.
+
+A digit reader never needs a big image at full resolution: the reader says how large an image it
+works on (a :class:`Fit`), and a larger one is reduced while it is still 8-bit, right after
+decoding (a JPEG is decoded reduced, by its DCT scaling), never converted to floats at full size.
+A 6000×6000 JPEG bomb of 4 KB then costs a 750×750 decode, not a gigabyte; a 36-megapixel PNG its
+8-bit decode and nothing more. Memory a large decode took is handed back to the system afterwards.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import io
+import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -18,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from inkdigit.engine.defaults import MAX_PIXELS, MAX_UPLOAD_BYTES
+from inkdigit.engine.defaults import MAX_DECODED_BYTES, MAX_PIXELS, MAX_UPLOAD_BYTES
 
 try:  # optional: a faster decoder for the commonest input, a plain PNG from a canvas
     import pyspng as _spng
@@ -26,8 +35,6 @@ except ImportError:  # pragma: no cover - platforms without a wheel fall back to
     _spng = None
 
 ImageInput = str | os.PathLike[str] | bytes | bytearray | memoryview | Image.Image | np.ndarray
-
-
 
 class ImageInputError(ValueError):
     """An input that cannot be read as an image; ``code`` is stable, ``str()`` is for people."""
@@ -51,15 +58,49 @@ class ImageTooLargeError(ImageInputError):
     code = "image_too_large"
 
 
+class UnreadableImageError(ImageInputError):
+    """Reading this image failed in a way no check foresaw (a bug, logged where it is raised): the
+    image gets this error in its own slot, and the other images of a batch are still read."""
+
+    code = "unreadable_image"
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Refuse inputs above these sizes (bytes of the encoded file, pixels of the decoded image)."""
+    """Refuse inputs above these sizes: bytes of the encoded file, pixels of the image its header
+    declares, and bytes of memory its decode would take (at the reduced size a JPEG decodes to)."""
 
     max_bytes: int = MAX_UPLOAD_BYTES
     max_pixels: int = MAX_PIXELS
+    max_decoded_bytes: int = MAX_DECODED_BYTES
 
 
 DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The most a reader works on: it reduces a larger image to at most ``height`` × ``width``
+    itself, so the decoder may reduce it first by a whole factor: the largest that stays within
+    (``round_up`` False), or, when the reader reduces by the rounded-up factor anyway (a single
+    digit's preprocessing), exactly that factor. Images under :data:`REDUCE_FROM` pixels are left
+    to the reader, which reduces in floats (every canvas and 640×480 photo reads exactly as before)."""
+
+    height: int
+    width: int
+    round_up: bool = False
+
+    def factor(self, width: int, height: int) -> int:
+        """The whole factor an image of this size is reduced by when it is decoded (1: not at all)."""
+        if width * height < REDUCE_FROM:
+            return 1
+        ratio = max(height / self.height, width / self.width)
+        return max(1, math.ceil(ratio) if self.round_up else math.floor(ratio))
+
+
+#: images of this many pixels and more are reduced as they are decoded (a 2000×2000 image decodes
+#: to 16 MB at most, and its float copies to 64 MB: below that, reducing early saves little)
+REDUCE_FROM = 4_000_000
 
 
 class Pixels:
@@ -69,9 +110,11 @@ class Pixels:
     canvas export is read from its alpha alone, and its colour channels are never converted.
     """
 
-    def __init__(self, color: np.ndarray, alpha: np.ndarray | None) -> None:
+    def __init__(self, color: np.ndarray, alpha: np.ndarray | None,
+                 source_shape: tuple[int, int] | None = None) -> None:
         self._color = color
         self._alpha = alpha
+        self._source = source_shape
 
     @staticmethod
     def _unit(a: np.ndarray) -> np.ndarray:
@@ -99,8 +142,16 @@ class Pixels:
     def shape(self) -> tuple[int, int]:
         return self._color.shape[0], self._color.shape[1]
 
+    @property
+    def source_shape(self) -> tuple[int, int]:
+        """(height, width) of the image as it was sent: larger than ``shape`` when it was decoded
+        reduced (boxes reported to the caller are in these pixels)."""
+        return self._source or self.shape
 
-def _open_encoded(data: bytes, limits: Limits) -> Image.Image:
+
+def _open_encoded(data: bytes, limits: Limits, fit: Fit | None = None) -> tuple[Image.Image, tuple[int, int]]:
+    """Decode ``data`` under ``limits``, and its (width, height) as its header declares it; with
+    ``fit``, a JPEG is decoded reduced (DCT scaling)."""
     if not data:
         raise EmptyInputError("The image is empty (0 bytes).")
     if len(data) > limits.max_bytes:
@@ -116,14 +167,46 @@ def _open_encoded(data: bytes, limits: Limits) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLargeError(
             f"The image has too many pixels; the limit is {limits.max_pixels:,}.") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
+    except Exception as exc:  # a damaged header: plugins raise OSError, SyntaxError, struct.error, ...
         raise CorruptImageError(f"The image could not be read: {exc}.") from exc
     _check_pixels(img.size, limits)
+    sent = img.size
+    factor = fit.factor(*img.size) if fit else 1
+    if factor > 1 and img.format == "JPEG":
+        try:  # decode at 1/2, 1/4 or 1/8 of the size, as far as that stays at least this large
+            img.draft(img.mode, (-(-img.size[0] // factor), -(-img.size[1] // factor)))
+        except Exception as exc:
+            raise CorruptImageError(f"The image could not be read: {exc}.") from exc
+    _check_decoded(img, limits)
     try:
         img.load()
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except MemoryError as exc:
+        raise ImageTooLargeError("The image is too large to decode.") from exc
+    except Exception as exc:  # truncated data, absurd tiles (OverflowError), decoder errors
         raise CorruptImageError(f"The image is truncated or corrupt: {exc}.") from exc
-    return img
+    return img, sent
+
+
+def _pixel_bytes(mode: str) -> int:
+    """Bytes Pillow stores a pixel of ``mode`` in (multi-band modes take 4)."""
+    if mode in ("1", "L", "P"):
+        return 1
+    return 2 if mode.startswith("I;16") else 4
+
+
+def _check_decoded(img: Image.Image, limits: Limits) -> None:
+    _check_decoded_size(img.size, img.mode, limits)
+
+
+def _check_decoded_size(size: tuple[int, int], mode: str, limits: Limits) -> None:
+    """Refuse a decode that would take more memory than the limit: the pixels, and a pointer per
+    row (Pillow's layout: a 1×40,000,000 image takes 320 MB of row pointers for 40 MB of pixels)."""
+    w, h = size
+    need = h * (w * _pixel_bytes(mode) + 8)
+    if need > limits.max_decoded_bytes:
+        raise ImageTooLargeError(
+            f"Decoding the image ({w}×{h}, {mode}) would take {need / 2**20:,.0f} MiB; the limit is "
+            f"{limits.max_decoded_bytes / 2**20:,.0f} MiB. Send it smaller, or as a JPEG.")
 
 
 def _check_pixels(size: tuple[int, int], limits: Limits) -> None:
@@ -152,21 +235,75 @@ def _read_encoded(source: bytes | bytearray | memoryview | str | os.PathLike[str
         raise ImageInputError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
 
 
-def open_image(source: ImageInput, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
-    """Decode ``source`` into a PIL image, upright per its EXIF orientation, first frame only."""
+def open_image(source: ImageInput, limits: Limits = DEFAULT_LIMITS, fit: Fit | None = None) -> Image.Image:
+    """Decode ``source`` into a PIL image, upright per its EXIF orientation, first frame only;
+    with ``fit``, reduced by the whole factor it allows (see :class:`Fit`)."""
+    return _open(source, limits, fit)[0]
+
+
+def _open(source: ImageInput, limits: Limits, fit: Fit | None) -> tuple[Image.Image, tuple[int, int]]:
+    """The image as :func:`open_image` gives it, and (height, width) of it as sent, upright."""
     if isinstance(source, Image.Image):
         _check_pixels(source.size, limits)
-        img = source
+        img, (w, h) = source, source.size
     elif isinstance(source, (bytes, bytearray, memoryview, str, os.PathLike)):
-        img = _open_encoded(_read_encoded(source, limits), limits)
+        img, (w, h) = _open_encoded(_read_encoded(source, limits), limits, fit)
     else:
         raise ImageInputError(f"Cannot read an image from a {type(source).__name__}.")
-    if getattr(img, "n_frames", 1) > 1:
-        img.seek(0)
+    # an animation is at its first frame once opened (counting frames would read the whole file)
+    if fit is not None:
+        img = _reduced(img, fit.factor(*img.size))
     try:
-        return ImageOps.exif_transpose(img) or img
-    except (OSError, ValueError, SyntaxError, TypeError):
-        return img  # a broken EXIF block is no reason to refuse the pixels
+        upright = ImageOps.exif_transpose(img) or img
+    except Exception:
+        return img, (h, w)  # a broken EXIF block is no reason to refuse the pixels
+    turned = upright.size != img.size or (upright is not img and _orientation(img) in (5, 6, 7, 8))
+    return upright, ((w, h) if turned else (h, w))
+
+
+def _orientation(img: Image.Image) -> int | None:
+    try:
+        value = img.getexif().get(0x0112)
+    except Exception:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _reduced(img: Image.Image, factor: int) -> Image.Image:
+    """``img`` reduced by ``factor`` (box averages, in its 8-bit or integer form); the memory of a
+    large decode is handed back to the system afterwards."""
+    if factor <= 1:
+        return img
+    big = img.size[0] * img.size[1] * _pixel_bytes(img.mode)
+    if img.mode in ("1", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "I;16", "I;16B", "I;16L", "I;16N"):
+        has_alpha = img.mode == "PA" or (img.mode == "P" and "transparency" in img.info)
+        target = ("RGBA" if has_alpha else "RGB") if img.mode in ("P", "PA") else \
+            "I" if img.mode.startswith("I;16") else "L" if img.mode == "1" else "RGB"
+        img = img.convert(target)
+    w, h = img.size
+    # the reader's block means drop a partial last block: so does this, where a whole one is left
+    box = (0, 0, w // factor or -(-w // factor), h // factor or -(-h // factor))
+    if len(img.getbands()) > 1:  # each band on its own: Pillow's RGBA reduce premultiplies by alpha
+        small = Image.merge(img.mode, [band.reduce(factor).crop(box) for band in img.split()])
+    else:
+        small = img.reduce(factor).crop(box)
+    del img
+    if big >= _TRIM_AFTER:
+        _return_memory()
+    return small
+
+
+#: a decode at least this large is followed by giving freed memory back to the system
+_TRIM_AFTER = 32 * 1024 * 1024
+_libc_name = ctypes.util.find_library("c")
+_malloc_trim = getattr(ctypes.CDLL(_libc_name), "malloc_trim", None) if _libc_name else None
+
+
+def _return_memory() -> None:
+    """Ask glibc to return freed heap to the system: after a large image is freed, its blocks
+    otherwise stay with the process (a worker kept 470-650 MB after a few bombs)."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 def _from_array(arr: np.ndarray, limits: Limits) -> Pixels:
@@ -229,6 +366,7 @@ def _fast_png(data: bytes, limits: Limits) -> Pixels | None:
     if size is None:
         return None
     _check_pixels(size, limits)
+    _check_decoded_size(size, "L" if data[25] == 0 else "RGBA", limits)  # as Pillow would hold it
     try:
         arr = _spng.load(data)
     except Exception:  # libspng reports damage as plain exceptions; Pillow classifies it
@@ -247,29 +385,38 @@ def _fast_png(data: bytes, limits: Limits) -> Pixels | None:
     return Pixels(arr, None)
 
 
-def to_pixels(source: ImageInput, limits: Limits = DEFAULT_LIMITS) -> Pixels:
-    """Decode any supported input into float pixels in [0, 1] (gray or RGB, plus alpha if any)."""
+def to_pixels(source: ImageInput, limits: Limits = DEFAULT_LIMITS, fit: Fit | None = None) -> Pixels:
+    """Decode any supported input into float pixels in [0, 1] (gray or RGB, plus alpha if any).
+
+    With ``fit``, an encoded image larger than it is reduced right after decoding (see
+    :class:`Fit`); ``Pixels.source_shape`` keeps its size as sent."""
     if isinstance(source, np.ndarray):
         return _from_array(source, limits)
     if isinstance(source, (bytes, bytearray, memoryview, str, os.PathLike)):
         data = _read_encoded(source, limits)
-        fast = _fast_png(data, limits)
-        if fast is not None:
-            return fast
+        size = _plain_png_size(data) if fit is not None and data.startswith(_PNG_SIGNATURE) else None
+        if size is None or fit is None or fit.factor(*size) == 1:
+            fast = _fast_png(data, limits)
+            if fast is not None:
+                return fast
         source = data
-    img = open_image(source, limits)
+    img, sent = _open(source, limits, fit)
+    return _pixels(img, None if sent == (img.size[1], img.size[0]) else sent)
+
+
+def _pixels(img: Image.Image, source_shape: tuple[int, int] | None) -> Pixels:
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        arr = np.asarray(img, dtype=np.float32)
+        arr = np.nan_to_num(np.asarray(img, dtype=np.float32), nan=0.0, neginf=0.0)  # NaN: black
         top = 65535.0 if mode.startswith("I") and arr.max(initial=0) > 255 else 255.0
         if mode == "F" and arr.max(initial=0) <= 1.0:
             top = 1.0
-        return Pixels(np.clip(arr / top, 0.0, 1.0), None)
+        return Pixels(np.clip(arr / top, 0.0, 1.0), None, source_shape)
     has_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info)
     if mode in ("L", "1") and not has_alpha:
-        return Pixels(np.asarray(img if mode == "L" else img.convert("L")), None)
+        return Pixels(np.asarray(img if mode == "L" else img.convert("L")), None, source_shape)
     target = "RGBA" if has_alpha else "RGB"
     rgba = np.asarray(img if mode == target else img.convert(target))  # convert() copies even a no-op
     if has_alpha:  # a contiguous alpha plane: strided 8-bit scans cost several times more
-        return Pixels(rgba[:, :, :3], np.ascontiguousarray(rgba[:, :, 3]))
-    return Pixels(rgba, None)
+        return Pixels(rgba[:, :, :3], np.ascontiguousarray(rgba[:, :, 3]), source_shape)
+    return Pixels(rgba, None, source_shape)

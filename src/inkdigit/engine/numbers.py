@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, ImageInputError, Limits, to_pixels
+from inkdigit.engine.imageio import DEFAULT_LIMITS, Fit, ImageInput, ImageInputError, Limits, to_pixels
 from inkdigit.engine.preprocess import preprocess
 from inkdigit.engine.segment import (
+    WORK_HEIGHT,
+    WORK_WIDTH,
     Box,
     Line,
     Piece,
@@ -245,9 +247,9 @@ def read_number(rec: Recognizer, image: ImageInput, limits: Limits = DEFAULT_LIM
     unreadable image, one wider than ``number_limits.max_width`` or holding more digits than
     ``number_limits.max_digits``."""
     start = time.perf_counter()
-    px = to_pixels(image, limits)
-    if px.shape[1] > number_limits.max_width:
-        raise ImageTooWideError(f"The image is {px.shape[1]} px wide; numbers are read up to "
+    px = to_pixels(image, limits, Fit(WORK_HEIGHT, WORK_WIDTH))  # cut_line reduces it that far anyway
+    if px.source_shape[1] > number_limits.max_width:
+        raise ImageTooWideError(f"The image is {px.source_shape[1]} px wide; numbers are read up to "
                                 f"{number_limits.max_width} px wide. Crop it to the line of digits.")
     line: Line = cut_line(px, rec.preprocess_config)
     if len(line.pieces) > number_limits.max_digits:
@@ -258,13 +260,15 @@ def read_number(rec: Recognizer, image: ImageInput, limits: Limits = DEFAULT_LIM
     if len(reads) > number_limits.max_digits:
         raise TooManyDigitsError(f"The image holds {len(reads)} digits; at most "
                                  f"{number_limits.max_digits} are read per image.")
-    size = (px.shape[1], px.shape[0])
+    size = (px.source_shape[1], px.source_shape[0])
+    # boxes go back to the pixels as sent: through the line's reduction and the decoder's
+    scale = (line.scale[0] * size[0] / px.shape[1], line.scale[1] * size[1] / px.shape[0])
     top_k = max(1, top_k)
-    digits = [_digit(rec, r, line.scale, size, top_k) for r in reads]
+    digits = [_digit(rec, r, scale, size, top_k) for r in reads]
     gaps = spaces([r.piece for r in reads], line.height, line.separators)
     separators = sorted(line.separators + gaps, key=lambda s: s.box[0])
     # a separator's place among the digits, after any splitting: the digits whose centre is left of its centre
-    seps = [SeparatorReading(s.kind, _box(s.box, line.scale, size),
+    seps = [SeparatorReading(s.kind, _box(s.box, scale, size),
                              sum(1 for r in reads if r.piece.x0 + r.piece.box[2] / 2 < s.box[0] + s.box[2] / 2))
             for s in separators]
     text = "".join(UNREAD if d.digit is None else str(d.digit) for d in digits)

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import ndimage
 
 from inkdigit.engine import native, resample
-from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, Limits, Pixels, to_pixels
+from inkdigit.engine.imageio import DEFAULT_LIMITS, Fit, ImageInput, Limits, Pixels, to_pixels
 
 #: the version new models are trained with; every version in VERSIONS stays readable for the
 #: cards that name it (v1: the original pipeline, below; v2: ``preprocess_v2``; v3: v2 reading an
@@ -99,15 +99,19 @@ def _gray(px: Pixels) -> np.ndarray:
 
 
 def _reduce(px: Pixels, max_side: int) -> Pixels:
+    """``px`` at most ``max_side`` on its longer side, by block means (a decoded image arrives
+    reduced already, see ``imageio.Fit``; arrays and PIL images do not). An axis shorter than the
+    factor is averaged whole, so a 2×6000 strip stays a strip rather than becoming empty."""
     h, w = px.shape
     factor = int(np.ceil(max(h, w) / max_side))
     if factor <= 1:
         return px
+    fy, fx = min(factor, h), min(factor, w)
 
     def down(a: np.ndarray) -> np.ndarray:
-        hh, ww = (a.shape[0] // factor) * factor, (a.shape[1] // factor) * factor
+        hh, ww = (a.shape[0] // fy) * fy, (a.shape[1] // fx) * fx
         a = a[:hh, :ww]
-        shape = (hh // factor, factor, ww // factor, factor) + a.shape[2:]
+        shape = (hh // fy, fy, ww // fx, fx) + a.shape[2:]
         return a.reshape(shape).mean(axis=(1, 3), dtype=np.float32)
 
     return Pixels(down(px.color), None if px.alpha is None else down(px.alpha))
@@ -524,7 +528,8 @@ def preprocess(source: ImageInput | Pixels, cfg: PreprocessConfig = DEFAULT_CONF
     if cfg.version not in VERSIONS:
         raise ValueError(f"preprocessing v{cfg.version} is not implemented here (this inkdigit has "
                          f"{', '.join('v' + v for v in VERSIONS)})")
-    px = source if isinstance(source, Pixels) else to_pixels(source, limits)
+    fit = Fit(cfg.max_side, cfg.max_side, round_up=True)  # decoded as _reduce would reduce it
+    px = source if isinstance(source, Pixels) else to_pixels(source, limits, fit)
     px = _reduce(px, cfg.max_side)
     stages: dict[str, np.ndarray] = {}
 

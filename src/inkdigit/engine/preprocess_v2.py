@@ -85,7 +85,7 @@ def _without_rules(ink: np.ndarray, width: int) -> np.ndarray:
     """``ink`` without horizontal lines much longer than a digit (ruled paper), strokes that crossed
     them rejoined."""
     length = int(_RULE * width)
-    if ink.shape[1] < length:
+    if length < 8 or ink.shape[1] < length:  # in an image a few pixels wide, no line is a rule
         return ink
     mask = (ink > 0.35).view(np.uint8)
     if int(cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).max()) < length:

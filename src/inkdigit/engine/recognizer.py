@@ -13,6 +13,7 @@ and ``predict_batch`` are that path for one image and for plain lists.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -23,10 +24,12 @@ import numpy as np
 import onnxruntime as ort
 
 from inkdigit.engine.defaults import TOP_K_DEFAULT
-from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, ImageInputError, Limits
+from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, ImageInputError, Limits, UnreadableImageError
 from inkdigit.engine.modelcard import ModelCard, ModelCardError
 from inkdigit.engine.numbers import DEFAULT_NUMBER_LIMITS, NumberLimits, NumberReading, read_number
 from inkdigit.engine.preprocess import Preprocessed, preprocess
+
+log = logging.getLogger("inkdigit.engine")
 
 
 @dataclass
@@ -196,6 +199,9 @@ class Recognizer:
             except ImageInputError as exc:
                 slots[i] = exc
                 continue
+            except Exception as exc:  # a bug: logged, and kept to this image's slot
+                slots[i] = _unreadable(exc)
+                continue
             pres.append((i, pre, time.perf_counter() - start))
         live = [k for k, (_, pre, _) in enumerate(pres) if not pre.is_empty]
         probs: dict[int, np.ndarray] = {}
@@ -232,4 +238,15 @@ class Recognizer:
                     number_limits: NumberLimits = DEFAULT_NUMBER_LIMITS, top_k: int = TOP_K_DEFAULT) -> NumberReading:
         """Read every digit of a number written on one line (see :mod:`inkdigit.engine.numbers`).
         Raises ``ImageInputError`` for an unreadable image or one past ``number_limits``."""
-        return read_number(self, image, limits, number_limits, top_k)
+        try:
+            return read_number(self, image, limits, number_limits, top_k)
+        except ImageInputError:
+            raise
+        except Exception as exc:
+            raise _unreadable(exc) from exc
+
+
+def _unreadable(exc: Exception) -> UnreadableImageError:
+    """Log an unforeseen failure to read one image (with its traceback) and say so to the caller."""
+    log.error("reading an image failed: %s", exc, exc_info=exc)
+    return UnreadableImageError(f"The image could not be read ({type(exc).__name__}); the error has been logged.")
