@@ -26,6 +26,7 @@ IMAGE_ERROR_STATUS = {
     "image_too_large": 413,
     "image_too_wide": 413,
     "too_many_digits": 422,
+    "unreadable_image": 422,
 }
 
 
@@ -110,7 +111,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     413: _doc("Too many bytes or pixels (`payload_too_large`, `image_too_large`, `too_many_files`; "
               "/recognize: `image_too_wide`)."),
     415: _doc("Not an image, or an unaccepted Content-Type (`not_an_image`, `unsupported_media_type`)."),
-    422: _doc("Corrupt or truncated image, bad base64, invalid option (`corrupt_image`, `invalid_request`; "
-              "/recognize: `too_many_digits`)."),
+    422: _doc("Corrupt or truncated image, bad base64, invalid option (`corrupt_image`, `unreadable_image`, "
+              "`invalid_request`; /recognize: `too_many_digits`)."),
     503: _doc("The model is not loaded yet (`model_not_loaded`)."),
 }

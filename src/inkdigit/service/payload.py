@@ -49,6 +49,24 @@ async def read_body(request: Request, limit: int) -> bytes:
     return body
 
 
+#: the most arrays and objects a JSON body may open: the documented body is one flat object, and
+#: a body nested 100,000 deep made the parser recurse until it failed (a 500)
+MAX_JSON_CONTAINERS = 32
+
+
+def parse_json(body: bytes) -> Any:
+    """``body`` parsed, or 400 ``invalid_json``: not JSON, or holding more than
+    :data:`MAX_JSON_CONTAINERS` arrays and objects (counted before parsing: a bracket inside a
+    string counts too, and no image string holds one)."""
+    if body.count(b"[") + body.count(b"{") > MAX_JSON_CONTAINERS:
+        raise APIError(400, "invalid_json", f"The JSON body holds more than {MAX_JSON_CONTAINERS} arrays and "
+                                            'objects; send one object like {"image": "…"}.')
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise APIError(400, "invalid_json", "The body is not valid JSON.") from None
+
+
 def options(raw: dict[str, Any]) -> dict[str, Any]:
     """The options set in ``raw`` (query or form fields), validated; 422 ``invalid_request`` if not."""
     try:
@@ -92,10 +110,7 @@ async def single_image(request: Request, max_bytes: int) -> Payload:
     kind = media_type(request)
     if kind == "application/json":
         body = await read_body(request, max_bytes * 4 // 3 + 4096)
-        try:
-            raw = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise APIError(400, "invalid_json", "The body is not valid JSON.") from None
+        raw = parse_json(body)
         if not isinstance(raw, dict):
             raise APIError(422, "invalid_request", 'The JSON body must be an object like {"image": "…"}.')
         try:

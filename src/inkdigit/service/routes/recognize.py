@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from inkdigit.engine.defaults import TOP_K_DEFAULT, TOP_K_MAX
 from inkdigit.engine.imageio import ImageInputError, Limits
-from inkdigit.engine.numbers import NumberLimits, NumberReading, read_number
+from inkdigit.engine.numbers import NumberLimits, NumberReading
 from inkdigit.engine.recognizer import Recognizer
 from inkdigit.service import payload
 from inkdigit.service.deps import BatcherDep, RecognizersDep, SettingsDep
@@ -39,7 +39,7 @@ def number_body(r: NumberReading, model: str, top_k: int, debug: bool) -> dict[s
 
 def _read(rec: Recognizer, data: bytes, limits: Limits, number_limits: NumberLimits, top_k: int,
           debug: bool) -> dict[str, Any]:
-    return number_body(read_number(rec, data, limits, number_limits, top_k=TOP_K_MAX), rec.name, top_k, debug)
+    return number_body(rec.read_number(data, limits, number_limits, top_k=TOP_K_MAX), rec.name, top_k, debug)
 
 
 def _read_or_error(rec: Recognizer, data: bytes, limits: Limits, number_limits: NumberLimits,
