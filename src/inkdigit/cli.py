@@ -440,10 +440,17 @@ def serve(
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # workers share metrics through files; each run starts from a clean directory
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="inkdigit-metrics-")
+    # the app logs access itself (observability.py); the protocol is Uvicorn's httptools one held to
+    # the connection limits of Settings (protocol.py); logging is ours in every process
+    # (configure_logging), so Uvicorn is given no configuration of its own to apply over it
     config = {"app": "inkdigit.service.app:create_app", "factory": True, "log_level": log_level.lower(),
-              "access_log": False, "loop": "uvloop", "http": "httptools", "server_header": False}
+              "log_config": None, "access_log": False, "loop": "uvloop",
+              "http": "inkdigit.service.protocol:GuardedProtocol", "server_header": False}
     console.print(f"inkdigit API on http://{host}:{port} (docs: /docs), {workers} worker(s)")
     if workers == 1 or not service_workers.SUPPORTED:
+        from inkdigit.service.observability import configure_logging  # once the metrics directory is set
+
+        configure_logging(log_level)
         uvicorn.run(**config, host=host, port=port, workers=workers)  # type: ignore[arg-type]
         return
     try:

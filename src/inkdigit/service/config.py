@@ -30,7 +30,29 @@ class Settings(BaseSettings):
     max_number_digits: int = Field(64, gt=0, le=10_000, description="Most digits /recognize reads in one image.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
     log_level: str = "info"
-    access_log: bool = True
+    # on by default: without a proxy in front it is the only record of each request (with its id
+    # and time); it goes to stdout, never to a file of ours (docs/security.md)
+    access_log: bool = Field(True, description="Log one line per request to stdout.")
+    # What a connection may take from a worker, enforced by inkdigit.service.protocol in every
+    # worker, whichever way it is served; reasons and proxy settings: docs/security.md
+    head_timeout_s: float = Field(10.0, gt=0, description="Longest a request head (request line and "
+                                  "headers) may take to arrive: from the connection's opening, or its first byte.")
+    body_timeout_s: float = Field(20.0, gt=0, description="Longest a request body may go without "
+                                  "sending a byte, and the grace before body_min_rate applies.")
+    body_min_rate: int = Field(500, gt=0, description="Slowest average a body may arrive at (bytes/s) "
+                               "after body_timeout_s: each such many bytes buy it one more second.")
+    keepalive_timeout_s: float = Field(5.0, gt=0, description="Longest an idle connection is kept "
+                                       "between requests.")
+    keepalive_max_requests: int = Field(1000, gt=0, description="Requests served on one connection "
+                                        "before it is closed (so load flows back to a restarted worker).")
+    keepalive_max_age_s: float = Field(60.0, gt=0, description="Age after which a connection is closed "
+                                       "at its next response (so load flows back to a restarted worker).")
+    max_connections: int = Field(1000, gt=0, description="Most open connections per worker process; "
+                                 "past it a new one is closed at once.")
+    max_header_bytes: int = Field(32768, ge=1024, description="Largest request head (request line and "
+                                  "headers, bytes): past it the answer is 431 (414 for the URL alone).")
+    max_headers: int = Field(100, gt=0, description="Most header fields in one request: past it the "
+                             "answer is 431.")
     inference_threads: int = Field(1, ge=1, description="ONNX Runtime threads per worker process.")
     compute_threads: int = Field(1, ge=1, le=64, description="Compute threads per worker process "
                                  "(more threads only fight over the GIL).")

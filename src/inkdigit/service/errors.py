@@ -10,10 +10,12 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from inkdigit.engine.imageio import ImageInputError
+from inkdigit.service.observability import ANSWERED
 
 log = logging.getLogger("inkdigit.service")
 
@@ -92,6 +94,16 @@ def install(app: FastAPI) -> None:
             message = f"{request.method} is not allowed on {request.url.path}; see /docs for the API."
         return JSONResponse(error_body(code, message), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _: ClientDisconnect) -> Response:
+        # the client left before its whole request arrived (or stopped sending its body, and the
+        # server answered 408 itself: see inkdigit.service.protocol). Nothing can reach it: the
+        # status, nginx's 499 "client closed request" unless the server answered, is for the logs
+        status = int(request.scope.get(ANSWERED, 499))
+        if status == 499:
+            log.info("client disconnected before its request was read")
+        return Response(status_code=status)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

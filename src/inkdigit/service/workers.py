@@ -14,6 +14,14 @@ see the README's Benchmarks section.
 The parent binds first, so a busy port fails at once and a port of 0 becomes one concrete port;
 it hands nothing to a worker before that worker serves, restarts a worker that dies, gives up if
 they keep dying at start-up, and stops them all on SIGINT / SIGTERM.
+
+A worker killed outright loses the connections it held, and no others: the parent keeps its own
+copy of each connection it hands over until the worker counts it taken (``taken[slot]``, before
+reading a byte of it), so one handed to a worker in the instant it died (its socket pair still
+open while the kernel tears it down) is handed again, unread, to another worker. Connections then
+flow back to the replacement as clients reconnect: ``inkdigit.service.protocol`` closes each
+keep-alive connection after a number of requests or seconds, and a reconnection goes, like any
+new connection, to the worker holding the fewest.
 """
 
 from __future__ import annotations
@@ -26,7 +34,8 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
@@ -47,12 +56,14 @@ def listening_socket(host: str, port: int, backlog: int) -> socket.socket:
 
 class _HandedServer(uvicorn.Server):
     """A Uvicorn server with no socket of its own: it serves the connections that arrive on
-    ``channel``, flags ``ready[slot]`` while it takes them, and counts each one it closes in
-    ``closed[slot]``."""
+    ``channel``, flags ``ready[slot]`` while it takes them, and counts each one it receives in
+    ``taken[slot]`` and each one it closes in ``closed[slot]``."""
 
-    def __init__(self, config: uvicorn.Config, channel: socket.socket, slot: int, closed: Any, ready: Any) -> None:
+    def __init__(self, config: uvicorn.Config, channel: socket.socket, slot: int, closed: Any, ready: Any,
+                 taken: Any) -> None:
         super().__init__(config)
         self._channel, self._slot, self._closed, self._ready = channel, slot, closed, ready
+        self._taken = taken
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -87,6 +98,7 @@ class _HandedServer(uvicorn.Server):
                 loop.remove_reader(self._channel.fileno())
                 self.should_exit = True
                 return
+            self._taken[self._slot] += len(fds)  # ours from now on: the parent drops its copies
             for fd in fds:
                 sock = socket.socket(fileno=fd)
                 sock.setblocking(False)
@@ -108,12 +120,15 @@ class _HandedServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def _worker(channel: socket.socket, slot: int, closed: Any, ready: Any,
+def _worker(channel: socket.socket, slot: int, closed: Any, ready: Any, taken: Any,
             config: dict[str, Any]) -> None:  # pragma: no cover - child process
+    from inkdigit.service.observability import configure_logging
+
+    configure_logging(config["log_level"])
     # Ctrl+C reaches every process of the group; Uvicorn re-raises it after its graceful stop,
     # which is all a worker has to do
     with contextlib.suppress(KeyboardInterrupt):
-        _HandedServer(uvicorn.Config(**config), channel, slot, closed, ready).run()
+        _HandedServer(uvicorn.Config(**config), channel, slot, closed, ready, taken).run()
 
 
 @dataclass
@@ -123,6 +138,9 @@ class _Worker:
     started: float
     handed: int = 0  # connections passed to it; minus closed[slot]: its open connections
     usable: bool = True  # False once its channel fails
+    # the parent's copies of the connections passed to it and not yet taken, by their number
+    # (handed); closed as taken[slot] reaches them, handed again if it dies first
+    pending: deque[tuple[int, socket.socket]] = field(default_factory=deque)
 
 
 class _Pool:
@@ -134,34 +152,57 @@ class _Pool:
         self._config = config
         self.closed = self._ctx.Array("q", workers, lock=False)
         self.ready = self._ctx.Array("b", workers, lock=False)
+        self.taken = self._ctx.Array("q", workers, lock=False)
         self._lock = threading.Lock()
         self._next = 0
         self.workers = [self._start(i) for i in range(workers)]
 
     def _start(self, slot: int) -> _Worker:
-        self.closed[slot], self.ready[slot] = 0, 0
+        self.closed[slot], self.ready[slot], self.taken[slot] = 0, 0, 0
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        p = self._ctx.Process(target=_worker, args=(theirs, slot, self.closed, self.ready, self._config),
-                              daemon=False)
+        p = self._ctx.Process(target=_worker, args=(theirs, slot, self.closed, self.ready, self.taken,
+                                                    self._config), daemon=False)
         p.start()
         theirs.close()  # the child has its own copy now
-        ours.settimeout(2.0)  # a worker too stuck to take a connection in 2 s gets no more
+        ours.setblocking(False)  # a worker whose queue is full is passed over, not waited for
         return _Worker(p, ours, time.monotonic())
 
+    def _release(self, slot: int) -> None:
+        """Close the parent's copies of the connections worker ``slot`` has taken."""
+        w, taken = self.workers[slot], self.taken[slot]
+        while w.pending and w.pending[0][0] <= taken:
+            w.pending.popleft()[1].close()
+
+    def release(self) -> None:
+        with self._lock:
+            for i in range(len(self.workers)):
+                self._release(i)
+
     def restart(self, slot: int) -> None:
+        """Replace the dead worker ``slot``; the connections it never took go to the others."""
         with self._lock:
             old = self.workers[slot]
             old.usable = False
             old.channel.close()
+            self._release(slot)  # its last count, before the new worker's starts from 0
+            orphans = [conn for _, conn in old.pending]
             self.workers[slot] = self._start(slot)
+        for conn in orphans:  # never read by the dead worker: another can serve it from the start
+            if not self.hand_over(conn):
+                conn.close()
+        if orphans:
+            log.warning("handed %d connection(s) that worker %s never took to another", len(orphans), old.process.pid)
 
     def any_ready(self) -> bool:
         return any(w.usable and self.ready[i] for i, w in enumerate(self.workers))
 
     def hand_over(self, conn: socket.socket) -> bool:
-        """Pass ``conn`` to the ready worker with the fewest open connections; False if none took it."""
+        """Pass ``conn`` to the ready worker with the fewest open connections; False if none took it.
+        Once passed, ``conn`` (the parent's copy) is the pool's, until that worker has taken it."""
         with self._lock:
             n = len(self.workers)
+            for i in range(n):
+                self._release(i)
             self._next = (self._next + 1) % n  # ties go round
             order = sorted((i for i in range(n) if self.workers[i].usable and self.ready[i]),
                            key=lambda i: (self.workers[i].handed - self.closed[i], (i - self._next) % n))
@@ -169,11 +210,14 @@ class _Pool:
                 w = self.workers[i]
                 try:
                     socket.send_fds(w.channel, [b"c"], [conn.fileno()])
+                except (BlockingIOError, InterruptedError):
+                    continue  # its queue is full: busy, not gone
                 except OSError as exc:
                     log.warning("worker %s cannot take connections (%s)", w.process.pid, exc)
                     w.usable = False
                     continue
                 w.handed += 1
+                w.pending.append((w.handed, conn))
                 return True
             return False
 
@@ -186,10 +230,13 @@ class _Pool:
             if w.process.is_alive():
                 w.process.kill()
             w.channel.close()
+            for _, conn in w.pending:
+                conn.close()
+            w.pending.clear()
 
 
 def _accept_loop(listener: socket.socket, pool: _Pool, stop: threading.Event) -> None:
-    listener.settimeout(0.5)
+    listener.settimeout(0.05)  # the parent's copies of taken connections are closed at least this often
     while not stop.is_set():
         if not pool.any_ready():  # leave connections in the backlog until someone can serve them
             time.sleep(0.02)
@@ -197,22 +244,28 @@ def _accept_loop(listener: socket.socket, pool: _Pool, stop: threading.Event) ->
         try:
             conn, _ = listener.accept()
         except TimeoutError:
+            pool.release()
             continue
         except OSError as exc:  # out of file descriptors, or the listener closed at shutdown
             if not stop.is_set():
                 log.warning("accept failed: %s", exc)
                 time.sleep(0.05)
             continue
-        with conn:
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            deadline = time.monotonic() + 10
-            while not pool.hand_over(conn) and time.monotonic() < deadline and not stop.is_set():
-                time.sleep(0.02)  # every worker is restarting: hold the client a moment
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        deadline = time.monotonic() + 10
+        while not pool.hand_over(conn):
+            if time.monotonic() > deadline or stop.is_set():
+                conn.close()
+                break
+            time.sleep(0.02)  # every worker is restarting: hold the client a moment
 
 
 def serve(host: str, port: int, workers: int, config: dict[str, Any]) -> int:
     """Run ``workers`` Uvicorn servers (``config``: ``uvicorn.Config`` arguments) until signalled;
     the exit status: 0 after a clean stop, 1 if the workers could not be kept running."""
+    from inkdigit.service.observability import configure_logging
+
+    configure_logging(config.get("log_level", "info"))  # the parent's lines too: timed, on stderr
     listener = listening_socket(host, port, int(config.get("backlog", 2048)))  # OSError: port taken
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
