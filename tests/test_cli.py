@@ -26,7 +26,7 @@ def test_train_dry_run_on_a_small_subset(tmp_path: Path) -> None:
     out = tmp_path / "run"
     res = run("train", "--dry-run", "--limit", "256", "--eval-limit", "200", "--out", str(out))
     assert res.returncode == 0, res.stderr
-    assert (out / "cnn-v1.onnx").exists() and "MNIST test accuracy" in res.stdout
+    assert (out / "cnn-v1-dry-run.onnx").exists() and "MNIST test accuracy" in res.stdout
 
 
 def test_evaluate_json_last_line(tmp_path: Path) -> None:

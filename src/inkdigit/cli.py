@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from inkdigit.cli_support import IMAGE_SUFFIXES, image_files, plain_help_types
 from inkdigit.engine.defaults import TOP_K_DEFAULT, TOP_K_MAX
 from inkdigit.engine.imageio import ImageInputError
 from inkdigit.engine.modelcard import ModelCardError
@@ -31,6 +33,21 @@ app = typer.Typer(help="Read handwritten digits: train, evaluate and use the mod
                   no_args_is_help=True, add_completion=False)
 console = Console()
 err = Console(stderr=True)
+plain_help_types()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"inkdigit {version('inkdigit')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False) -> None:
+    """Read handwritten digits: train, evaluate and use the models."""
 
 DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", envvar="INKDIGIT_DATA_DIR",
@@ -54,12 +71,19 @@ class Dataset(StrEnum):
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    """Print ``message`` (plain text: brackets in it are not markup) and give the exit to raise."""
+    err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(1)
 
 
 def _needs_train_extra(what: str, exc: ImportError) -> typer.Exit:
-    return _fail(f"{what} needs the 'train' extra ({exc.name} is missing): pip install 'inkdigit[train]'")
+    return _fail(f"{what} needs the 'train' extra ({exc.name} is missing): {TRAIN_INSTALL}")
+
+
+#: how to get the train extra with PyTorch's CPU build (the public index's Linux torch wheel is the
+#: CUDA one, with about 1.5 GB of NVIDIA libraries a CPU machine never uses)
+TRAIN_INSTALL = ("pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu "
+                 "&& pip install 'inkdigit[train]'")
 
 
 class Family(StrEnum):
@@ -139,6 +163,10 @@ def train(
     except ImportError as exc:
         raise _needs_train_extra("training", exc) from exc
     name = name or f"{family.value}-v1"
+    if dry_run:  # a one-batch model must never pass for the real one: its own name, its own folder
+        if install:
+            raise _fail("--dry-run makes a model trained on one batch: it is not installed")
+        name = name if name.endswith("-dry-run") else f"{name}-dry-run"
     out = out or Path("runs") / name
     params = _parse_params(param or [])
     neural = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "negative_weight": negative_weight}
@@ -157,13 +185,18 @@ def train(
         build(cfg)  # refuse an unknown hyper-parameter or option before any data is prepared
     except (TypeError, ValueError) as exc:
         raise _fail(f"bad settings for {family.value}: {exc}") from None
+    except ImportError as exc:  # a family's own dependencies (PyTorch) are imported on use
+        raise _needs_train_extra("training", exc) from exc
     with _progress_bar() as report:
         try:
             card = run_training(cfg, report)
         except DataError as exc:
             raise _fail(str(exc)) from None
+        except ImportError as exc:
+            raise _needs_train_extra("training", exc) from exc
     m = card.metrics
-    console.print(f"[green]wrote[/green] {out / (name + '.onnx')} and {out / (name + '.json')}")
+    console.print(f"[green]wrote[/green] {escape(str(out / (name + '.onnx')))} and "
+                  f"{escape(str(out / (name + '.json')))}")
     console.print(f"MNIST test accuracy {m['mnist_test']['accuracy']:.4f} (n={m['mnist_test']['n']}), "
                   f"USPS test accuracy {m['usps_test']['accuracy']:.4f} (n={m['usps_test']['n']}), "
                   f"training {card.training.train_seconds or 0:.0f} s")
@@ -174,7 +207,7 @@ def train(
             installed = paths.store().install(out / f"{name}.json")
         except (ModelCardError, OSError) as exc:
             raise _fail(f"cannot install {name}: {exc}") from None
-        console.print(f"installed into {installed.parent}: serve it with ?model={name}")
+        console.print(f"installed into {escape(str(installed.parent))}: serve it with ?model={escape(name)}")
 
 
 @contextmanager
@@ -194,8 +227,8 @@ def _progress_bar() -> Iterator[Callable[[str, int, int, dict[str, float]], None
 
 @app.command()
 def compare(
-    out: Annotated[Path, typer.Option(help="Report folder (Markdown, HTML, PNG plots, results.json).")] = Path(
-        "docs/comparison"),
+    out: Annotated[Path, typer.Option(help="Report folder (Markdown, HTML, PNG plots, results.json); "
+                                      "the committed report is docs/comparison.")] = Path("runs/compare/report"),
     work_dir: Annotated[Path, typer.Option(help="Where the trained models go, one folder each.")] = Path(
         "runs/compare"),
     family: Annotated[list[Family] | None, typer.Option(
@@ -241,7 +274,7 @@ def compare(
     console.print(table)
     console.print(f"8×8 digits kNN: k={result['small_digits']['best_k']}, "
                   f"accuracy {result['small_digits']['test']['accuracy']:.4f}")
-    console.print(f"[green]wrote[/green] {out / 'report.md'} and {out / 'report.html'} "
+    console.print(f"[green]wrote[/green] {escape(str(out / 'report.md'))} and {escape(str(out / 'report.html'))} "
                   f"in {result['total_seconds']:.0f} s")
 
 
@@ -342,17 +375,19 @@ def robustness(
     stem.with_suffix(".json").write_text(json.dumps(result.summary(), indent=1) + "\n")
     try:
         plotted = suite.plot([*earlier, result], stem.with_suffix(".png"))
-        err.print(f"wrote {stem.with_suffix('.json')} and {plotted} in {result.seconds:.0f} s")
+        err.print(escape(f"wrote {stem.with_suffix('.json')} and {plotted} in {result.seconds:.0f} s"))
     except ImportError as exc:  # matplotlib comes with the 'train' extra
-        err.print(f"wrote {stem.with_suffix('.json')}; no plot ({exc.name} is missing: pip install 'inkdigit[train]')")
+        err.print(escape(f"wrote {stem.with_suffix('.json')}; no plot ({exc.name} is missing: {TRAIN_INSTALL})"))
     if as_json:
         print(json.dumps(result.summary()))
 
 
-def _read_files(images: list[Path], model: str | None, as_json: bool, read: Callable[[Any, Path], T],
-                as_dict: Callable[[T], dict[str, Any]], as_line: Callable[[T], str]) -> None:
-    """What ``predict`` and ``read`` share: load the model once, read each file, print one JSON object
-    or one line per file (an unreadable file's error in its place), exit 1 if any file failed."""
+def _read_files(images: list[Path], recursive: bool, model: str | None, as_json: bool,
+                read: Callable[[Any, Path], T], as_dict: Callable[[T], dict[str, Any]],
+                as_line: Callable[[T], str]) -> None:
+    """What ``predict`` and ``read`` share: load the model once, read each file (a folder: the images
+    in it), print one JSON object or one line per file (an unreadable file's error in its place),
+    exit 1 if any file failed."""
     from inkdigit.library import load_recognizer
 
     try:
@@ -360,27 +395,43 @@ def _read_files(images: list[Path], model: str | None, as_json: bool, read: Call
     except ModelCardError as exc:
         raise _fail(str(exc)) from None
     failed = False
-    for path in images:
+
+    def refuse(path: Path, code: str, message: str) -> None:
+        nonlocal failed
+        failed = True
+        if as_json:
+            print(json.dumps({"file": str(path), "error": {"code": code, "message": message}}))
+        else:
+            err.print(f"{escape(str(path))}: [red]{escape(message)}[/red]")
+
+    for path, found in image_files(images, recursive):
+        if found is None:
+            kind = "its folders" if recursive else "it (-r reads its folders too)"
+            refuse(path, "no_images", f"a folder with no images in {kind}; images are "
+                                      f"{', '.join(sorted(IMAGE_SUFFIXES))}")
+            continue
         try:
-            result = read(rec, path)
+            result = read(rec, found)
         except ImageInputError as exc:
-            failed = True
-            if as_json:
-                print(json.dumps({"file": str(path), "error": {"code": exc.code, "message": str(exc)}}))
-            else:
-                err.print(f"{path}: [red]{exc}[/red]")
+            refuse(found, exc.code, str(exc))
             continue
         if as_json:
-            print(json.dumps({"file": str(path), **as_dict(result)}))
+            print(json.dumps({"file": str(found), **as_dict(result)}))
         else:
-            console.print(f"{path}: {as_line(result)}")
+            console.print(f"{escape(str(found))}: {as_line(result)}")
     if failed:
         raise typer.Exit(1)
 
 
+Images = Annotated[list[Path], typer.Argument(
+    metavar="IMAGE", help="Image files (PNG, JPEG, GIF, BMP, TIFF, WebP), or folders of them.")]
+Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Also read the images in a folder's folders.")]
+
+
 @app.command()
 def predict(
-    images: Annotated[list[Path], typer.Argument(help="Image files (PNG, JPEG, …).")],
+    images: Images,
+    recursive: Recursive = False,
     model: Annotated[str | None, typer.Option(help="Model name or path to its .json card.")] = None,
     top: Annotated[int, typer.Option(min=1, max=TOP_K_MAX, help="How many candidates to show.")] = TOP_K_DEFAULT,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
@@ -393,14 +444,17 @@ def predict(
         alts = ", ".join(f"{d} {c:.1%}" for d, c in p.top(top))
         return f"[bold]{p.digit if p.is_digit else 'not a digit'}[/bold]  ({alts})"
 
-    _read_files(images, model, as_json, lambda rec, path: rec.predict(path),
+    _read_files(images, recursive, model, as_json, lambda rec, path: rec.predict(path),
                 lambda p: {"digit": p.digit, "confidence": round(p.confidence, 5), "is_digit": p.is_digit,
+                           "is_empty": p.is_empty,
+                           "top": [{"digit": d, "confidence": round(c, 5)} for d, c in p.top(top)],
                            "probabilities": [round(x, 5) for x in p.probabilities]}, line)
 
 
 @app.command()
 def read(
-    images: Annotated[list[Path], typer.Argument(help="Images of a number written on one line.")],
+    images: Images,
+    recursive: Recursive = False,
     model: Annotated[str | None, typer.Option(help="Model name or path to its .json card.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
@@ -412,7 +466,7 @@ def read(
         each = " ".join(f"{d.digit if d.is_digit else '?'}:{d.confidence:.0%}" for d in r.digits)
         return f"[bold]{r.formatted}[/bold]  confidence {r.confidence:.1%}  ({each})"
 
-    _read_files(images, model, as_json, lambda rec, path: rec.read_number(path),
+    _read_files(images, recursive, model, as_json, lambda rec, path: rec.read_number(path),
                 lambda r: {"text": r.text, "formatted": r.formatted, "confidence": round(r.confidence, 5),
                            "is_empty": r.is_empty,
                            "digits": [{"digit": d.digit, "confidence": round(d.confidence, 5), "box": list(d.box),
@@ -451,7 +505,16 @@ def serve(
         from inkdigit.service.observability import configure_logging  # once the metrics directory is set
 
         configure_logging(log_level)
-        uvicorn.run(**config, host=host, port=port, workers=workers)  # type: ignore[arg-type]
+        if workers > 1:
+            uvicorn.run(**config, host=host, port=port, workers=workers)  # type: ignore[arg-type]
+            return
+        # bound here first, so a busy port is one line and exit 1 (Uvicorn's own bind failed only
+        # after the app had started loading models, and the process then aborted: exit 134)
+        try:
+            sock = service_workers.listening_socket(host, port, 2048)
+        except OSError as exc:
+            raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        uvicorn.Server(uvicorn.Config(**config, host=host, port=port)).run(sockets=[sock])  # type: ignore[arg-type]
         return
     try:
         status = service_workers.serve(host, port, workers, config)

@@ -32,6 +32,47 @@ IMAGE_ERROR_STATUS = {
 }
 
 
+#: every error code the service answers with, its status and when: the one list, from which the
+#: README's table is made (``python -m inkdigit.service.errors``; a test holds the two equal, and
+#: another holds every code the source raises to this list)
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    "empty_body": (400, "the request has no body"),
+    "empty_input": (400, "the image file is empty (0 bytes)"),
+    "invalid_json": (400, "the body is not JSON, or holds more than 32 arrays and objects"),
+    "invalid_multipart": (400, "the multipart body cannot be parsed"),
+    "bad_request": (400, "the request is malformed"),
+    "not_found": (404, "nothing at this path"),
+    "unknown_model": (404, "no model has this name"),
+    "method_not_allowed": (405, "the path does not take this method"),
+    "request_timeout": (408, "the request head or body did not arrive in time"),
+    "payload_too_large": (413, "the body is larger than the upload limit"),
+    "image_too_large": (413, "the image has too many pixels, or would take too much memory to decode"),
+    "too_many_files": (413, "a batch holds more files than the batch limit"),
+    "image_too_wide": (413, "/recognize: the image is wider than its limit"),
+    "uri_too_long": (414, "the URL alone is larger than the request head limit"),
+    "not_an_image": (415, "the file is not an image in a format the server reads"),
+    "unsupported_media_type": (415, "the Content-Type is not one the route takes"),
+    "corrupt_image": (422, "the image is truncated or damaged"),
+    "invalid_image": (422, "the image cannot be read as one"),
+    "unreadable_image": (422, "reading the image failed unforeseen (logged on the server)"),
+    "invalid_base64": (422, "the JSON image is not valid base64 or a base64 data URL"),
+    "invalid_request": (422, "an option or field is invalid"),
+    "missing_file": (422, "the multipart body has no file in the expected field"),
+    "too_many_digits": (422, "/recognize: the image holds more digits than its limit"),
+    "headers_too_large": (431, "the request head is too large or has too many fields"),
+    "http_error": (400, "any other HTTP error (its status is the HTTP one)"),
+    "internal_error": (500, "a failure on the server's side (logged)"),
+    "model_not_loaded": (503, "the model is still loading, or could not be loaded"),
+}
+
+
+def error_codes_markdown() -> str:
+    """The README's table of error codes (between its ``error-codes`` markers)."""
+    rows = [f"| `{code}` | {status} | {when} |" for code, (status, when) in
+            sorted(ERROR_CODES.items(), key=lambda item: (item[1][0], item[0]))]
+    return "\n".join(["| code | status | when |", "| --- | ---: | --- |", *rows])
+
+
 class APIError(Exception):
     """An error a client caused or must know about; rendered as the standard error body."""
 
@@ -127,3 +168,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
               "`invalid_request`; /recognize: `too_many_digits`)."),
     503: _doc("The model is not loaded yet (`model_not_loaded`)."),
 }
+
+
+if __name__ == "__main__":  # print the README's table of error codes
+    print(error_codes_markdown())
