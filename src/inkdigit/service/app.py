@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 import inkdigit
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=inkdigit.__version__,
         summary="Read handwritten digits from drawings, scans and photos.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load their scripts from a CDN: see _install_docs
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.recognizers = recognizers
@@ -62,8 +65,63 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The web app: draw or upload a digit."""
         return FileResponse(STATIC_DIR / "index.html", headers={"cache-control": "no-cache"})
 
+    _install_docs(app)
     _register_error_schema(app)
     return app
+
+
+VENDOR = "/static/vendor"  # static/vendor/VENDORED.md: what is there, which version, how it was fetched
+# the docs pages may load from this server only; what else each directive allows, they need
+DOCS_CSP = "; ".join((
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-inline'",  # Swagger UI is started by a script in the page
+    "style-src 'self' 'unsafe-inline'",  # both style from script (React style attributes, styled-components)
+    "img-src 'self' data:",  # their icons are data: URLs
+    "worker-src 'self' blob:",  # ReDoc's search runs in a worker made from a blob
+))
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/docs`` and ReDoc at ``/redoc``, every file they load served by this app.
+
+    FastAPI's own pages take their JavaScript and CSS from a CDN, so without internet they are blank;
+    these take the copies vendored under ``static/vendor``. What else would reach out is off: ReDoc's
+    Google Fonts stylesheet; its "API docs by Redocly" logo, an image on cdn.redoc.ly that no option
+    removes (the Content-Security-Policy stops the browser from fetching it, or anything else from
+    elsewhere); and Swagger UI's online validator, which would get the schema's URL from a badge (not
+    in the layout used here, but one parameter away).
+    """
+
+    def urls(request: Request) -> tuple[str, str]:
+        # behind a proxy that strips a prefix (root_path), every URL the page loads needs it back
+        root = request.scope.get("root_path", "").rstrip("/")
+        return root + (app.openapi_url or "/openapi.json"), root + VENDOR
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        """The interactive API documentation: try each operation from the browser."""
+        openapi_url, vendor = urls(request)
+        return _contained(get_swagger_ui_html(
+            openapi_url=openapi_url, title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{vendor}/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url=f"{vendor}/swagger-ui/swagger-ui.css",
+            swagger_favicon_url=f"{vendor}/swagger-ui/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None}))
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        """The API reference as one long page."""
+        openapi_url, vendor = urls(request)
+        return _contained(get_redoc_html(
+            openapi_url=openapi_url, title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{vendor}/redoc/redoc.standalone.js",
+            redoc_favicon_url=f"{vendor}/swagger-ui/favicon-32x32.png", with_google_fonts=False))
+
+
+def _contained(page: HTMLResponse) -> HTMLResponse:
+    """``page`` with the policy that keeps the browser from loading anything from another host."""
+    page.headers["content-security-policy"] = DOCS_CSP
+    return page
 
 
 def _register_error_schema(app: FastAPI) -> None:

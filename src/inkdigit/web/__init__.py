@@ -2,8 +2,9 @@
 
 The page's scripts are ES modules in ``static/js/*.mjs``. Browsers run a module only when it is
 served with a JavaScript MIME type, and Starlette's StaticFiles takes the type from Python's
-``mimetypes``, which the host can override (``/etc/mime.types``, the Windows registry); so the type
-of ``.mjs`` is pinned here, before the app serves anything.
+``mimetypes``, which the host can override (``/etc/mime.types``, the Windows registry); so the types
+of ``.mjs``, ``.js`` (the vendored API-docs bundles) and ``.css`` are pinned here, before the app
+serves anything.
 """
 
 import mimetypes
@@ -12,3 +13,5 @@ from pathlib import Path
 STATIC_DIR = Path(__file__).parent / "static"
 
 mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("text/css", ".css")
