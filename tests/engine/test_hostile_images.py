@@ -134,3 +134,33 @@ def test_a_strip_two_pixels_high_is_read_as_blank(rec) -> None:
     strip[:, :2000] = 0
     assert rec.predict(strip).digit is None
     assert rec.read_number(Image.fromarray(strip)).text in ("", "1")
+
+
+def test_a_rotated_wide_line_is_reduced_by_its_upright_size(rec) -> None:
+    """A number written across 8000×2000, stored turned a quarter (EXIF orientation 6), as a WebP:
+    the decoder must reduce it by its upright height (the line's 160 px), not its stored width."""
+    line = Image.new("L", (8000, 2000), 255)
+    a = np.asarray(line).copy()
+    for x in (1500, 4000, 6500):  # three 1s
+        a[300:1700, x - 90: x + 90] = 0
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    Image.fromarray(a).transpose(Image.Transpose.ROTATE_90).save(buf, format="WEBP", quality=92, exif=exif.tobytes())
+    px = to_pixels(buf.getvalue(), fit=Fit(160, 6000))
+    assert px.source_shape == (2000, 8000) and px.shape[0] >= 160, px.shape
+    assert rec.read_number(buf.getvalue()).text == "111"
+
+
+def test_the_decode_budget_counts_conversions_and_jpeg_scans() -> None:
+    refused = {c.name for c in CASES if c.must_refuse}
+    assert {"palette-trns-6320x6320.png", "gray16-6320x6320.png", "jpeg-progressive-400-scans.jpg",
+            "jpeg-progressive-6000x6000-rgb.jpg"} <= refused
+    for name in ("palette-trns-6320x6320.png", "jpeg-progressive-400-scans.jpg"):
+        with pytest.raises(ImageTooLargeError):
+            to_pixels(next(c for c in CASES if c.name == name).data, fit=Fit(1024, 1024, round_up=True))
+    # an 8K screenshot still passes (RGB is reduced directly, with no conversion or split)
+    shot = Image.new("RGB", (7680, 4320), "white")
+    buf = io.BytesIO()
+    shot.save(buf, format="PNG")
+    assert to_pixels(buf.getvalue(), fit=Fit(1024, 1024, round_up=True)).source_shape == (4320, 7680)

@@ -258,6 +258,30 @@ def _ancillary() -> list[Case]:
     return cases
 
 
+def progressive_scan_bomb(side: int = 2000, repeats: int = 400) -> bytes:
+    """A gray progressive JPEG whose last scan is repeated: each scan is a pass over every
+    coefficient of the image (2,000 repeats of a 6000² image took 42 s to decode)."""
+    data = _encode(Image.new("L", (side, side), 128), "JPEG", progressive=True, quality=90)
+    last, end = data.rfind(b"\xff\xda"), data.rfind(b"\xff\xd9")
+    return data[:end] + data[last:end] * repeats + data[end:]
+
+
+def _conversions() -> list[Case]:
+    """Images whose decode is small but whose conversion before reduction is not, and JPEG scans."""
+    n = 6320  # 40 M pixels: under the pixel limit
+    pal = Image.new("P", (n, n), 0)
+    pal.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
+    gray16 = Image.fromarray(np.full((n, n), 60000, dtype=np.uint16))
+    return [
+        Case("palette-trns-6320x6320.png", _encode(pal, "PNG", transparency=0), must_refuse=True),
+        Case("gray16-6320x6320.png", _encode(gray16, "PNG"), must_refuse=True),
+        Case("jpeg-progressive-400-scans.jpg", progressive_scan_bomb(), must_refuse=True),
+        Case("jpeg-progressive-6000x6000-rgb.jpg",
+             _encode(Image.new("RGB", (6000, 6000), "white"), "JPEG", progressive=True, quality=50),
+             must_refuse=True),
+    ]
+
+
 def _garbage() -> list[Case]:
     """Not images, or broken ones."""
     png = _encode(_digit(64), "PNG")
@@ -272,12 +296,14 @@ def _garbage() -> list[Case]:
         Case("pdf.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", must_refuse=True),
         Case("gif-header-only.gif", b"GIF89a\xff\xff\xff\xff\x00\x00\x00", must_refuse=True),
         Case("bmp-negative-size.bmp", patch_bmp(_encode(_digit(64), "BMP"), -5, -2**31), must_refuse=True),
+        Case("eps.eps", b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n", must_refuse=True),
     ]
 
 
 def cases() -> list[Case]:
     """Every case, in a fixed order (names are unique)."""
-    found = [*_extremes(), *_bombs(), *_floats(), *_tiles(), *_animations(), *_ancillary(), *_garbage()]
+    found = [*_extremes(), *_bombs(), *_floats(), *_tiles(), *_animations(), *_ancillary(), *_conversions(),
+             *_garbage()]
     names = [c.name for c in found]
     assert len(names) == len(set(names)), "case names must be unique"
     return found

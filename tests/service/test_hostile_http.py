@@ -102,6 +102,7 @@ JSON = [
     ("whitespace 1 MB", b" " * 1_000_000),
     ("NaN option", b'{"image": "iVBORw0KGgo=", "top_k": NaN}'),
     ("many keys", b"{" + b",".join(b'"k%d": 1' % i for i in range(100_000)) + b"}"),
+    ("int of 4,301 digits", b'{"image": "iVBORw0KGgo=", "top_k": ' + b"9" * 4301 + b"}"),
 ]
 
 

@@ -160,7 +160,7 @@ def _open_encoded(data: bytes, limits: Limits, fit: Fit | None = None) -> tuple[
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img = Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError as exc:
         raise NotAnImageError("The file is not an image in a format we can read "
                               "(PNG, JPEG, GIF, BMP, TIFF or WebP).") from exc
@@ -171,13 +171,14 @@ def _open_encoded(data: bytes, limits: Limits, fit: Fit | None = None) -> tuple[
         raise CorruptImageError(f"The image could not be read: {exc}.") from exc
     _check_pixels(img.size, limits)
     sent = img.size
-    factor = fit.factor(*img.size) if fit else 1
+    factor = fit.factor(*_upright(img)) if fit else 1
     if factor > 1 and img.format == "JPEG":
         try:  # decode at 1/2, 1/4 or 1/8 of the size, as far as that stays at least this large
             img.draft(img.mode, (-(-img.size[0] // factor), -(-img.size[1] // factor)))
         except Exception as exc:
             raise CorruptImageError(f"The image could not be read: {exc}.") from exc
-    _check_decoded(img, limits)
+    _check_jpeg(img, data, sent, limits)
+    _check_decoded_size(img.size, img.mode, limits, reduced=factor > 1, alpha=_has_alpha(img))
     try:
         img.load()
     except MemoryError as exc:
@@ -194,19 +195,58 @@ def _pixel_bytes(mode: str) -> int:
     return 2 if mode.startswith("I;16") else 4
 
 
-def _check_decoded(img: Image.Image, limits: Limits) -> None:
-    _check_decoded_size(img.size, img.mode, limits)
+#: the formats read (Image.open tries every format Pillow knows otherwise: EPS runs Ghostscript)
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP")
+#: modes converted before they are reduced (reduce works on 8-bit and 32-bit bands only)
+_CONVERTED = frozenset({"1", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "I;16", "I;16B", "I;16L", "I;16N"})
+#: more scans than a progressive JPEG needs (encoders write about 10): each one is a full pass over
+#: the whole image's coefficients, so 2,000 repeated scans in 259 KB took 42 s to decode
+MAX_JPEG_SCANS = 100
 
 
-def _check_decoded_size(size: tuple[int, int], mode: str, limits: Limits) -> None:
-    """Refuse a decode that would take more memory than the limit: the pixels, and a pointer per
-    row (Pillow's layout: a 1×40,000,000 image takes 320 MB of row pointers for 40 MB of pixels)."""
+def _upright(img: Image.Image) -> tuple[int, int]:
+    """(width, height) of ``img`` once turned upright per its EXIF orientation."""
+    w, h = img.size
+    return (h, w) if _orientation(img) in (5, 6, 7, 8) else (w, h)
+
+
+def _has_alpha(img: Image.Image) -> bool:
+    return "A" in img.getbands() or (img.mode == "P" and "transparency" in img.info)
+
+
+def _check_decoded_size(size: tuple[int, int], mode: str, limits: Limits, *, reduced: bool = False,
+                        alpha: bool = False) -> None:
+    """Refuse a decode that would take more memory than the limit: the pixels as Pillow holds them
+    and a pointer per row (a 1×40,000,000 image takes 320 MB of row pointers for 40 MB of
+    pixels), and when it is reduced, its conversion (a palette to RGB(A), 16-bit to 32-bit) and
+    its bands split apart (an image with alpha is reduced band by band)."""
     w, h = size
     need = h * (w * _pixel_bytes(mode) + 8)
+    if reduced:
+        if mode in _CONVERTED:
+            need += w * h * (1 if mode == "1" else 4)
+        if alpha:
+            need += w * h * 4
     if need > limits.max_decoded_bytes:
         raise ImageTooLargeError(
             f"Decoding the image ({w}×{h}, {mode}) would take {need / 2**20:,.0f} MiB; the limit is "
             f"{limits.max_decoded_bytes / 2**20:,.0f} MiB. Send it smaller, or as a JPEG.")
+
+
+def _check_jpeg(img: Image.Image, data: bytes, sent: tuple[int, int], limits: Limits) -> None:
+    """A progressive JPEG holds every coefficient of the full image while it decodes, whatever the
+    scale it is decoded at (2 bytes a sample), and decodes it once per scan: both are bounded."""
+    if img.format != "JPEG" or not img.info.get("progressive"):
+        return
+    scans = data.count(b"\xff\xda")  # start-of-scan: 0xFF is never followed by 0xDA in coded data
+    if scans > MAX_JPEG_SCANS:
+        raise ImageTooLargeError(f"The JPEG has {scans:,} scans; at most {MAX_JPEG_SCANS} are decoded.")
+    w, h = sent
+    need = w * h * max(1, int(getattr(img, "layers", 3))) * 2
+    if need > limits.max_decoded_bytes:
+        raise ImageTooLargeError(
+            f"Decoding this progressive JPEG ({w}×{h}) would take {need / 2**20:,.0f} MiB; the limit is "
+            f"{limits.max_decoded_bytes / 2**20:,.0f} MiB. Send it smaller, or as a baseline JPEG.")
 
 
 def _check_pixels(size: tuple[int, int], limits: Limits) -> None:
@@ -252,7 +292,7 @@ def _open(source: ImageInput, limits: Limits, fit: Fit | None) -> tuple[Image.Im
         raise ImageInputError(f"Cannot read an image from a {type(source).__name__}.")
     # an animation is at its first frame once opened (counting frames would read the whole file)
     if fit is not None:
-        img = _reduced(img, fit.factor(*img.size))
+        img = _reduced(img, fit.factor(*_upright(img)))
     try:
         upright = ImageOps.exif_transpose(img) or img
     except Exception:
@@ -283,7 +323,7 @@ def _reduced(img: Image.Image, factor: int) -> Image.Image:
     w, h = img.size
     # the reader's block means drop a partial last block: so does this, where a whole one is left
     box = (0, 0, w // factor or -(-w // factor), h // factor or -(-h // factor))
-    if len(img.getbands()) > 1:  # each band on its own: Pillow's RGBA reduce premultiplies by alpha
+    if "A" in img.getbands():  # each band on its own: Pillow's RGBA reduce premultiplies by alpha
         small = Image.merge(img.mode, [band.reduce(factor).crop(box) for band in img.split()])
     else:
         small = img.reduce(factor).crop(box)

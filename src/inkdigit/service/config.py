@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     keepalive_max_age_s: float = Field(60.0, gt=0, description="Age after which a connection is closed "
                                        "at its next response (so load flows back to a restarted worker).")
     max_connections: int = Field(1000, gt=0, description="Most open connections per worker process; "
-                                 "past it a new one is closed at once.")
+                                 "past it the longest idle one is closed (a new one at once if none is idle).")
     max_header_bytes: int = Field(32768, ge=1024, description="Largest request head (request line and "
                                   "headers, bytes): past it the answer is 431 (414 for the URL alone).")
     max_headers: int = Field(100, gt=0, description="Most header fields in one request: past it the "
