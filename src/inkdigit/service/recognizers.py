@@ -1,4 +1,6 @@
-"""The recognizers this process serves: loaded once, in the background, at start-up.
+"""The recognizers this process serves: loaded in the background at start-up, and any model
+installed later (a new card in one of the store's directories) picked up by :meth:`Recognizers.refresh`,
+which ``GET /api/v1/models`` calls, so a model appears without restarting the server.
 
 Loading off the event loop lets ``/healthz`` answer at once while ``/readyz`` says 503 until the
 default recognizer is ready, which is what orchestrators expect of a slow start. Finding and
@@ -12,6 +14,7 @@ import logging
 import threading
 import time
 
+from inkdigit.engine.modelcard import ModelCardError
 from inkdigit.engine.recognizer import Recognizer
 from inkdigit.engine.store import RecognizerStore
 from inkdigit.service.errors import APIError
@@ -31,6 +34,8 @@ class Recognizers:
         self.loaded: dict[str, Recognizer] = {}
         self.failures: dict[str, str] = {}
         self._done = threading.Event()
+        self._refresh_lock = threading.Lock()
+        self._seen: dict[str, tuple[str, float]] = {}  # name -> (card path, mtime) already tried
 
     @property
     def ready(self) -> bool:
@@ -42,9 +47,45 @@ class Recognizers:
             time.sleep(self.load_delay_s)
         result = self.store.load_all(self.threads)
         self.loaded, self.failures = result.recognizers, result.failures
+        self._seen = self._stamps()
         if self.default not in self.loaded:
             log.error("default model %r is not available; /readyz will stay 503", self.default)
         self._done.set()
+
+    def _stamps(self) -> dict[str, tuple[str, float]]:
+        stamps: dict[str, tuple[str, float]] = {}
+        for name, card in self.store.list().items():
+            try:
+                stamps[name] = (str(card), card.stat().st_mtime)
+            except OSError:
+                continue
+        return stamps
+
+    def refresh(self) -> list[str]:
+        """Load the models installed since start-up (or whose card changed); returns their names.
+        Models already loaded keep serving; one that fails to load is logged and skipped. A no-op
+        until the start-up load is done."""
+        if not self._done.is_set():
+            return []
+        with self._refresh_lock:
+            stamps = self._stamps()
+            new = [name for name, stamp in stamps.items() if self._seen.get(name) != stamp]
+            if not new:
+                return []
+            loaded, failures = dict(self.loaded), dict(self.failures)
+            added = []
+            for name in new:
+                try:
+                    loaded[name] = self.store.load(name, self.threads)
+                    failures.pop(name, None)
+                    added.append(name)
+                except (ModelCardError, OSError, ValueError) as exc:
+                    failures[name] = str(exc)
+                    log.error("model %s not loaded: %s", name, exc)
+            self.loaded, self.failures, self._seen = loaded, failures, stamps
+            if added:
+                log.info("models loaded since start-up: %s", ", ".join(added))
+            return added
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.load, name="model-loader", daemon=True)

@@ -19,7 +19,9 @@ def _headline(metrics: dict[str, Any]) -> dict[str, dict[str, float | int]]:
 
 @router.get("/models", response_model=ModelsResponse)
 def list_models(recognizers: RecognizersDep) -> dict[str, Any]:
-    """The models this server can use, with the metrics their model cards record."""
+    """The models this server can use, with the metrics their model cards record; a model installed
+    since start-up is loaded first, so it is listed (and usable) without a restart."""
+    recognizers.refresh()
     return {"default": recognizers.default, "models": [
         {"name": name, "family": rec.card.family, "default": name == recognizers.default,
          "preprocessing_version": rec.card.preprocessing.version,

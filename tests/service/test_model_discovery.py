@@ -1,0 +1,37 @@
+"""A model installed while the server runs is listed and usable without a restart."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from inkdigit.engine.store import shipped_dir
+from tests.service.conftest import in_process
+
+
+def install_copy(target: Path, name: str, source: str = "cnn-v1") -> None:
+    """Copy a shipped model into ``target`` under a new ``name`` (its card renamed to match)."""
+    card = json.loads((shipped_dir() / f"{source}.json").read_text(encoding="utf-8"))
+    shutil.copyfile(shipped_dir() / card["weights"], target / f"{name}.onnx")
+    card["name"], card["weights"] = name, f"{name}.onnx"
+    (target / f"{name}.json").write_text(json.dumps(card), encoding="utf-8")
+
+
+def test_a_model_installed_after_start_up_is_listed_and_usable(tmp_path: Path, digit_images: dict) -> None:
+    extra = tmp_path / "models"
+    extra.mkdir()
+    with in_process({"INKDIGIT_MODEL_DIR": str(extra)}) as client:
+        before = {m["name"] for m in client.get("/api/v1/models").json()["models"]}
+        assert "cnn-late" not in before
+        install_copy(extra, "cnn-late")
+        (extra / "broken.json").write_text('{"family": "cnn", "weights": "cnn-late.onnx"}', encoding="utf-8")
+        models = {m["name"]: m for m in client.get("/api/v1/models").json()["models"]}
+        assert set(models) == before | {"cnn-late"}  # the broken card is skipped, never fatal
+        assert models["cnn-late"]["family"] == "cnn" and models["cnn-late"]["default"] is False
+        png, label = digit_images["png"]
+        r = client.post("/api/v1/predict?model=cnn-late", content=png, headers={"content-type": "image/png"})
+        assert r.status_code == 200, r.text
+        assert r.json()["model"] == "cnn-late" and r.json()["digit"] == label
+        again = {m["name"] for m in client.get("/api/v1/models").json()["models"]}
+        assert again == set(models)  # nothing new: the list is stable
