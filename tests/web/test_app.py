@@ -147,6 +147,7 @@ def test_stages_and_history(page: Page) -> None:
     page.reload()
     expect(history).to_have_count(2)  # kept in this browser
     page.get_by_role("button", name="Clear history").click()
+    page.get_by_test_id("history-delete").click()  # asked first
     expect(history).to_have_count(0)
 
 

@@ -79,12 +79,12 @@ test("stageName names the known stages and passes others through", () => {
   assert.equal(stageName("toString"), "toString"); // not an inherited property
 });
 
-test("historyView rounds to whole percent and names non-digits", () => {
+test("historyView rounds as the answer panel does and names non-digits", () => {
   assert.deepEqual(historyView({ digit: 4, confidence: 0.876 }),
-    { digitText: "4", percentText: " 88%", label: "4, 88 percent" });
+    { digitText: "4", percentText: " 87.6%", time: null, label: "4, 87.6 percent" });
   assert.deepEqual(historyView({ digit: 0, confidence: 0.5 }).digitText, "0");
   assert.deepEqual(historyView({ digit: null, confidence: 0.2 }),
-    { digitText: "?", percentText: " 20%", label: "not a digit, 20 percent" });
+    { digitText: "?", percentText: " 20.0%", time: null, label: "not a digit, 20.0 percent" });
 });
 
 describe("describeNumber", () => {
@@ -121,7 +121,9 @@ describe("describeNumber", () => {
 
 describe("historyView of a number", () => {
   test("shows the number's text", () => {
-    assert.deepEqual(historyView({ digit: null, text: "12 345", confidence: 0.876, at: 1, thumb: null }),
-      { digitText: "12 345", percentText: " 88%", label: "number 12 345, 88 percent" });
+    const view = historyView({ digit: null, text: "12 345", confidence: 0.876, at: 1, thumb: null });
+    assert.equal(view.digitText, "12 345");
+    assert.equal(view.percentText, " 87.6%");
+    assert.match(view.label, /^number 12 345, 87\.6 percent, read at .+/);
   });
 });

@@ -3,8 +3,10 @@
 // events for smooth lines), to the undo/redo/clear buttons and to their keys on `keyTarget`
 // (the document by default); it keeps the strokes in a `createStrokes()` store, redraws them in the
 // theme's ink colour (CSS `--ink`) and enables the buttons to match. After each finished stroke,
-// undo, redo or clear it calls `onChange(action)` with "stroke", "undo", "redo" or "clear".
-// It returns {isEmpty, redraw, resize, toBlob}; `resize(width, height)` changes the canvas's
+// undo, redo or clear it calls `onChange(action)` with "stroke", "undo", "redo" or "clear". A clear
+// can be undone; the keys do nothing while a form control (the width slider...) has the focus, and
+// `canClear()` keeps the clear button enabled for something other than strokes (an upload).
+// It returns {isEmpty, justCleared, undo, clear, redraw, resize, toBlob}; `resize(width, height)` changes the canvas's
 // pixel size (the number mode's wide canvas) and redraws the strokes where they were, moved and
 // shrunk into the new canvas when they would not fit (nothing drawn is cut off). `thumbnail(source)` scales a canvas or a decoded image
 // into a 64 px square PNG data URL. Touches the DOM only when called, never at import.
@@ -14,7 +16,8 @@ import { createStrokes, fitInto, inkBounds, shortcut, toCanvasPoint, trace } fro
 /** The height (CSS px) of a writing area below which the pen gets thinner in proportion. */
 export const PEN_HEIGHT = 360;
 
-export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange, keyTarget = document }) {
+export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange, keyTarget = document,
+  canClear = () => false }) {
   const ctx = canvas.getContext("2d");
   const strokes = createStrokes();
 
@@ -30,13 +33,13 @@ export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange,
     for (const s of strokes.strokes) trace(ctx, s, colour);
     undo.disabled = !strokes.canUndo;
     redo.disabled = !strokes.canRedo;
-    clear.disabled = strokes.isEmpty;
+    clear.disabled = strokes.isEmpty && !canClear();
   }
 
   const actions = {
     undo: () => strokes.undo(),
     redo: () => strokes.redo(),
-    clear: () => { strokes.clear(); return true; },
+    clear: () => { strokes.clear(); return true; }, // also when empty: it clears an upload too
   };
   function run(action) {
     if (!actions[action]()) return;
@@ -72,7 +75,11 @@ export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange,
   redo.addEventListener("click", () => run("redo"));
   clear.addEventListener("click", () => run("clear"));
   keyTarget.addEventListener("keydown", (e) => {
-    const action = shortcut(e);
+    const t = e.target;
+    // a control with keys of its own (a slider, a list, a text field; not a radio or a button)
+    const inField = Boolean(t && (t.isContentEditable || ["SELECT", "TEXTAREA"].includes(t.tagName)
+      || (t.tagName === "INPUT" && !["radio", "checkbox", "button"].includes(t.type))));
+    const action = shortcut({ key: e.key, ctrlKey: e.ctrlKey, metaKey: e.metaKey, shiftKey: e.shiftKey, inField });
     if (!action) return;
     if (action !== "clear") e.preventDefault(); // the browser's own undo would do nothing useful here
     run(action);
@@ -81,6 +88,10 @@ export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange,
   redraw();
   return {
     get isEmpty() { return strokes.isEmpty; },
+    /** True when the last step was a clear, which `undo()` takes back. */
+    get justCleared() { return strokes.justCleared; },
+    undo: () => run("undo"),
+    clear: () => run("clear"),
     redraw,
     resize(width, height) {
       if (canvas.width === width && canvas.height === height) return;

@@ -1,7 +1,8 @@
 // format: what the page says, as plain data. Pure functions, no DOM: they turn a prediction body
 // (as `isPrediction` in api.mjs accepts it) into the texts and numbers the page shows (`describe`),
 // a probability into a bar's width, text and spoken label (`barView`), a history entry into its
-// label (`historyView`), and a probability into a percentage with a fixed number of decimals
+// label, percentage and time (`historyView`, `historyTime`) and what the answer panel shows when
+// it is opened again (`recallView`), and a probability into a percentage with a fixed number of decimals
 // (`percent`, `percentNumber`), and a /recognize body into the number, its digits' labels and
 // boxes (`describeNumber`). The rendering module only copies these into the DOM, so every
 // wording and rounding rule lives here, where Node tests can check it.
@@ -68,17 +69,54 @@ export function stageName(name) {
   return Object.hasOwn(STAGE_NAMES, name) ? STAGE_NAMES[name] : name;
 }
 
-/** A history entry's digit ("?" when not a digit) or number, rounded percentage and spoken label. */
-export function historyView(entry) {
-  const pct = percentNumber(entry.confidence, 0);
+/** When a history entry was read (`at`, a timestamp): {datetime: ISO 8601, text: a local short time,
+ * with the date too when not read on the day of `now`}; null for a time that is not one. */
+export function historyTime(at, now = Date.now(), locale = undefined) {
+  const when = new Date(at);
+  if (typeof at !== "number" || Number.isNaN(when.getTime())) return null;
+  const sameDay = new Date(now).toDateString() === when.toDateString();
+  const text = sameDay
+    ? when.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" })
+    : when.toLocaleString(locale, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  return { datetime: when.toISOString(), text };
+}
+
+/** A history entry's digit ("?" when not a digit) or number, its percentage (as the answer panel
+ * shows it: `percent`), its time and its spoken label. */
+export function historyView(entry, now = Date.now(), locale = undefined) {
+  const pct = percent(entry.confidence);
+  const spoken = `${percentNumber(entry.confidence)} percent`;
+  const time = historyTime(entry.at, now, locale);
+  const at = time ? `, read at ${time.text}` : "";
   if (typeof entry.text === "string") {
-    return { digitText: entry.text, percentText: ` ${pct}%`, label: `number ${entry.text}, ${pct} percent` };
+    return { digitText: entry.text, percentText: ` ${pct}`, time, label: `number ${entry.text}, ${spoken}${at}` };
   }
   return {
     digitText: entry.digit === null ? "?" : String(entry.digit),
-    percentText: ` ${pct}%`,
-    label: `${entry.digit === null ? "not a digit" : entry.digit}, ${pct} percent`,
+    percentText: ` ${pct}`,
+    time,
+    label: `${entry.digit === null ? "not a digit" : entry.digit}, ${spoken}${at}`,
   };
+}
+
+/** A history entry shown again in the answer panel: `kind` "number" (the shape `describeNumber`
+ * gives, with no digit boxes) or "digit" (the shape `describe` gives, with no bars or stages). */
+export function recallView(entry, now = Date.now(), locale = undefined) {
+  const time = historyTime(entry.at, now, locale);
+  const message = `From the history${time ? `: read at ${time.text}` : ""}.`;
+  if (typeof entry.text === "string") {
+    return { kind: "number", empty: false, text: entry.text, confidence: entry.confidence,
+      confidenceText: `${percent(entry.confidence)} sure of every digit`, message,
+      announcement: `From the history: ${entry.text.replaceAll("?", " unknown ")}, ${percentNumber(entry.confidence, 0)} percent sure`,
+      digits: [] };
+  }
+  const isDigit = entry.digit !== null;
+  return { kind: "digit", empty: false, isDigit, digit: entry.digit, confidence: entry.confidence,
+    digitText: isDigit ? String(entry.digit) : "?", confidenceText: `${percent(entry.confidence)} sure`,
+    message: isDigit ? message : `${NOT_A_DIGIT_MESSAGE} ${message}`,
+    announcement: `From the history: ${isDigit ? `${entry.digit}, ${percentNumber(entry.confidence, 0)} percent sure`
+      : "not recognised as a digit"}`,
+    probabilities: null, best: -1, stages: null };
 }
 
 /** What to show for a /recognize body: {empty: true} for a blank image, else the number, the

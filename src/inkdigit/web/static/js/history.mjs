@@ -6,10 +6,16 @@
 // must be PNG/JPEG data URLs); `add(entry, replaces)` puts an entry first, removing the one whose
 // `at` is `replaces` (a drawing updated after each stroke keeps one entry); `update(at, patch)`
 // changes one entry in place; `clear()` empties it. Each returns the entries now stored. Pure: the
-// storage object (getItem/setItem, e.g. storage.mjs's safeStorage) is injected.
+// storage object (getItem/setItem, e.g. storage.mjs's safeStorage) is injected. Two helpers touch
+// the DOM, only when called: `renderHistory(list, items, {onOpen})` shows the entries as buttons
+// (thumbnail, answer, percentage, `<time>`) that open an entry again, and `flatThumb(source,
+// background)` makes a thumbnail on an opaque background, so ink drawn in one theme stays visible
+// in the other.
 
 export const HISTORY_KEY = "inkdigit.history";
 export const HISTORY_MAX = 50;
+
+import { historyView } from "./format.mjs";
 
 const THUMB = /^data:image\/(png|jpeg);base64,[A-Za-z0-9+/=]*$/;
 const NUMBER_TEXT = /^[0-9?., -]{1,80}$/;
@@ -66,4 +72,60 @@ export function createHistory(storage, { key = HISTORY_KEY, max = HISTORY_MAX } 
       return save([]);
     },
   };
+}
+
+/** A thumbnail of `source` (a canvas or decoded image) drawn over `background` (a CSS colour), so
+ * it keeps its own contrast whatever the page's theme later is. */
+export function flatThumb(source, background = "#ffffff", size = 64) {
+  const w = source.naturalWidth || source.width;
+  const h = source.naturalHeight || source.height;
+  const t = document.createElement("canvas");
+  t.width = t.height = size;
+  const ctx = t.getContext("2d");
+  ctx.fillStyle = background;
+  ctx.fillRect(0, 0, size, size);
+  if (w && h) {
+    const s = Math.min(size / w, size / h);
+    ctx.drawImage(source, (size - w * s) / 2, (size - h * s) / 2, w * s, h * s);
+  }
+  return t.toDataURL("image/png");
+}
+
+/** Fill `list` (an <ol>) with one <li> per entry: a button showing the thumbnail (if any), the
+ * answer, its percentage and a <time>; clicking it calls `onOpen(entry)`. Text only via textContent. */
+export function renderHistory(list, items, { onOpen = () => {}, now = Date.now() } = {}) {
+  list.replaceChildren(...items.map((entry) => {
+    const view = historyView(entry, now);
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "history-entry";
+    button.dataset.at = String(entry.at);
+    button.title = `Show again: ${view.label}`;
+    const hint = document.createElement("span");
+    hint.className = "sr-only";
+    hint.textContent = "Show again: ";
+    button.append(hint); // the name is what is seen, after this hint (no aria-label that differs from it)
+    if (entry.thumb && THUMB.test(entry.thumb)) {
+      const img = document.createElement("img");
+      img.src = entry.thumb;
+      img.alt = "";
+      button.append(img);
+    }
+    const answer = document.createElement("span");
+    answer.className = "history-answer";
+    const strong = document.createElement("strong");
+    strong.textContent = view.digitText;
+    answer.append(strong, view.percentText);
+    button.append(answer);
+    if (view.time) {
+      const time = document.createElement("time");
+      time.dateTime = view.time.datetime;
+      time.textContent = view.time.text;
+      button.append(time);
+    }
+    button.addEventListener("click", () => onOpen(entry));
+    const li = document.createElement("li");
+    li.append(button);
+    return li;
+  }));
 }

@@ -3,16 +3,22 @@
 // prediction flow: a drawing is read 120 ms after each change (debounced), an upload (file
 // picker, drag and drop, paste) at once, and the current input again when the model or the
 // stages panel changes; the latest request always wins. Each non-empty answer is added to the
-// history (a drawing keeps one entry, updated after every stroke, until it is cleared). It also
-// keeps the connection state fresh (every 10 s and on online/offline events) and sets up the
-// theme and the model picker. The page reads one digit (`/predict`) or, in number mode, a whole
-// number (`/recognize`) on a wide canvas, with a box over each digit found; the mode is kept in
-// storage.
+// history (a drawing keeps one entry, updated after every stroke, until it is cleared); clicking
+// an entry shows that reading again. It also keeps the connection state fresh (every 10 s, every
+// 2 s while the server is away, and on online/offline events), reads the kept input again when
+// the server comes back, keeps the model list fresh, and sets up the theme and the model picker.
+// The page reads one digit (`/predict`) or, in number mode, a whole number (`/recognize`) on a
+// wide canvas, with a box over each digit found; the mode is kept in storage.
+// One input is current at a time, and all that is shown belongs to it: an upload replaces the
+// drawing (and a stroke, the upload's preview); Clear and Escape clear either, and a cleared
+// drawing comes back with Undo (the offer shown over the canvas, the Undo button or Ctrl+Z).
+// "Clear history" asks first. A file dropped anywhere on the page is read; Enter or Space on the
+// canvas or the drop zone opens the file picker.
 
 import { createClient, debounce, isNumberReading, ping, predictUrl, recognizeUrl } from "./api.mjs";
-import { createDrawing, thumbnail } from "./drawing.mjs";
-import { NO_INK_MESSAGE, OFFLINE_MESSAGE, TIMEOUT_MESSAGE, describe, describeNumber } from "./format.mjs";
-import { createHistory, entryFor, entryForNumber } from "./history.mjs";
+import { createDrawing } from "./drawing.mjs";
+import { NO_INK_MESSAGE, OFFLINE_MESSAGE, TIMEOUT_MESSAGE, describe, describeNumber, recallView } from "./format.mjs";
+import { createHistory, entryFor, entryForNumber, flatThumb, renderHistory } from "./history.mjs";
 import { initModelPicker } from "./models.mjs";
 import { createView } from "./render.mjs";
 import { safeStorage } from "./storage.mjs";
@@ -21,6 +27,8 @@ import { initTheme } from "./theme.mjs";
 const DEBOUNCE_MS = 120;
 const TIMEOUT_MS = 5000;
 const PING_MS = 10000;
+const OFFLINE_PING_MS = 2000; // while the server is away, look for it more often
+const MODELS_MS = 30000; // the model list is read again this often while the page is visible
 const MODE_KEY = "inkdigit.mode";
 // the canvas's pixel size in each mode: a square for one digit, a wide strip for a number (less
 // wide on a phone, so that digits written with a finger are not flattened)
@@ -47,15 +55,77 @@ const client = createClient({ timeoutMs: TIMEOUT_MS });
 let lastInput = null; // {kind: "canvas"} or {kind: "file", file}: what the model change re-reads
 let drawingEntry = null; // `at` of the history entry the current drawing updates in place
 let previewUrl = null;
+const recalled = $("history-shown"); // an entry's thumbnail, when one is opened again
+
+/** History entries, each a button that shows that reading again. */
+function showHistory(items) {
+  renderHistory(ui.history, items, { onOpen: recall });
+  ui.historyClear.disabled = items.length === 0; // nothing to clear
+}
+
+/** The drawing's thumbnail on the canvas colour it was drawn on, so it stays visible in either theme. */
+function canvasThumb() {
+  return flatThumb(ui.canvas, getComputedStyle(document.documentElement).getPropertyValue("--canvas").trim() || "#fff");
+}
+
+/** Show a history entry again in the answer panel: its answer, percentage and thumbnail. */
+function recall(entry) {
+  const answer = recallView(entry);
+  if (answer.kind === "number") view.number(answer, null);
+  else view.result(answer);
+  recalled.hidden = !entry.thumb;
+  if (entry.thumb) recalled.src = entry.thumb;
+  ui.resultTitle.scrollIntoView({ block: "nearest" }); // on a phone the answer is above the history
+}
 
 const schedulePredict = debounce(() => predict({ kind: "canvas" }), DEBOUNCE_MS);
+// one current input at a time: the drawing, or the upload whose preview is shown (the canvas is
+// then empty); `clearedEntry` is the history entry of a drawing that was cleared, which an undo
+// brings back
+let uploadShown = false;
+let clearedEntry = null;
+const undoToast = $("undo-toast");
 const drawing = createDrawing({
   canvas: ui.canvas, widthInput: ui.width, undo: ui.undo, redo: ui.redo, clear: ui.clear,
+  canClear: () => uploadShown,
   onChange(action) {
-    if (action === "clear") drawingEntry = null;
+    undoToast.hidden = !(action === "clear" && drawing.justCleared);
+    if (action === "clear") {
+      if (drawing.justCleared) clearedEntry = drawingEntry;
+      drawingEntry = null;
+      dropUpload();
+      schedulePredict.cancel();
+      predict({ kind: "canvas" }); // blank at once, not after the debounce (an upload may follow)
+      return;
+    }
+    if (action === "stroke") clearedEntry = null;
+    if (action === "undo" && drawingEntry === null && clearedEntry !== null && !drawing.isEmpty) {
+      drawingEntry = clearedEntry; // the cleared drawing is back: its history entry is updated again
+      clearedEntry = null;
+    }
+    if (!drawing.isEmpty) { // the drawing is the current input again
+      dropUpload();
+      lastInput = { kind: "canvas" };
+    }
     schedulePredict();
   },
 });
+$("undo-clear").addEventListener("click", () => drawing.undo());
+
+/** The upload is no longer the current input: its preview goes. */
+function dropUpload() {
+  if (!uploadShown) return;
+  uploadShown = false;
+  ui.preview.hidden = true;
+  ui.preview.onload = null;
+  ui.preview.removeAttribute("src");
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = null;
+  if (lastInput && lastInput.kind === "file") lastInput = null;
+  drawing.redraw(); // the clear button follows
+}
+// a stroke begun makes the drawing the current input at once
+ui.canvas.addEventListener("pointerdown", () => { if (uploadShown) { dropUpload(); view.neutral(); } });
 
 async function requestInit(input) {
   if (input.kind === "canvas") {
@@ -70,6 +140,7 @@ let mode = storage.getItem(MODE_KEY) === "number" ? "number" : "digit";
 
 async function predict(input) {
   lastInput = input;
+  recalled.hidden = true;
   if (input.kind === "canvas" && drawing.isEmpty) {
     client.cancel();
     view.neutral();
@@ -79,7 +150,8 @@ async function predict(input) {
   const outcome = reading === "number"
     ? await client.send(recognizeUrl({ model: ui.model.value }), () => requestInit(input), isNumberReading)
     : await client.send(predictUrl({ debug: ui.stagesPanel.open, model: ui.model.value }), () => requestInit(input));
-  if (outcome.reached) view.connection(true);
+  if (input !== lastInput) return; // another input has taken over meanwhile: this answer is not shown
+  if (outcome.reached) setOnline(true, false);
   const upload = input.kind === "file";
   switch (outcome.kind) {
     case "ok":
@@ -87,7 +159,7 @@ async function predict(input) {
       else show(outcome.body, input);
       break;
     case "offline":
-      view.connection(false);
+      setOnline(false);
       failed(OFFLINE_MESSAGE, upload);
       break;
     case "timeout":
@@ -101,8 +173,8 @@ async function predict(input) {
 }
 
 function failed(message, upload) {
-  if (upload) ui.preview.hidden = true;
-  view.error(message, { clear: upload });
+  if (upload) dropUpload();
+  view.error(message, { clear: true }); // nothing of an earlier answer stays above the error
 }
 
 function show(body, input) {
@@ -113,12 +185,12 @@ function show(body, input) {
     return;
   }
   view.result(answer);
-  const entry = entryFor(body, input.kind === "canvas" ? thumbnail(ui.canvas) : null, Date.now());
+  const entry = entryFor(body, input.kind === "canvas" ? canvasThumb() : null, Date.now());
   if (input.kind === "canvas") {
-    view.history(historyStore.add(entry, drawingEntry));
+    showHistory(historyStore.add(entry, drawingEntry));
     drawingEntry = entry.at;
   } else {
-    view.history(historyStore.add(entry));
+    showHistory(historyStore.add(entry));
     showPreview(input.file, entry.at);
   }
 }
@@ -132,13 +204,13 @@ function showNumber(body, input) {
   }
   if (input.kind === "canvas") {
     view.number(answer, ui.canvas);
-    const entry = entryForNumber(body, thumbnail(ui.canvas), Date.now());
-    view.history(historyStore.add(entry, drawingEntry));
+    const entry = entryForNumber(body, canvasThumb(), Date.now());
+    showHistory(historyStore.add(entry, drawingEntry));
     drawingEntry = entry.at;
   } else {
     view.number(answer, null); // the boxes are drawn once the upload is decoded
     const entry = entryForNumber(body, null, Date.now());
-    view.history(historyStore.add(entry));
+    showHistory(historyStore.add(entry));
     // drawn once decoded, unless another input or the other mode has taken over by then
     showPreview(input.file, entry.at, () => { if (lastInput === input && mode === "number") view.number(answer, ui.preview); });
   }
@@ -150,11 +222,13 @@ function showPreview(file, at, decoded = () => {}) {
   if (previewUrl) URL.revokeObjectURL(previewUrl);
   previewUrl = URL.createObjectURL(file);
   ui.preview.onload = () => {
-    view.history(historyStore.update(at, { thumb: thumbnail(ui.preview) }));
+    showHistory(historyStore.update(at, { thumb: flatThumb(ui.preview, "#ffffff") }));
     decoded();
   };
   ui.preview.src = previewUrl;
   ui.preview.hidden = false;
+  uploadShown = true;
+  drawing.redraw(); // Clear now clears the upload
 }
 
 /** Read one digit or a whole number: the canvas takes the mode's shape, the current input is read again. */
@@ -165,10 +239,11 @@ function setMode(next) {
   document.body.dataset.mode = mode;
   drawing.resize(...canvasSize(mode));
   ui.canvas.setAttribute("aria-label", mode === "number"
-    ? "Drawing area: write a number, digits side by side, with mouse, finger or pen"
-    : "Drawing area: draw one digit with mouse, finger or pen");
+    ? "Drawing area: write a number, digits side by side, with mouse, finger or pen; or press Enter to upload an image"
+    : "Drawing area: draw one digit with mouse, finger or pen; or press Enter to upload an image");
   view.mode(mode);
   drawingEntry = null; // a reading in the other mode is a new history entry
+  recalled.hidden = true;
   if (lastInput) predict(lastInput);
   else view.neutral();
 }
@@ -180,37 +255,97 @@ phone.addEventListener("change", () => {
 
 // uploads: picker, drag and drop, paste
 function upload(file) {
-  if (file) predict({ kind: "file", file });
+  if (!file) return;
+  schedulePredict.cancel(); // a drawing's pending read must not overtake the upload
+  if (!drawing.isEmpty) drawing.clear(); // the upload replaces the drawing (Undo brings it back)
+  predict({ kind: "file", file });
 }
 ui.file.addEventListener("change", () => upload(ui.file.files[0]));
-ui.drop.addEventListener("dragover", (e) => { e.preventDefault(); ui.drop.classList.add("over"); });
+ui.drop.addEventListener("dragover", () => ui.drop.classList.add("over"));
 ui.drop.addEventListener("dragleave", () => ui.drop.classList.remove("over"));
-ui.drop.addEventListener("drop", (e) => {
+// a file dropped anywhere on the page (the canvas too) is read, never opened in the tab
+const hasFiles = (e) => Boolean(e.dataTransfer) && [...e.dataTransfer.types].includes("Files");
+document.addEventListener("dragover", (e) => {
+  if (!hasFiles(e)) return;
+  e.preventDefault();
+  e.dataTransfer.dropEffect = "copy";
+});
+document.addEventListener("drop", (e) => {
+  if (!hasFiles(e)) return;
   e.preventDefault();
   ui.drop.classList.remove("over");
   upload(e.dataTransfer.files[0]);
 });
+// from the keyboard: Enter or Space on the drop zone, or on the canvas, opens the file picker
+for (const target of [ui.drop, ui.canvas]) {
+  target.addEventListener("keydown", (e) => {
+    if (e.target !== target || (e.key !== "Enter" && e.key !== " ")) return;
+    e.preventDefault();
+    ui.file.click();
+  });
+}
 document.addEventListener("paste", (e) => {
   const item = [...(e.clipboardData ? e.clipboardData.items : [])].find((i) => i.kind === "file");
   if (item) upload(item.getAsFile());
 });
 
 ui.stagesPanel.addEventListener("toggle", () => { if (ui.stagesPanel.open && lastInput) predict(lastInput); });
-ui.historyClear.addEventListener("click", () => view.history(historyStore.clear()));
+// "Clear history" asks first, inline: the button gives way to "Delete N readings? [Delete] [Keep]"
+const historyConfirm = $("history-confirm");
+function askHistory(open) {
+  historyConfirm.hidden = !open;
+  ui.historyClear.hidden = open;
+}
+ui.historyClear.addEventListener("click", () => {
+  const n = historyStore.load().length;
+  $("history-confirm-text").textContent = `Delete ${n === 1 ? "the saved reading" : `all ${n} saved readings`}?`;
+  askHistory(true);
+  $("history-keep").focus();
+});
+$("history-delete").addEventListener("click", () => {
+  showHistory(historyStore.clear());
+  askHistory(false);
+  ui.historyClear.focus();
+});
+$("history-keep").addEventListener("click", () => { askHistory(false); ui.historyClear.focus(); });
+historyConfirm.addEventListener("keydown", (e) => {
+  if (e.key !== "Escape") return;
+  e.stopPropagation(); // Escape here answers "keep", it does not clear the drawing
+  askHistory(false);
+  ui.historyClear.focus();
+});
 
-// connection state
+// connection state: checked every 10 s (every 2 s while the server is away) and on online/offline
+// events; when the server is back, the model list is read again and the input kept is read again
+let online = null; // null: not known yet
+let pingTimer = null;
+function setOnline(now, reread = true) {
+  const back = now && online === false;
+  online = now;
+  view.connection(now);
+  if (back) {
+    refreshModels();
+    if (reread && lastInput) predict(lastInput);
+  }
+}
 async function checkConnection() {
-  view.connection(await ping());
+  setOnline(await ping());
+  clearTimeout(pingTimer); // one timer, even when an online event overlaps a check
+  pingTimer = setTimeout(checkConnection, online ? PING_MS : OFFLINE_PING_MS);
 }
 window.addEventListener("online", checkConnection);
-window.addEventListener("offline", () => view.connection(false));
-setInterval(checkConnection, PING_MS);
+window.addEventListener("offline", () => setOnline(false));
 
-initModelPicker({ select: ui.model, storage, onChange: () => { if (lastInput) predict(lastInput); } });
+const picker = initModelPicker({ select: ui.model, storage, onChange: () => { if (lastInput) predict(lastInput); } });
+// a model installed while the page is open appears: on focus, when visible again, and every 30 s
+const refreshModels = () => picker.then((p) => p.refresh());
+window.addEventListener("focus", refreshModels);
+document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") refreshModels(); });
+setInterval(() => { if (document.visibilityState === "visible") refreshModels(); }, MODELS_MS);
 initTheme({
   root: document.documentElement, button: ui.themeToggle, storage,
   media: matchMedia("(prefers-color-scheme: dark)"), onChange: () => drawing.redraw(),
 });
 setMode(mode);
-view.history(historyStore.load());
+showHistory(historyStore.load());
 checkConnection();

@@ -3,7 +3,8 @@
 // selects the one this browser chose last if the server still offers it (else the server's
 // default), and enables the list only when there is a choice to make. On a change it remembers
 // the choice in storage and calls `onChange(name)`. If the list cannot be loaded it offers just
-// "server default" (the empty name), which lets the server choose. The pure parts, `modelLabel`,
+// "server default" (the empty name), which lets the server choose. It returns `{refresh}`, which
+// reads the list again, so that a model installed while the page is open appears. The pure parts, `modelLabel`,
 // `accuracy` and `chosenModel`, need no DOM; the DOM is touched only when initModelPicker runs.
 
 import { getModels } from "./api.mjs";
@@ -36,16 +37,31 @@ export async function initModelPicker({ select, storage, fetch, onChange }) {
     storage.setItem(MODEL_KEY, select.value);
     onChange(select.value);
   });
-  try {
-    const models = await getModels(fetch);
-    const chosen = chosenModel(models, storage.getItem(MODEL_KEY));
+  let shown = null; // the labels listed, to rebuild the list only when the server's models change
+
+  /** Read the list again (a model installed since may have appeared); the selection is kept while
+   * offered. A failed refresh keeps the list shown; a failed first load offers "server default". */
+  async function refresh() {
+    let models;
+    try {
+      models = await getModels(fetch);
+    } catch {
+      if (shown === null) select.replaceChildren(new Option("server default", ""));
+      return;
+    }
+    const labels = JSON.stringify(models.map((m) => [m.name, modelLabel(m)]));
+    if (labels === shown) return;
+    const current = shown === null ? storage.getItem(MODEL_KEY) : select.value || storage.getItem(MODEL_KEY);
+    const chosen = chosenModel(models, current);
     select.replaceChildren(...models.map((m) => {
       const option = new Option(modelLabel(m), m.name);
       option.selected = m.name === chosen;
       return option;
     }));
     select.disabled = models.length < 2;
-  } catch {
-    select.replaceChildren(new Option("server default", ""));
+    shown = labels;
   }
+
+  await refresh();
+  return { refresh };
 }

@@ -107,11 +107,15 @@ export function createView(ui) {
     message(text) {
       ui.message.textContent = text;
     },
-    /** An error, announced; `clear` also empties the answer (an upload that failed). */
+    /** An error, announced; `clear` also empties the answer and its message (nothing of an
+     * earlier answer stays above the error). */
     error(message, { clear = false } = {}) {
       ui.error.textContent = message;
       ui.error.hidden = false;
-      if (clear) clearAnswer();
+      if (clear) {
+        clearAnswer();
+        ui.message.textContent = "";
+      }
       ui.announce.textContent = message;
     },
     /** A prediction, as `describe` gives it (not an empty one). */

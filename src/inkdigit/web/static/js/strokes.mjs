@@ -1,7 +1,8 @@
 // strokes: the drawing as data, with undo and redo. Pure logic, no DOM. A stroke is
 // {width, points: [{x, y}, ...]} in canvas pixels. `createStrokes()` keeps the drawn strokes and
 // the undone ones, so undo, redo and clear can be replayed exactly (and the canvas redrawn after a
-// theme change); starting a new stroke forgets what was undone. `trace(ctx, stroke, colour)` draws
+// theme change); starting a new stroke forgets what was undone. A clear is one more step that undo
+// takes back (the whole drawing returns), so nothing is lost to a slip of the finger. `trace(ctx, stroke, colour)` draws
 // one stroke on anything with the CanvasRenderingContext2D path methods: a round dot for a tap,
 // otherwise quadratic curves through the midpoints between points (smooth, no corners).
 // `inkBounds` and `fitInto` say how to move and shrink a drawing so that it fits a canvas of
@@ -10,23 +11,30 @@
 // `shortcut(event)` maps a keydown event to "undo", "redo", "clear" or null.
 
 export function createStrokes() {
-  let done = [];
-  let undone = [];
+  let done = []; // the visible strokes
+  let past = []; // what undo takes back, last first: {stroke} (a stroke drawn) or {cleared} (the strokes a clear wiped)
+  let future = []; // what redo brings back, last first
   let current = null; // the stroke being drawn, also the last of `done`
+
+  const apply = (op) => { done = op.cleared ? [] : [...done, op.stroke]; };
+  const revert = (op) => { done = op.cleared ? op.cleared : done.slice(0, -1); };
 
   return {
     /** The visible strokes, oldest first (read them, do not change them). */
     get strokes() { return done; },
     get isEmpty() { return done.length === 0; },
-    get canUndo() { return done.length > 0; },
-    get canRedo() { return undone.length > 0; },
+    get canUndo() { return past.length > 0; },
+    get canRedo() { return future.length > 0; },
     get drawing() { return current !== null; },
+    /** True when the last thing done was a clear (an undo brings the drawing back). */
+    get justCleared() { return past.length > 0 && Boolean(past[past.length - 1].cleared); },
 
     /** Start a stroke at `point`; what was undone can no longer be redone. */
     begin(width, point) {
       current = { width, points: [point] };
-      done.push(current);
-      undone = [];
+      done = [...done, current];
+      past.push({ stroke: current });
+      future = [];
     },
     /** Add points to the stroke being drawn; false when none is. */
     extend(points) {
@@ -40,29 +48,42 @@ export function createStrokes() {
       current = null;
       return true;
     },
+    /** Take back the last stroke, or the last clear (the whole drawing comes back). */
     undo() {
-      if (!done.length) return false;
-      const stroke = done.pop();
-      if (stroke === current) current = null; // undone mid-stroke: the rest of it goes nowhere
-      undone.push(stroke);
+      if (!past.length) return false;
+      const op = past.pop();
+      if (op.stroke && op.stroke === current) current = null; // undone mid-stroke: the rest of it goes nowhere
+      revert(op);
+      future.push(op);
       return true;
     },
     redo() {
-      if (!undone.length) return false;
-      done.push(undone.pop());
+      if (!future.length) return false;
+      const op = future.pop();
+      apply(op);
+      past.push(op);
       return true;
     },
+    /** Wipe the drawing, as one step that undo takes back; false (and nothing to undo) when empty. */
     clear() {
-      done = [];
-      undone = [];
       current = null;
+      if (!done.length) return false;
+      const op = { cleared: done };
+      apply(op);
+      past.push(op);
+      future = [];
+      return true;
     },
-    /** Every stroke, drawn or undone (what a redo could bring back). */
-    get all() { return [...done, ...undone]; },
+    /** Every stroke, drawn, undone or cleared (what an undo or redo could bring back), each once. */
+    get all() {
+      const seen = new Set(done);
+      for (const op of [...past, ...future]) for (const s of op.cleared || [op.stroke]) seen.add(s);
+      return [...seen];
+    },
     /** Scale every stroke by `scale` and move it by (dx, dy): points and widths alike. */
     transform({ scale, dx, dy }) {
       if (scale === 1 && dx === 0 && dy === 0) return;
-      for (const s of [...done, ...undone]) {
+      for (const s of this.all) {
         s.width *= scale;
         s.points = s.points.map((p) => ({ x: p.x * scale + dx, y: p.y * scale + dy }));
       }
@@ -127,9 +148,10 @@ export function toCanvasPoint(clientX, clientY, rect, width, height) {
   return { x: (clientX - rect.left) * (width / rect.width), y: (clientY - rect.top) * (height / rect.height) };
 }
 
-/** Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z or Ctrl/Cmd+Y redoes, Escape clears; anything else is null. */
-export function shortcut({ key, ctrlKey = false, metaKey = false, shiftKey = false }) {
-  if (typeof key !== "string") return null;
+/** Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z or Ctrl/Cmd+Y redoes, Escape clears; anything else is null.
+ * `inField`: the key went to a form control (a slider, a list, a text field), whose own keys win. */
+export function shortcut({ key, ctrlKey = false, metaKey = false, shiftKey = false, inField = false }) {
+  if (typeof key !== "string" || inField) return null;
   const mod = ctrlKey || metaKey;
   const k = key.toLowerCase();
   if (mod && k === "z" && !shiftKey) return "undo";
