@@ -1,14 +1,14 @@
 // render: copies answers into the page. `createView(ui)` takes the page's elements (digit,
-// confidence, message, bars, error, announce, stages, history, connection) and fills the bar list
+// confidence, message, bars, error, announce, stages, connection) and fills the bar list
 // with one row per digit; its methods show the neutral state (`neutral`), an error (`error`), a
 // prediction described by format.mjs's `describe` (`result`), a number described by its
 // `describeNumber` (`number`: the text, and the input redrawn with a box, digit and percentage over
 // each digit found), which of the two modes the page is in (`mode`), the preprocessing stages
-// (`stages`), the history entries (`history`) and the connection state (`connection`). Every node
+// (`stages`) and the connection state (`connection`; history.mjs draws the history). Every node
 // is built with createElement/textContent/attributes, never from HTML strings, so text from the
 // server or from storage can never become markup. Touches the DOM only when called.
 
-import { NEUTRAL_MESSAGE, NUMBER_NEUTRAL_MESSAGE, barView, historyView, stageName } from "./format.mjs";
+import { NEUTRAL_MESSAGE, NUMBER_NEUTRAL_MESSAGE, barView, stageName } from "./format.mjs";
 
 const DATA_IMAGE = /^data:image\//;
 
@@ -159,17 +159,6 @@ export function createView(ui) {
       ui.digit.setAttribute("aria-label", numberMode ? "Number read" : "Predicted digit");
     },
     stages,
-    /** History entries, newest first, each a thumbnail (if any) and its digit and percentage. */
-    history(items) {
-      ui.history.replaceChildren(...items.map((entry) => {
-        const view = historyView(entry);
-        const li = el("li");
-        if (entry.thumb && DATA_IMAGE.test(entry.thumb)) li.append(el("img", { src: entry.thumb, alt: "" }));
-        li.append(el("div", {}, el("strong", {}, view.digitText), view.percentText));
-        li.setAttribute("aria-label", view.label);
-        return li;
-      }));
-    },
     connection(online) {
       ui.connection.dataset.state = online ? "online" : "offline";
       ui.connection.textContent = online ? "connected" : "server unreachable";
