@@ -35,3 +35,23 @@ def test_a_model_installed_after_start_up_is_listed_and_usable(tmp_path: Path, d
         assert r.json()["model"] == "cnn-late" and r.json()["digit"] == label
         again = {m["name"] for m in client.get("/api/v1/models").json()["models"]}
         assert again == set(models)  # nothing new: the list is stable
+
+
+def test_a_model_whose_weights_are_repaired_is_loaded(tmp_path: Path) -> None:
+    """The card unchanged, its broken weights replaced: the change is seen (the card's time alone
+    was watched before, so a repaired model never appeared)."""
+    import os
+    import time
+
+    extra = tmp_path / "models"
+    extra.mkdir()
+    install_copy(extra, "mended")
+    (extra / "mended.onnx").write_bytes(b"not an onnx graph")
+    with in_process({"INKDIGIT_MODEL_DIR": str(extra)}) as client:
+        assert "mended" not in {m["name"] for m in client.get("/api/v1/models").json()["models"]}
+        card_time = (extra / "mended.json").stat().st_mtime
+        shutil.copyfile(shipped_dir() / "cnn-v1.onnx", extra / "mended.onnx")
+        later = time.time() + 2
+        os.utime(extra / "mended.onnx", (later, later))  # a different time, even on a coarse clock
+        assert (extra / "mended.json").stat().st_mtime == card_time
+        assert "mended" in {m["name"] for m in client.get("/api/v1/models").json()["models"]}

@@ -180,6 +180,30 @@ def test_clear_and_escape_can_be_undone(page: Page) -> None:
     expect(page.get_by_test_id("history").locator("li")).to_have_count(1)  # the same drawing, one entry
 
 
+def test_clearing_twice_then_undo_keeps_one_entry(page: Page) -> None:
+    """A second clear (of nothing) forgot the entry the undo brings back: the restored drawing
+    then got a second history entry."""
+    draw(page, SEVEN)
+    expect_digit(page, "7")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+z")
+    expect_digit(page, "7")
+    page.wait_for_timeout(600)  # past the debounce: any second entry would be there now
+    expect(page.get_by_test_id("history").locator("li")).to_have_count(1)
+
+
+def test_switching_modes_with_an_upload_adds_one_entry_per_mode(page: Page) -> None:
+    """Each switch of One digit / A number re-read the upload and added an entry: five switches
+    made six entries for one image."""
+    _upload_seven(page)
+    expect_digit(page, "7")
+    for mode in ("number", "digit", "number", "digit", "number"):
+        page.locator(f"input[name=mode][value={mode}]").check()
+        page.wait_for_timeout(400)
+    expect(page.get_by_test_id("history").locator("li")).to_have_count(2)  # one per mode
+
+
 def test_escape_in_the_width_slider_keeps_the_drawing(page: Page) -> None:
     draw(page, SEVEN)
     ink = ink_pixels(page)

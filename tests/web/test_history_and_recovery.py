@@ -184,6 +184,26 @@ def test_after_an_outage_the_kept_drawing_is_read_again(browser, tmp_path: Path)
     context.close()
 
 
+def test_a_server_back_but_still_loading_is_waited_for(browser, tmp_path: Path) -> None:
+    """The page took /healthz (which answers before the models load) for "back": its one re-read
+    got a 503 that nothing retried, and the model list came back empty. It now waits for /readyz."""
+    port = free_port()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    connection = page.locator("#connection")
+    with serve_on(port, {}) as url:
+        page.goto(url)
+        expect(connection).to_have_attribute("data-state", "online", timeout=TIMEOUT)
+        options = page.get_by_test_id("model-select").locator("option").count()
+    draw(page, SEVEN)
+    expect(connection).to_have_attribute("data-state", "offline", timeout=TIMEOUT)
+    with serve_on(port, {"INKDIGIT_LOAD_DELAY_S": "5"}):
+        expect_digit(page, "7")
+        expect(page.locator("#error")).to_be_hidden()
+        expect(page.get_by_test_id("model-select").locator("option")).to_have_count(options)
+    context.close()
+
+
 def test_a_model_installed_while_the_page_is_open_appears(browser, tmp_path: Path) -> None:
     models = tmp_path / "models"
     models.mkdir()

@@ -35,7 +35,7 @@ class Recognizers:
         self.failures: dict[str, str] = {}
         self._done = threading.Event()
         self._refresh_lock = threading.Lock()
-        self._seen: dict[str, tuple[str, float]] = {}  # name -> (card path, mtime) already tried
+        self._seen: dict[str, tuple[str, float, float]] = {}  # name -> (card path, mtime) already tried
 
     @property
     def ready(self) -> bool:
@@ -45,18 +45,23 @@ class Recognizers:
         """Load every recognizer in the store; a broken one is logged and skipped, never fatal."""
         if self.load_delay_s:
             time.sleep(self.load_delay_s)
+        seen = self._stamps()  # before loading: a card installed meanwhile is picked up by refresh()
         result = self.store.load_all(self.threads)
         self.loaded, self.failures = result.recognizers, result.failures
-        self._seen = self._stamps()
+        self._seen = seen
         if self.default not in self.loaded:
             log.error("default model %r is not available; /readyz will stay 503", self.default)
         self._done.set()
 
-    def _stamps(self) -> dict[str, tuple[str, float]]:
-        stamps: dict[str, tuple[str, float]] = {}
+    def _stamps(self) -> dict[str, tuple[str, float, float]]:
+        """Each card's path and the times its card and its weights (NAME.onnx) last changed: new
+        weights under an unchanged card (a broken model repaired) count as a change too."""
+        stamps: dict[str, tuple[str, float, float]] = {}
         for name, card in self.store.list().items():
             try:
-                stamps[name] = (str(card), card.stat().st_mtime)
+                weights = card.with_suffix(".onnx")
+                stamps[name] = (str(card), card.stat().st_mtime,
+                                weights.stat().st_mtime if weights.exists() else 0.0)
             except OSError:
                 continue
         return stamps

@@ -227,9 +227,10 @@ describe("getModels and ping", () => {
     await assert.rejects(getModels(answering(503, { models: [] })), /503/);
     await assert.rejects(getModels(answering(200, { models: "cnn" })), /no model list/);
   });
-  test("ping is true only when /healthz answers OK", async () => {
+  test("ping is true only when /readyz answers OK (models loaded), and gives up on a hang", async () => {
     assert.equal(await ping(answering(200, { status: "ok" })), true);
-    assert.equal(answering.last.url, "/healthz");
+    assert.equal(answering.last.url, "/readyz");
+    assert.ok(answering.last.options.signal, "a hanging check is cut off");
     assert.equal(await ping(answering(503, {})), false);
     assert.equal(await ping(async () => { throw new TypeError("Failed to fetch"); }), false);
   });

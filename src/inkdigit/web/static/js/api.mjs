@@ -14,6 +14,7 @@ export const PREDICT_PATH = "/api/v1/predict";
 export const RECOGNIZE_PATH = "/api/v1/recognize";
 export const MODELS_PATH = "/api/v1/models";
 export const HEALTH_PATH = "/healthz";
+export const READY_PATH = "/readyz";
 
 const globalFetch = (...args) => globalThis.fetch(...args);
 
@@ -126,10 +127,13 @@ export async function getModels(fetch = globalFetch) {
   return body.models.filter((m) => m && typeof m === "object" && typeof m.name === "string");
 }
 
-/** Whether the server answers its liveness check. */
-export async function ping(fetch = globalFetch) {
+/** Whether the server is back to serving: its readiness check (the default model loaded), not its
+ * liveness one, which answers before the models are loaded (a read sent then got a 503 that
+ * nothing retried). A check that hangs counts as no answer after `timeoutMs`. */
+export async function ping(fetch = globalFetch, timeoutMs = 5000) {
   try {
-    return (await fetch(HEALTH_PATH, { cache: "no-store" })).ok;
+    const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
+    return (await fetch(READY_PATH, { cache: "no-store", signal })).ok;
   } catch {
     return false;
   }

@@ -54,6 +54,10 @@ const client = createClient({ timeoutMs: TIMEOUT_MS });
 
 let lastInput = null; // {kind: "canvas"} or {kind: "file", file}: what the model change re-reads
 let drawingEntry = null; // `at` of the history entry the current drawing updates in place
+// the entries of the current input read in the other mode, by mode, so switching modes back and
+// forth updates them instead of adding one per switch; `uploadEntries` likewise for an upload
+const otherModeEntries = new Map();
+const uploadEntries = new Map();
 let previewUrl = null;
 const recalled = $("history-shown"); // an entry's thumbnail, when one is opened again
 
@@ -91,8 +95,10 @@ const drawing = createDrawing({
   onChange(action) {
     undoToast.hidden = !(action === "clear" && drawing.justCleared);
     if (action === "clear") {
-      if (drawing.justCleared) clearedEntry = drawingEntry;
+      // a second clear (of nothing, or of an upload) keeps the entry an undo brings back
+      if (drawing.justCleared && drawingEntry !== null) clearedEntry = drawingEntry;
       drawingEntry = null;
+      otherModeEntries.clear();
       dropUpload();
       schedulePredict.cancel();
       predict({ kind: "canvas" }); // blank at once, not after the debounce (an upload may follow)
@@ -190,7 +196,8 @@ function show(body, input) {
     showHistory(historyStore.add(entry, drawingEntry));
     drawingEntry = entry.at;
   } else {
-    showHistory(historyStore.add(entry));
+    showHistory(historyStore.add(entry, uploadEntries.get(mode) ?? null));
+    uploadEntries.set(mode, entry.at);
     showPreview(input.file, entry.at);
   }
 }
@@ -210,7 +217,8 @@ function showNumber(body, input) {
   } else {
     view.number(answer, null); // the boxes are drawn once the upload is decoded
     const entry = entryForNumber(body, null, Date.now());
-    showHistory(historyStore.add(entry));
+    showHistory(historyStore.add(entry, uploadEntries.get(mode) ?? null));
+    uploadEntries.set(mode, entry.at);
     // drawn once decoded, unless another input or the other mode has taken over by then
     showPreview(input.file, entry.at, () => { if (lastInput === input && mode === "number") view.number(answer, ui.preview); });
   }
@@ -242,7 +250,12 @@ function setMode(next) {
     ? "Drawing area: write a number, digits side by side, with mouse, finger or pen; or press Enter to upload an image"
     : "Drawing area: draw one digit with mouse, finger or pen; or press Enter to upload an image");
   view.mode(mode);
-  drawingEntry = null; // a reading in the other mode is a new history entry
+  // a reading in the other mode is its own history entry: the one made the last time this input
+  // was read in that mode, if any (so switching back and forth adds no more entries)
+  const previous = mode === "number" ? "digit" : "number";
+  if (drawingEntry !== null) otherModeEntries.set(previous, drawingEntry);
+  drawingEntry = otherModeEntries.get(mode) ?? null;
+  otherModeEntries.delete(mode);
   recalled.hidden = true;
   if (lastInput) predict(lastInput);
   else view.neutral();
@@ -258,6 +271,7 @@ function upload(file) {
   if (!file) return;
   schedulePredict.cancel(); // a drawing's pending read must not overtake the upload
   if (!drawing.isEmpty) drawing.clear(); // the upload replaces the drawing (Undo brings it back)
+  uploadEntries.clear(); // a new upload: its readings are new history entries
   predict({ kind: "file", file });
 }
 ui.file.addEventListener("change", () => upload(ui.file.files[0]));

@@ -46,6 +46,9 @@ export async function initModelPicker({ select, storage, fetch, onChange }) {
     try {
       models = await getModels(fetch);
     } catch {
+      models = [];
+    }
+    if (models.length === 0) { // failed, or a server still loading: keep what is shown
       if (shown === null) select.replaceChildren(new Option("server default", ""));
       return;
     }
