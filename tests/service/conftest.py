@@ -30,9 +30,10 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(env: dict[str, str] | None = None, wait_ready: bool = True,
-                   workers: int = 1) -> Iterator[str]:
-    """Start the CLI's server, wait until it answers (and is ready), stop it afterwards."""
-    port = free_port()
+                   workers: int = 1, port: int | None = None) -> Iterator[str]:
+    """Start the CLI's server (on ``port``, or a free one), wait until it answers (and is ready),
+    stop it afterwards."""
+    port = port or free_port()
     proc = subprocess.Popen(
         [str(BIN), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
          "--log-level", "warning"],

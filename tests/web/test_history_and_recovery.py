@@ -8,19 +8,15 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
-import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-import httpx
 import numpy as np
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.service.conftest import BIN, free_port
+from tests.service.conftest import free_port, running_server
 from tests.service.test_model_discovery import install_copy
 from tests.web.test_app import ONE, SEVEN, TIMEOUT, ZERO, draw, expect_digit
 
@@ -128,31 +124,9 @@ def test_fifty_entries_keep_the_page_short(browser, web_server: str) -> None:
     context.close()
 
 
-@contextmanager
-def serve_on(port: int, env: dict[str, str]) -> Iterator[str]:
-    """``inkdigit serve`` on a given port (so that it can be stopped and started again there)."""
-    proc = subprocess.Popen(
-        [str(BIN), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning"],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, "server exited early"
-            try:
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not become ready in 60 s"
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def serve_on(port: int, env: dict[str, str]) -> AbstractContextManager[str]:
+    """``inkdigit serve`` on a given port (so that it can be stopped and started again there), once ready."""
+    return running_server(env, port=port)
 
 
 def test_after_an_outage_the_kept_drawing_is_read_again(browser, tmp_path: Path) -> None:
