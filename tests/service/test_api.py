@@ -149,7 +149,7 @@ def test_models_health_metrics_and_docs(client: httpx.Client) -> None:
     spec = client.get("/openapi.json").json()
     operation = spec["paths"]["/api/v1/predict"]["post"]
     assert {"multipart/form-data", "application/json", "image/png"} <= set(operation["requestBody"]["content"])
-    assert {p["name"] for p in operation["parameters"]} == {"top_k", "model", "debug"}
+    assert {p["name"] for p in operation["parameters"]} == {"top_k", "model", "debug", "source"}
     ok = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert spec["components"]["schemas"][ok.rsplit("/", 1)[1]]["title"] == "PredictResponse"
     assert {"400", "404", "413", "415", "422", "503"} <= set(operation["responses"])

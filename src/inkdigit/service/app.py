@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -13,11 +14,15 @@ from fastapi.staticfiles import StaticFiles
 
 import inkdigit
 from inkdigit.service import errors
+from inkdigit.service.accounts.mail import Mailer
+from inkdigit.service.accounts.secret import load_secret
 from inkdigit.service.batcher import Batcher
 from inkdigit.service.config import Settings, get_settings
+from inkdigit.service.db import migrate
+from inkdigit.service.db.session import Database
 from inkdigit.service.observability import ObservabilityMiddleware, configure_logging
 from inkdigit.service.recognizers import Recognizers
-from inkdigit.service.routes import health, models, predict, recognize
+from inkdigit.service.routes import auth, health, history, models, predict, recognize, users
 from inkdigit.web import STATIC_DIR
 
 
@@ -28,13 +33,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     recognizers = Recognizers(settings.store(), settings.default_model, settings.inference_threads,
                               settings.load_delay_s)
     batcher = Batcher(settings.compute_threads, settings.max_coalesce)
+    database = Database(settings.database)
+    mailer = Mailer(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         batcher.start()
         recognizers.start()
+        # every worker migrates at start-up, under a lock: the first does the work (db/migrate.py)
+        await anyio.to_thread.run_sync(migrate.upgrade, settings.database)
         yield
+        await mailer.drain()
         batcher.stop()
+        await database.dispose()
 
     app = FastAPI(
         title="inkdigit",
@@ -47,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.recognizers = recognizers
     app.state.batcher = batcher
+    app.state.database = database
+    app.state.mailer = mailer
+    app.state.secret = load_secret(settings.secret_key, settings.home)
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
@@ -57,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(recognize.router)
     app.include_router(models.router)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(users.router)
+    app.include_router(history.router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -7,12 +7,14 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL
 
 from inkdigit.engine.defaults import DEFAULT_MODEL, MAX_PIXELS, MAX_UPLOAD_BYTES
 from inkdigit.engine.imageio import Limits
 from inkdigit.engine.numbers import NumberLimits
 from inkdigit.engine.store import RecognizerStore
 from inkdigit.paths import default_home
+from inkdigit.service.db.session import database_url
 
 
 class Settings(BaseSettings):
@@ -68,6 +70,36 @@ class Settings(BaseSettings):
     metrics_dir: Path | None = Field(None, validation_alias="PROMETHEUS_MULTIPROC_DIR",
                                      description="Shared metrics directory of several workers.")
 
+    # accounts, history and corrections (inkdigit.service.db, inkdigit.service.accounts)
+    database_url: str | None = Field(None, description="postgresql://user:password@host/db (psycopg 3) "
+                                     "or sqlite:///path; unset: an SQLite file in home.")
+    secret_key: str | None = Field(None, min_length=32, description="Signs e-mailed confirmation and reset "
+                                   "tokens; unset: made once and kept in home/secret.key (set it when "
+                                   "several machines share one database).")
+    public_url: str | None = Field(None, description="The web app's address as users reach it, for links "
+                                   "in e-mails (unset: the address the request came to).")
+    smtp_host: str | None = Field(None, description="Mail server for confirmation and reset e-mails; "
+                                  "unset: the links are logged instead.")
+    smtp_port: int = Field(587, gt=0, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: str = Field("starttls", pattern="^(starttls|ssl|none)$",
+                               description="starttls (port 587), ssl (port 465) or none (a local relay).")
+    smtp_from: str = Field("inkdigit <no-reply@localhost>", description="The From of every e-mail sent.")
+    session_lifetime_s: int = Field(14 * 24 * 3600, gt=0, description="How long a browser stays signed in.")
+    token_lifetime_s: int = Field(24 * 3600, gt=0, description="How long a bearer token (/auth/token) lasts.")
+    verify_token_lifetime_s: int = Field(2 * 24 * 3600, gt=0, description="How long a confirmation link works.")
+    reset_token_lifetime_s: int = Field(3600, gt=0, description="How long a password-reset link works.")
+    cookie_secure: bool | None = Field(None, description="Send the session cookie over HTTPS only "
+                                       "(unset: when public_url is https).")
+    login_window_s: int = Field(900, gt=0, description="The window failed sign-ins are counted in.")
+    login_max_failures_account: int = Field(5, gt=0, description="Failed sign-ins to one account in the "
+                                            "window before its sign-in is refused (429) until they age out.")
+    login_max_failures_client: int = Field(30, gt=0, description="Failed sign-ins from one client address "
+                                           "in the window before it is refused (429).")
+    history_image_max_bytes: int = Field(256 * 1024, ge=4096, description="Largest image kept in a user's "
+                                         "history; a larger one is kept reduced.")
+
     @field_validator("home", "model_dir", "metrics_dir", mode="before")
     @classmethod
     def _path(cls, value: object) -> object:
@@ -89,6 +121,17 @@ class Settings(BaseSettings):
     def number_limits(self) -> NumberLimits:
         """How wide a line, and how many digits, one /recognize image may hold."""
         return NumberLimits(self.max_number_width, self.max_number_digits)
+
+    @property
+    def database(self) -> URL:
+        """The database to connect to (see ``inkdigit.service.db.session.database_url``)."""
+        return database_url(self.database_url, self.home)
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return bool(self.public_url and self.public_url.startswith("https://"))
 
     def store(self) -> RecognizerStore:
         """Where this service finds its recognizers: ``model_dir``, then ``home/models``, then the shipped ones."""

@@ -7,6 +7,7 @@ their own codes, mapped to statuses here; the engine knows nothing of HTTP.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,6 +42,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_json": (400, "the body is not JSON, or holds more than 32 arrays and objects"),
     "invalid_multipart": (400, "the multipart body cannot be parsed"),
     "bad_request": (400, "the request is malformed"),
+    "bad_credentials": (400, "sign-in: the e-mail address or the password is wrong"),
+    "not_verified": (400, "sign-in: the address is not confirmed yet"),
+    "invalid_token": (400, "a confirmation or reset token is not valid, has expired or was used"),
+    "not_authenticated": (401, "the route needs a signed-in user, or the session or token sent has ended"),
+    "csrf_failed": (403, "a cookie-authenticated write without the CSRF token, or from another site"),
     "not_found": (404, "nothing at this path"),
     "unknown_model": (404, "no model has this name"),
     "method_not_allowed": (405, "the path does not take this method"),
@@ -59,6 +65,9 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_request": (422, "an option or field is invalid"),
     "missing_file": (422, "the multipart body has no file in the expected field"),
     "too_many_digits": (422, "/recognize: the image holds more digits than its limit"),
+    "invalid_label": (422, "a correction's label does not fit the reading (a digit reading takes one digit)"),
+    "invalid_password": (422, "the password is too short, too long or contains the e-mail address"),
+    "too_many_attempts": (429, "too many failed sign-ins for the account or the client; see Retry-After"),
     "headers_too_large": (431, "the request head is too large or has too many fields"),
     "http_error": (400, "any other HTTP error (its status is the HTTP one)"),
     "internal_error": (500, "a failure on the server's side (logged)"),
@@ -76,9 +85,9 @@ def error_codes_markdown() -> str:
 class APIError(Exception):
     """An error a client caused or must know about; rendered as the standard error body."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
 def from_image_error(exc: ImageInputError) -> APIError:
@@ -109,7 +118,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(APIError)
     async def _api(_: Request, exc: APIError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        response = error_response(exc.status, exc.code, exc.message)
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(ImageInputError)
     async def _image(_: Request, exc: ImageInputError) -> JSONResponse:
@@ -152,21 +163,21 @@ def install(app: FastAPI) -> None:
         return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
 
 
-def _doc(description: str) -> dict[str, object]:
+def error_doc(description: str) -> dict[str, Any]:
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
 
 
 # documented on every route that takes an image
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    400: _doc("Empty body or unparseable request (`empty_body`, `empty_input`, `invalid_json`)."),
-    404: _doc("Unknown model (`unknown_model`)."),
-    413: _doc("Too many bytes or pixels (`payload_too_large`, `image_too_large`, `too_many_files`; "
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: error_doc("Empty body or unparseable request (`empty_body`, `empty_input`, `invalid_json`)."),
+    404: error_doc("Unknown model (`unknown_model`)."),
+    413: error_doc("Too many bytes or pixels (`payload_too_large`, `image_too_large`, `too_many_files`; "
               "/recognize: `image_too_wide`)."),
-    415: _doc("Not an image, or an unaccepted Content-Type (`not_an_image`, `unsupported_media_type`)."),
-    422: _doc("Corrupt or truncated image, bad base64, invalid option (`corrupt_image`, `unreadable_image`, "
+    415: error_doc("Not an image, or an unaccepted Content-Type (`not_an_image`, `unsupported_media_type`)."),
+    422: error_doc("Corrupt or truncated image, bad base64, invalid option (`corrupt_image`, `unreadable_image`, "
               "`invalid_request`; /recognize: `too_many_digits`)."),
-    503: _doc("The model is not loaded yet (`model_not_loaded`)."),
+    503: error_doc("The model is not loaded yet (`model_not_loaded`)."),
 }
 
 

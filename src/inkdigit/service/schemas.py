@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from inkdigit.engine.defaults import TOP_K_DEFAULT, TOP_K_MAX
@@ -29,6 +31,9 @@ class PredictOptions(BaseModel):
     top_k: int = Field(TOP_K_DEFAULT, ge=1, le=TOP_K_MAX, description="How many candidates to return in `top`.")
     model: str | None = Field(None, max_length=100, description="Model name (default: the server's).")
     debug: bool = Field(False, description="Include every preprocessing stage as a PNG data URL.")
+    source: Literal["canvas", "upload", "api"] = Field(
+        "api", description="Where the image came from, kept in a signed-in user's history (`canvas`: drawn in "
+        "the page, `upload`: a file a person chose, `api`: a program).")
 
 
 class PredictJSON(PredictOptions):
@@ -47,6 +52,8 @@ class PredictResponse(BaseModel):
     model: str
     elapsed_ms: float = Field(description="Time spent reading this image on the server.")
     stages: dict[str, str] | None = Field(None, description="Preprocessing stages as PNG data URLs.")
+    id: int | None = Field(None, description="Signed-in users: the history entry that keeps this reading "
+                           "(absent for anonymous readings).")
 
 
 class DigitFound(BaseModel):
@@ -75,6 +82,7 @@ class RecognizeResponse(BaseModel):
     separators: list[SeparatorFound]
     model: str
     elapsed_ms: float = Field(description="Time spent reading this image on the server.")
+    id: int | None = Field(None, description="Signed-in users: the history entry that keeps this reading.")
 
 
 class RecognizeBatchResponse(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 from inkdigit.engine.defaults import TOP_K_DEFAULT, TOP_K_MAX
 from inkdigit.engine.imageio import ImageInputError
 from inkdigit.engine.recognizer import Prediction, ReadOptions, ReadRequest, Recognizer
-from inkdigit.service import payload
+from inkdigit.service import history, payload
 from inkdigit.service.deps import BatcherDep, RecognizersDep, SettingsDep
 from inkdigit.service.errors import ERROR_RESPONSES, image_error_body
 from inkdigit.service.observability import count_prediction
@@ -24,7 +24,9 @@ router = APIRouter(prefix="/api/v1", tags=["predict"])
 
 _option_fields = {
     name: {"type": "integer", "minimum": 1, "maximum": TOP_K_MAX} if name == "top_k"
-    else {"type": "boolean"} if name == "debug" else {"type": "string", "maxLength": 100}
+    else {"type": "boolean"} if name == "debug"
+    else {"type": "string", "enum": ["canvas", "upload", "api"]} if name == "source"
+    else {"type": "string", "maxLength": 100}
     for name in PredictOptions.model_fields
 }
 PREDICT_BODY: dict[str, Any] = {
@@ -52,6 +54,8 @@ BATCH_BODY: dict[str, Any] = {
 
 TopK = Annotated[int, Query(ge=1, le=TOP_K_MAX, description="How many candidates to return in `top`.")]
 ModelName = Annotated[str | None, Query(max_length=100, description="Model name (default: the server's).")]
+Source = Annotated[Literal["canvas", "upload", "api"],
+                   Query(description=PredictOptions.model_fields["source"].description)]
 _DEFAULTS = PredictOptions().model_dump()  # what a request gets for each option it does not set
 
 
@@ -67,6 +71,7 @@ async def predict(request: Request) -> JSONResponse:
     """
     state = request.app.state
     settings, recognizers, batcher = state.settings, state.recognizers, state.batcher
+    who = await history.reader(request)  # a signed-in user's readings are kept (None: anonymous)
     sent = await payload.single_image(request, settings.max_upload_bytes)
     query = {k: v for k, v in request.query_params.items() if k in PredictOptions.model_fields}
     options = {**_DEFAULTS, **(payload.options(query) if query else {}), **sent.options}
@@ -74,6 +79,8 @@ async def predict(request: Request) -> JSONResponse:
     read = ReadRequest(sent.data, ReadOptions(stages=options["debug"], limits=settings.limits))
     # an unreadable image raises its ImageInputError here, which the app's handler answers
     body = await batcher.read(rec, read, _Answer(rec.name, options["top_k"], options["debug"]))
+    if who is not None:
+        body["id"] = await history.keep_reading(request, who, "digit", options["source"], sent.data, body)
     return JSONResponse(body)
 
 
@@ -126,11 +133,15 @@ def _read_batch(rec: Recognizer, requests: list[ReadRequest], top_k: int) -> lis
 @router.post("/predict/batch", response_model=BatchResponse, responses=ERROR_RESPONSES,
              openapi_extra=BATCH_BODY)
 async def predict_batch(request: Request, recognizers: RecognizersDep, settings: SettingsDep, batcher: BatcherDep,
-                        top_k: TopK = TOP_K_DEFAULT, model: ModelName = None) -> dict[str, Any]:
+                        top_k: TopK = TOP_K_DEFAULT, model: ModelName = None,
+                        source: Source = "api") -> dict[str, Any]:
     """Read up to `max_batch` images; a bad image gets an error in its own slot."""
     start = time.perf_counter()
+    who = await history.reader(request)
     rec = recognizers.get(model)
     items = await payload.many_images(request, settings.max_batch, settings.max_batch_bytes)
     options = ReadOptions(limits=settings.limits)
     results = await batcher.run(_read_batch, rec, [ReadRequest(data, options) for data in items], top_k)
+    if who is not None:
+        await history.keep_batch(request, who, "digit", source, items, results)
     return {"model": rec.name, "results": results, "elapsed_ms": round((time.perf_counter() - start) * 1000, 3)}

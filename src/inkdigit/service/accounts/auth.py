@@ -1,0 +1,128 @@
+"""Who is asking: the session cookie or bearer token of a request, checked against the database.
+
+Used by FastAPI routes through ``deps.CurrentUser`` and by the plain read routes directly (they
+skip FastAPI's dependency solving for speed); a request with neither credential costs nothing.
+
+A cookie-authenticated write must prove it comes from our page (CSRF): it sends the value of the
+``inkdigit_csrf`` cookie, which only a page on this origin can read, in the ``X-CSRF-Token`` header
+(the double-submit pattern), and a browser's ``Origin``, when sent, must be this server's. The
+session cookie is also ``SameSite=Lax``, so other sites' forms do not carry it at all.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+from urllib.parse import urlsplit
+
+from fastapi import Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inkdigit.service.accounts.manager import session_tokens
+from inkdigit.service.config import Settings
+from inkdigit.service.db.models import User
+from inkdigit.service.errors import APIError
+
+SESSION_COOKIE = "inkdigit_session"
+CSRF_COOKIE = "inkdigit_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Credential:
+    token: str
+    via: Literal["cookie", "bearer"]
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    credential: Credential
+
+
+def credential(request: Request) -> Credential | None:
+    """The bearer token (``Authorization: Bearer …``), else the session cookie, else None."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return Credential(value.strip(), "bearer")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return Credential(cookie, "cookie") if cookie else None
+
+
+def lifetime(settings: Settings, via: str) -> int:
+    return settings.session_lifetime_s if via == "cookie" else settings.token_lifetime_s
+
+
+async def authenticate(request: Request, session: AsyncSession, settings: Settings) -> SignedIn | None:
+    """The signed-in user of this request; None when it sends no credential.
+
+    A credential that is unknown, expired or of an account that is inactive or not confirmed is
+    401 ``not_authenticated`` (not an anonymous reading: a program must learn that its token
+    ended, or its readings would silently stop being kept); a cookie-authenticated write that
+    fails the CSRF check is 403 ``csrf_failed``.
+    """
+    cred = credential(request)
+    if cred is None:
+        return None
+    tokens = session_tokens(session, lifetime(settings, cred.via))
+    user = await tokens.read_token(cred.token, cast(Any, _Users(session)))
+    if user is None or not user.is_active or not user.is_verified:
+        raise APIError(401, "not_authenticated", "Your session has ended or the token is not valid: sign in "
+                       "again (or send no credentials to read without keeping a history).")
+    if cred.via == "cookie" and request.method not in SAFE_METHODS:
+        check_csrf(request)
+    return SignedIn(user, cred)
+
+
+def check_origin(request: Request) -> None:
+    """A browser's cross-site write is refused: its ``Origin`` (when sent) must be this server's."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    allowed = set(request.app.state.settings.cors_origins)
+    host = request.headers.get("host", "")
+    if urlsplit(origin).netloc != host and origin not in allowed:
+        raise APIError(403, "csrf_failed", "This request came from another site's page; it is refused.")
+
+
+def check_csrf(request: Request) -> None:
+    check_origin(request)
+    sent, expected = request.headers.get(CSRF_HEADER, ""), request.cookies.get(CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
+        raise APIError(403, "csrf_failed", "A signed-in write from the browser must send the inkdigit_csrf "
+                       "cookie's value in the X-CSRF-Token header.")
+
+
+def set_session_cookies(response: Response, token: str, settings: Settings) -> None:
+    """The session (HttpOnly, so page scripts cannot read it) and the CSRF token (readable by
+    our page, which echoes it in ``X-CSRF-Token``)."""
+    secure, age = settings.secure_cookies, settings.session_lifetime_s
+    response.set_cookie(SESSION_COOKIE, token, max_age=age, path="/", httponly=True, secure=secure, samesite="lax")
+    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(32), max_age=age, path="/", httponly=False,
+                        secure=secure, samesite="strict")
+
+
+def clear_session_cookies(response: Response, settings: Settings) -> None:
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(name, path="/", secure=settings.secure_cookies, httponly=name == SESSION_COOKIE,
+                               samesite="lax" if name == SESSION_COOKIE else "strict")
+
+
+class _Users:
+    """What ``DatabaseStrategy.read_token`` needs of a user manager: parse an id, load a user."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def parse_id(self, value: object) -> object:
+        return value
+
+    async def get(self, user_id: object) -> User:
+        from fastapi_users.exceptions import UserNotExists
+
+        user = await self.session.get(User, user_id)
+        if user is None:
+            raise UserNotExists()
+        return user

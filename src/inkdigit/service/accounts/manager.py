@@ -1,0 +1,88 @@
+"""fastapi-users' user manager, given our settings, database and mailer.
+
+It hashes with Argon2 (pwdlib's recommended hasher), signs confirmation and reset tokens with the
+service's secret key, and on each event sends the e-mail that carries the link back to the web
+app, the token as ``token=<token>`` in it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import Request
+from fastapi_users import BaseUserManager, InvalidPasswordException, UUIDIDMixin, schemas
+from fastapi_users.authentication.strategy.db import DatabaseStrategy
+from fastapi_users.password import PasswordHelper
+from fastapi_users_db_sqlalchemy import SQLAlchemyUserDatabase
+from fastapi_users_db_sqlalchemy.access_token import SQLAlchemyAccessTokenDatabase
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inkdigit.service.accounts.mail import Mailer
+from inkdigit.service.config import Settings
+from inkdigit.service.db.models import AccessToken, OAuthAccount, User
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256  # Argon2 takes any length; this bounds the work one request can ask for
+PASSWORDS = PasswordHelper(PasswordHash((Argon2Hasher(),)))
+
+
+class UserCreate(schemas.BaseUserCreate):
+    """What registration stores (flags are never taken from the request: see ``safe=True``)."""
+
+
+class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
+    def __init__(self, users: SQLAlchemyUserDatabase[User, uuid.UUID], settings: Settings, secret: str,
+                 mailer: Mailer) -> None:
+        super().__init__(users, PASSWORDS)
+        self.settings, self.mailer = settings, mailer
+        self.reset_password_token_secret = self.verification_token_secret = secret
+        self.reset_password_token_lifetime_seconds = settings.reset_token_lifetime_s
+        self.verification_token_lifetime_seconds = settings.verify_token_lifetime_s
+
+    async def validate_password(self, password: str, user: Any) -> None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidPasswordException(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        if len(password) > MAX_PASSWORD_LENGTH:
+            raise InvalidPasswordException(f"The password may have at most {MAX_PASSWORD_LENGTH} characters.")
+        email = getattr(user, "email", "") or ""
+        if email and email.split("@")[0].lower() in password.lower() and len(email.split("@")[0]) >= 3:
+            raise InvalidPasswordException("The password must not contain the e-mail address.")
+
+    async def on_after_register(self, user: User, request: Request | None = None) -> None:
+        await self.request_verify(user, request)
+
+    async def on_after_request_verify(self, user: User, token: str, request: Request | None = None) -> None:
+        link = f"{self.base_url(request)}/verify?token={token}"
+        hours = self.settings.verify_token_lifetime_s // 3600
+        await self.mailer.send(user.email, "Confirm your inkdigit account", (
+            "Welcome to inkdigit.\n\n"
+            f"Confirm your e-mail address by opening this link (it works for {hours} hours):\n\n{link}\n\n"
+            "If you did not sign up, ignore this message; nothing happens without the link.\n"))
+
+    async def on_after_forgot_password(self, user: User, token: str, request: Request | None = None) -> None:
+        link = f"{self.base_url(request)}/reset-password?token={token}"
+        minutes = self.settings.reset_token_lifetime_s // 60
+        await self.mailer.send(user.email, "Reset your inkdigit password", (
+            f"To choose a new password, open this link (it works for {minutes} minutes, once):\n\n{link}\n\n"
+            "If you did not ask for this, ignore this message; your password stays as it is.\n"))
+
+    def base_url(self, request: Request | None) -> str:
+        """The web app's address for links: the setting, else the address this request came to."""
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/")
+        if request is None:
+            return "http://127.0.0.1:8000"
+        root = request.scope.get("root_path", "")
+        return f"{request.base_url.scheme}://{request.base_url.netloc}{root}".rstrip("/")
+
+
+def user_manager(session: AsyncSession, settings: Settings, secret: str, mailer: Mailer) -> UserManager:
+    return UserManager(SQLAlchemyUserDatabase(session, User, OAuthAccount), settings, secret, mailer)
+
+
+def session_tokens(session: AsyncSession, lifetime_s: int) -> DatabaseStrategy[User, uuid.UUID, AccessToken]:
+    """Tokens kept in the database: signing out, or deleting the account, ends them at once."""
+    return DatabaseStrategy(SQLAlchemyAccessTokenDatabase(session, AccessToken), lifetime_s)
