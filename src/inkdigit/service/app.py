@@ -23,6 +23,7 @@ from inkdigit.service.db.session import Database
 from inkdigit.service.observability import ObservabilityMiddleware, configure_logging
 from inkdigit.service.recognizers import Recognizers
 from inkdigit.service.routes import auth, health, history, models, predict, recognize, users
+from inkdigit.service.security import SecurityHeadersMiddleware
 from inkdigit.web import STATIC_DIR
 
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["*"], expose_headers=["X-Request-ID"])
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(ObservabilityMiddleware, access_log=settings.access_log)
     app.router.routes.append(predict.route)
     app.include_router(predict.router)
