@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from inkdigit.cli_accounts import db_app, users_app
 from inkdigit.cli_support import IMAGE_SUFFIXES, image_files, plain_help_types
 from inkdigit.engine.defaults import TOP_K_DEFAULT, TOP_K_MAX
 from inkdigit.engine.imageio import ImageInputError
@@ -522,6 +523,10 @@ def serve(
         raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     if status:
         raise typer.Exit(status)
+
+
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

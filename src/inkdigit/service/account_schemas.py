@@ -84,3 +84,28 @@ class Correction(BaseModel):
 
     label: str = Field(max_length=10_000, pattern=r"^[0-9]*$", description="What the image really shows: a digit "
                        "(a digit reading), a digit string (a number), or \"\" for \"there is no digit here\".")
+
+
+class DayStats(BaseModel):
+    date: str = Field(description="The day (UTC), YYYY-MM-DD.")
+    readings: int
+    corrected: int = Field(description="Readings of that day whose label differs from the answer.")
+    accuracy: float | None = Field(description="1 - corrected / readings (null on a day without readings).")
+    median_ms: float | None = Field(description="Median time the server took to read one image.")
+
+
+class Stats(BaseModel):
+    scope: str = Field(description="`me` (your readings) or `all` (every user's: operators only).")
+    days: int = Field(description="How many days `per_day` covers, ending today.")
+    users: int | None = Field(description="With scope `all`: how many accounts there are.")
+    readings: int
+    labelled: int = Field(description="Readings given a label (a correction, or a confirmation).")
+    corrected: int = Field(description="Readings whose label differs from the answer.")
+    accuracy: float | None = Field(description="1 - corrected / readings: an unlabelled reading counts as right.")
+    reviewed_accuracy: float | None = Field(description="Right answers among labelled readings only.")
+    per_day: list[DayStats]
+    digits: list[int] = Field(description="How often each digit 0-9 was read (digits of numbers included).")
+    sources: dict[str, int]
+    kinds: dict[str, int]
+    confusion: list[list[int]] = Field(description="Labelled digit readings: confusion[answer][label].")
+    latency_ms: dict[str, float | None] = Field(description="Median and 90th percentile of reading times.")

@@ -22,7 +22,7 @@ from inkdigit.service.db import migrate
 from inkdigit.service.db.session import Database
 from inkdigit.service.observability import ObservabilityMiddleware, configure_logging
 from inkdigit.service.recognizers import Recognizers
-from inkdigit.service.routes import auth, health, history, models, predict, recognize, users
+from inkdigit.service.routes import auth, health, history, models, predict, recognize, stats, users
 from inkdigit.service.security import SecurityHeadersMiddleware
 from inkdigit.web import STATIC_DIR
 
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(history.router)
+    app.include_router(stats.router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

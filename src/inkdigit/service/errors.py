@@ -46,6 +46,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "not_verified": (400, "sign-in: the address is not confirmed yet"),
     "invalid_token": (400, "a confirmation or reset token is not valid, has expired or was used"),
     "not_authenticated": (401, "the route needs a signed-in user, or the session or token sent has ended"),
+    "forbidden": (403, "the route is for operators (accounts promoted with inkdigit users promote)"),
     "csrf_failed": (403, "a cookie-authenticated write without the CSRF token, or from another site"),
     "not_found": (404, "nothing at this path"),
     "unknown_model": (404, "no model has this name"),
