@@ -9,7 +9,7 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 import inkdigit
@@ -22,7 +22,7 @@ from inkdigit.service.db import migrate
 from inkdigit.service.db.session import Database
 from inkdigit.service.observability import ObservabilityMiddleware, configure_logging
 from inkdigit.service.recognizers import Recognizers
-from inkdigit.service.routes import auth, health, history, models, predict, recognize, stats, users
+from inkdigit.service.routes import auth, health, history, models, pages, predict, recognize, stats, users
 from inkdigit.service.security import SecurityHeadersMiddleware
 from inkdigit.web import STATIC_DIR
 
@@ -77,13 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users.router)
     app.include_router(history.router)
     app.include_router(stats.router)
+    app.include_router(pages.router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
-        """The web app: draw or upload a digit."""
-        return FileResponse(STATIC_DIR / "index.html", headers={"cache-control": "no-cache"})
 
     _install_docs(app)
     _register_error_schema(app)
