@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 import inkdigit
 from inkdigit.service import errors
 from inkdigit.service.accounts.mail import Mailer
+from inkdigit.service.accounts.oidc import Clients
 from inkdigit.service.accounts.secret import load_secret
 from inkdigit.service.batcher import Batcher
 from inkdigit.service.config import Settings, get_settings
@@ -22,7 +23,7 @@ from inkdigit.service.db import migrate
 from inkdigit.service.db.session import Database
 from inkdigit.service.observability import ObservabilityMiddleware, configure_logging
 from inkdigit.service.recognizers import Recognizers
-from inkdigit.service.routes import auth, health, history, models, pages, predict, recognize, stats, users
+from inkdigit.service.routes import auth, health, history, models, oidc, pages, predict, recognize, stats, users
 from inkdigit.service.security import SecurityHeadersMiddleware
 from inkdigit.web import STATIC_DIR
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = database
     app.state.mailer = mailer
     app.state.secret = load_secret(settings.secret_key, settings.home)
+    app.state.oidc_clients = Clients()
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(models.router)
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(oidc.router)
     app.include_router(users.router)
     app.include_router(history.router)
     app.include_router(stats.router)

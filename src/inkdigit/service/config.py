@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL
 
@@ -15,6 +15,17 @@ from inkdigit.engine.numbers import NumberLimits
 from inkdigit.engine.store import RecognizerStore
 from inkdigit.paths import default_home
 from inkdigit.service.db.session import database_url
+
+
+class OIDCProvider(BaseModel):
+    """One OpenID Connect provider users may sign in with (registered with it as a web client whose
+    redirect URI is ``<public_url>/api/v1/auth/oidc/<name>/callback``)."""
+
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(min_length=1)
+    discovery_url: str | None = Field(None, description="Its .well-known/openid-configuration (known for "
+                                      "google and linkedin).")
+    label: str | None = Field(None, description="The name shown on the sign-in button.")
 
 
 class Settings(BaseSettings):
@@ -97,6 +108,10 @@ class Settings(BaseSettings):
                                             "window before its sign-in is refused (429) until they age out.")
     login_max_failures_client: int = Field(30, gt=0, description="Failed sign-ins from one client address "
                                            "in the window before it is refused (429).")
+    oidc_providers: dict[str, OIDCProvider] = Field(default_factory=dict, description="Sign-in through "
+                                                    "OpenID Connect, off by default: JSON such as "
+                                                    "{\"google\": {\"client_id\": \"…\", \"client_secret\": \"…\"}}; "
+                                                    "google and linkedin need no discovery_url.")
     history_image_max_bytes: int = Field(256 * 1024, ge=4096, description="Largest image kept in a user's "
                                          "history; a larger one is kept reduced.")
 

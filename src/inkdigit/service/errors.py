@@ -72,6 +72,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "headers_too_large": (431, "the request head is too large or has too many fields"),
     "http_error": (400, "any other HTTP error (its status is the HTTP one)"),
     "internal_error": (500, "a failure on the server's side (logged)"),
+    "provider_error": (502, "sign-in with an OpenID Connect provider: the provider cannot be reached"),
     "model_not_loaded": (503, "the model is still loading, or could not be loaded"),
 }
 

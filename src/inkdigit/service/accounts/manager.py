@@ -7,8 +7,9 @@ app, the token as ``token=<token>`` in it.
 
 from __future__ import annotations
 
+import secrets
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Request
 from fastapi_users import BaseUserManager, InvalidPasswordException, UUIDIDMixin, schemas
@@ -52,7 +53,8 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
             raise InvalidPasswordException("The password must not contain the e-mail address.")
 
     async def on_after_register(self, user: User, request: Request | None = None) -> None:
-        await self.request_verify(user, request)
+        if not user.is_verified:  # an account made by an OpenID Connect sign-in comes confirmed
+            await self.request_verify(user, request)
 
     async def on_after_request_verify(self, user: User, token: str, request: Request | None = None) -> None:
         link = f"{self.base_url(request)}/verify?token={token}"
@@ -83,6 +85,39 @@ def user_manager(session: AsyncSession, settings: Settings, secret: str, mailer:
     return UserManager(SQLAlchemyUserDatabase(session, User, OAuthAccount), settings, secret, mailer)
 
 
-def session_tokens(session: AsyncSession, lifetime_s: int) -> DatabaseStrategy[User, uuid.UUID, AccessToken]:
-    """Tokens kept in the database: signing out, or deleting the account, ends them at once."""
-    return DatabaseStrategy(SQLAlchemyAccessTokenDatabase(session, AccessToken), lifetime_s)
+#: what a token begins with says its kind, so that its lifetime is its kind's however it is sent
+#: (a bearer token replayed as the session cookie must not live as long as a session). "." is not
+#: in the URL-safe alphabet, so no unmarked token can begin with either.
+SESSION_PREFIX, BEARER_PREFIX = "s.", "b."
+TokenKind = Literal["session", "bearer"]
+
+
+class KindTokens(DatabaseStrategy[User, uuid.UUID, AccessToken]):
+    """fastapi-users' database tokens, each marked with its kind (240 random bits after the mark:
+    the column holds 43 characters)."""
+
+    def __init__(self, database: SQLAlchemyAccessTokenDatabase[AccessToken], lifetime_s: int,
+                 kind: TokenKind) -> None:
+        super().__init__(database, lifetime_s)
+        self.prefix = SESSION_PREFIX if kind == "session" else BEARER_PREFIX
+
+    def _create_access_token_dict(self, user: User) -> dict[str, Any]:
+        return {"token": self.prefix + secrets.token_urlsafe(30), "user_id": user.id}
+
+
+def token_lifetime(settings: Settings, token: str) -> int:
+    """The lifetime of a token of the kind ``token`` is marked with (unmarked: the shorter one)."""
+    if token.startswith(SESSION_PREFIX):
+        return settings.session_lifetime_s
+    if token.startswith(BEARER_PREFIX):
+        return settings.token_lifetime_s
+    return min(settings.session_lifetime_s, settings.token_lifetime_s)
+
+
+def session_tokens(session: AsyncSession, lifetime_s: int,
+                   kind: TokenKind = "session") -> DatabaseStrategy[User, uuid.UUID, AccessToken]:
+    """Tokens kept in the database: signing out, or deleting the account, ends them at once.
+
+    ``kind`` marks the tokens written: a browser's session (the cookie) or a program's bearer token.
+    """
+    return KindTokens(SQLAlchemyAccessTokenDatabase(session, AccessToken), lifetime_s, kind)
