@@ -17,6 +17,7 @@ from starlette.requests import ClientDisconnect
 
 from inkdigit.engine.imageio import ImageInputError
 from inkdigit.service.observability import ANSWERED
+from inkdigit.service.security import HEADERS as SECURITY_HEADERS
 
 log = logging.getLogger("inkdigit.service")
 
@@ -162,7 +163,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error: %s", exc)
-        return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+        response = error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+        # Starlette answers this outside the app's middleware, so the headers every response
+        # carries (security.SecurityHeadersMiddleware) are added here
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
 
 def error_doc(description: str) -> dict[str, Any]:

@@ -13,15 +13,18 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.service.conftest import free_port
 
@@ -64,7 +67,7 @@ class Inbox:
     messages: list[Message] = field(default_factory=list)
     lock: threading.Condition = field(default_factory=threading.Condition)
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
             self.lock.notify_all()
@@ -119,23 +122,57 @@ def account_env(db_url: str, smtp_port: int, home: Path, **extra: str) -> dict[s
             "INKDIGIT_PUBLIC_URL": "http://inkdigit.test", **extra}
 
 
+CLIENT_HEADER = "x-test-client"
+
+
+def client_address_from_header(app: ASGIApp) -> ASGIApp:
+    """``app`` seeing each request as coming from the address in its ``x-test-client`` header (when
+    sent): TestClient's requests all come from one address, and the rate limits count per address."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == CLIENT_HEADER.encode():
+                    scope = {**scope, "client": (value.decode(), 50000)}
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+AccountsFactory = Callable[..., "Accounts"]
+
+
 @pytest.fixture
-def accounts(db_url: str, smtp: tuple[Inbox, int], tmp_path: Path) -> Iterator[Accounts]:
-    """The app in-process (its lifespan run: migrations applied) on ``db_url``, mailing to ``smtp``."""
+def make_accounts(db_url: str, smtp: tuple[Inbox, int], tmp_path: Path) -> Iterator[AccountsFactory]:
+    """Start the app in-process on ``db_url`` with these ``Settings`` overrides (each call starts
+    another app, all sharing the database and the inbox); every one is stopped after the test."""
     from fastapi.testclient import TestClient
 
     from inkdigit.service.app import create_app
     from inkdigit.service.config import Settings
 
     inbox, port = smtp
-    settings = Settings(home=tmp_path / "home", database_url=db_url, smtp_host="127.0.0.1", smtp_port=port,
-                        smtp_security="none", public_url="http://inkdigit.test")
-    with TestClient(create_app(settings)) as client:
+    stack = ExitStack()
+
+    def make(**overrides: Any) -> Accounts:
+        settings = Settings(**{"home": tmp_path / "home", "database_url": db_url, "smtp_host": "127.0.0.1",
+                               "smtp_port": port, "smtp_security": "none", "public_url": "http://inkdigit.test",
+                               **overrides})
+        client = stack.enter_context(TestClient(client_address_from_header(create_app(settings))))
         deadline = time.monotonic() + 60
         while client.get("/readyz").status_code != 200:  # the models load in the background
             assert time.monotonic() < deadline, "the models did not load in 60 s"
             time.sleep(0.05)
-        yield Accounts(client, inbox)
+        return Accounts(client, inbox, settings)
+
+    with stack:
+        yield make
+
+
+@pytest.fixture
+def accounts(make_accounts: AccountsFactory) -> Accounts:
+    """The app in-process (its lifespan run: migrations applied) on ``db_url``, mailing to ``smtp``."""
+    return make_accounts()
 
 
 @dataclass
@@ -144,6 +181,7 @@ class Accounts:
 
     client: object  # fastapi.testclient.TestClient
     inbox: Inbox
+    settings: Any = None  # inkdigit.service.config.Settings
 
     @property
     def http(self):  # type: ignore[no-untyped-def]

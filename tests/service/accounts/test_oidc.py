@@ -30,11 +30,12 @@ def oidc_accounts(db_url: str, smtp, tmp_path: Path, provider: LocalProvider) ->
     from inkdigit.service.config import Settings
 
     inbox, port = smtp
+    discovery = f"{provider.url}/.well-known/openid-configuration"
     settings = Settings(home=tmp_path / "home", database_url=db_url, smtp_host="127.0.0.1", smtp_port=port,
                         smtp_security="none", public_url="http://testserver",
                         oidc_providers={"testid": {"client_id": provider.client_id, "label": "Test ID",
                                                    "client_secret": provider.client_secret,
-                                                   "discovery_url": f"{provider.url}/.well-known/openid-configuration"}})
+                                                   "discovery_url": discovery}})
     with TestClient(create_app(settings)) as client:
         yield Accounts(client, inbox)
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from fastapi import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inkdigit.service.accounts.manager import session_tokens
+from inkdigit.service.accounts.manager import session_tokens, token_lifetime
 from inkdigit.service.config import Settings
 from inkdigit.service.db.models import User
 from inkdigit.service.errors import APIError
@@ -51,10 +51,6 @@ def credential(request: Request) -> Credential | None:
     return Credential(cookie, "cookie") if cookie else None
 
 
-def lifetime(settings: Settings, via: str) -> int:
-    return settings.session_lifetime_s if via == "cookie" else settings.token_lifetime_s
-
-
 async def authenticate(request: Request, session: AsyncSession, settings: Settings) -> SignedIn | None:
     """The signed-in user of this request; None when it sends no credential.
 
@@ -66,11 +62,14 @@ async def authenticate(request: Request, session: AsyncSession, settings: Settin
     cred = credential(request)
     if cred is None:
         return None
-    tokens = session_tokens(session, lifetime(settings, cred.via))
+    # the token's own kind sets its lifetime, not how it is sent (a bearer token replayed as the
+    # cookie must not live as long as a session)
+    tokens = session_tokens(session, token_lifetime(settings, cred.token))
     user = await tokens.read_token(cred.token, cast(Any, _Users(session)))
     if user is None or not user.is_active or not user.is_verified:
         raise APIError(401, "not_authenticated", "Your session has ended or the token is not valid: sign in "
-                       "again (or send no credentials to read without keeping a history).")
+                       "again (or send no credentials to read without keeping a history).",
+                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     if cred.via == "cookie" and request.method not in SAFE_METHODS:
         check_csrf(request)
     return SignedIn(user, cred)

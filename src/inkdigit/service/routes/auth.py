@@ -123,7 +123,7 @@ async def token(request: Request, form: Credentials, manager: UserManagerDep, se
                 settings: SettingsDep) -> BearerToken:
     """A bearer token for programs (send it as `Authorization: Bearer <token>`)."""
     user = await _sign_in(request, form, manager, session, settings)
-    value = await session_tokens(session, settings.token_lifetime_s).write_token(user)
+    value = await session_tokens(session, settings.token_lifetime_s, "bearer").write_token(user)
     return BearerToken(access_token=value, expires_in=settings.token_lifetime_s)
 
 
