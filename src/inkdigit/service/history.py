@@ -75,10 +75,13 @@ def answer_of(kind: str, body: dict[str, Any]) -> tuple[str, float, bool]:
 
 
 def stored_result(body: dict[str, Any]) -> dict[str, Any]:
-    """The body as kept: without debug images (large, and made again on demand)."""
-    kept = {k: v for k, v in body.items() if k not in ("stages", "id")}
+    """The body as kept: without its id, and with debug images (large, made again on demand) as null,
+    which is what a read without ``debug`` is sent: such a body is kept exactly as sent."""
+    kept = {k: v for k, v in body.items() if k != "id"}
+    if "stages" in kept:
+        kept["stages"] = None
     if "digits" in kept:
-        kept["digits"] = [{k: v for k, v in d.items() if k != "image"} for d in kept["digits"]]
+        kept["digits"] = [{**d, "image": None} if "image" in d else d for d in kept["digits"]]
     return kept
 
 
