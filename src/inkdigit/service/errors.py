@@ -88,9 +88,11 @@ def error_codes_markdown() -> str:
 class APIError(Exception):
     """An error a client caused or must know about; rendered as the standard error body."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                 clear_cookies: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers
+        self.clear_cookies = clear_cookies  # cookies the browser must drop (an ended session's)
 
 
 def from_image_error(exc: ImageInputError) -> APIError:
@@ -123,6 +125,8 @@ def install(app: FastAPI) -> None:
     async def _api(_: Request, exc: APIError) -> JSONResponse:
         response = error_response(exc.status, exc.code, exc.message)
         response.headers.update(exc.headers or {})
+        for name in exc.clear_cookies:
+            response.delete_cookie(name, path="/")
         return response
 
     @app.exception_handler(ImageInputError)

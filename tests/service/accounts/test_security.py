@@ -366,3 +366,23 @@ def test_auth_routes_without_credentials_or_wrong_method(accounts: Accounts) -> 
     r = accounts.http.get(ME, headers={"authorization": "Bearer " + "x" * 5000})
     assert r.status_code == 401
     assert_error(r, "long bearer")
+
+
+def test_an_ended_session_gives_way_to_anonymous_reading(make_accounts: AccountsFactory) -> None:
+    """The 401 for an ended session cookie drops the cookies, so the browser's next reading is an
+    anonymous one rather than another 401 (the cookie is HttpOnly: the page cannot drop it)."""
+    accounts = make_accounts(session_lifetime_s=1)
+    accounts.register("ended@example.com")
+    accounts.verify("ended@example.com")
+    csrf = accounts.browser_login("ended@example.com")
+    jar = "; ".join(f"{k}={v}" for k, v in accounts.http.cookies.items())
+    accounts.http.cookies.clear()  # replayed by hand: the server's check is tested, not the client's Max-Age
+    time.sleep(1.5)
+    refused = accounts.http.post("/api/v1/predict", content=png_bytes(np.full((40, 40), 255)),
+                                 headers={"content-type": "image/png", "cookie": jar, **csrf})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "not_authenticated"
+    cleared = refused.headers.get_list("set-cookie")
+    assert any(c.startswith("inkdigit_session=") and "Max-Age=0" in c for c in cleared), cleared
+    assert any(c.startswith("inkdigit_csrf=") and "Max-Age=0" in c for c in cleared), cleared
+    bogus = accounts.http.get("/api/v1/users/me", headers={"authorization": "Bearer b.not-a-token"})
+    assert bogus.status_code == 401 and not bogus.headers.get_list("set-cookie")  # a token has no cookie

@@ -70,7 +70,7 @@ async def authenticate(request: Request, session: AsyncSession, settings: Settin
     tokens = session_tokens(session, token_lifetime(settings, cred.token))
     user = await tokens.read_token(cred.token, cast(Any, _Users(session)))
     if user is None or not user.is_active or not user.is_verified:
-        raise _ended()
+        raise _ended(cred)
     if cred.via == "cookie" and request.method not in SAFE_METHODS:
         check_csrf(request)
     return SignedIn(user, cred)
@@ -101,16 +101,19 @@ async def reader(request: Request, engine: AsyncEngine, settings: Settings) -> R
         user_id = (await connection.execute(
             _READER.where(_tokens.c.token == cred.token, _tokens.c.created_at >= since))).scalar_one_or_none()
     if user_id is None:
-        raise _ended()
+        raise _ended(cred)
     if cred.via == "cookie" and request.method not in SAFE_METHODS:
         check_csrf(request)
     return Reader(user_id, cred)
 
 
-def _ended() -> APIError:
+def _ended(cred: Credential) -> APIError:
+    """401 for a credential that is unknown or over; an ended session's cookies are dropped with
+    it, so the browser's next reading is an anonymous one instead of another 401."""
     return APIError(401, "not_authenticated", "Your session has ended or the token is not valid: sign in "
                     "again (or send no credentials to read without keeping a history).",
-                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                    clear_cookies=(SESSION_COOKIE, CSRF_COOKIE) if cred.via == "cookie" else ())
 
 
 def check_origin(request: Request) -> None:
