@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Fetch the API docs pages' front-end files from npm, at pinned versions, into the static folder.
+"""Fetch the web app's vendored front-end files (API docs pages, charts) from npm, at pinned versions.
 
-``/docs`` (Swagger UI) and ``/redoc`` (ReDoc) must work without internet, so their JavaScript, CSS
-and licences are vendored under ``src/inkdigit/web/static/vendor/`` (the project rule: front-end
-libraries come from npm, pinned, vendored with their licences). This script makes that copy
+``/docs`` (Swagger UI), ``/redoc`` (ReDoc) and the dashboard's charts (Chart.js) must work without
+internet, so their JavaScript, CSS and licences are vendored under ``src/inkdigit/web/static/vendor/``
+(the project rule: front-end libraries come from npm, pinned, vendored with their licences). This script makes that copy
 reproducible: ``npm pack`` fetches each package's tarball, its integrity is checked against the
 hash pinned here (so a changed registry answer is refused, not vendored), and only the files the
 server serves, plus the licences, are extracted. ``SHA256SUMS`` records what was written; the
@@ -41,6 +41,8 @@ class Package:
     integrity: str  # npm's ``dist.integrity`` (sha512 of the tarball)
     folder: str  # under VENDOR_DIR
     files: tuple[str, ...]  # paths inside the tarball's ``package/`` folder; kept under their base name
+    # a file kept under another name (every library's licence is ``LICENSE``, which the tests look for)
+    rename: tuple[tuple[str, str], ...] = ()
 
 
 PACKAGES = (
@@ -60,6 +62,18 @@ PACKAGES = (
         integrity="sha512-M6jWhG1qoBnH6TFmzJnstyCZ87HmOY/UzDm78mHiYihEdlV/YcS9ogOo1NlElnJMeLsyxHFe2yFc4sNjHTrABQ==",
         folder="redoc",
         files=("bundles/redoc.standalone.js", "bundles/redoc.standalone.js.LICENSE.txt", "LICENSE"),
+    ),
+    # the dashboard's charts (/dashboard): the UMD build, loaded by a plain <script> (the ES module
+    # build imports "@kurkle/color" by bare name, which only an import map, an inline script the
+    # pages' policy forbids, could resolve); Chart.js 3+ adds no <style> element, so it runs under
+    # the pages' Content-Security-Policy as is
+    Package(
+        name="chart.js",
+        version="4.5.1",
+        integrity="sha512-GIjfiT9dbmHRiYi6Nl2yFCq7kkwdkp1W/lp2J99rX0yo9tgJGn3lKQATztIjb5tVtevcBtIdICNWqlq5+E8/Pw==",
+        folder="chartjs",
+        files=("dist/chart.umd.min.js", "LICENSE.md"),
+        rename=(("LICENSE.md", "LICENSE"),),
     ),
 )
 
@@ -84,7 +98,7 @@ def extract(pkg: Package, tarball: Path) -> dict[str, bytes]:
             member = tar.extractfile(f"package/{name}")
             if member is None:
                 raise SystemExit(f"{pkg.name}@{pkg.version}: package/{name} is not a regular file")
-            found[f"{pkg.folder}/{Path(name).name}"] = member.read()
+            found[f"{pkg.folder}/{dict(pkg.rename).get(name, Path(name).name)}"] = member.read()
     return found
 
 

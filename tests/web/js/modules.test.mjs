@@ -1,4 +1,6 @@
-// The modules as files: every one but main imports without a DOM, and none builds HTML from strings.
+// The modules as files: every one but the pages' entry modules (main, page-*) imports without a DOM,
+// each page loads one entry module (the dashboard the vendored Chart.js first), every module is
+// reached from an entry, and none builds HTML from strings.
 import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { test } from "node:test";
@@ -6,11 +8,14 @@ import { test } from "node:test";
 import { MODULES, STATIC } from "./fakes.mjs";
 
 const files = (await readdir(MODULES)).filter((f) => f.endsWith(".mjs")).sort();
+const pages = (await readdir(STATIC)).filter((f) => f.endsWith(".html")).sort();
+const isEntry = (name) => name === "main.mjs" || name.startsWith("page-");
 
-test("the page loads main.mjs as a module, and every module is reached from it", async () => {
-  const html = await readFile(new URL("index.html", STATIC), "utf8");
-  const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
-  assert.deepEqual(scripts, ['<script type="module" src="/static/js/main.mjs">']);
+const scriptsOf = async (page) => [...(await readFile(new URL(page, STATIC), "utf8")).matchAll(/<script\b[^>]*>/g)]
+  .map((m) => m[0]);
+
+test("the page loads main.mjs as a module, and every module is reached from an entry module", async () => {
+  assert.deepEqual(await scriptsOf("index.html"), ['<script type="module" src="/static/js/main.mjs">']);
   const reached = new Set();
   const visit = async (f) => {
     if (reached.has(f)) return;
@@ -18,11 +23,36 @@ test("the page loads main.mjs as a module, and every module is reached from it",
     const source = await readFile(new URL(f, MODULES), "utf8");
     for (const m of source.matchAll(/^import [^;]* from "\.\/([\w-]+\.mjs)";$/gm)) await visit(m[1]);
   };
-  await visit("main.mjs");
+  for (const entry of files.filter(isEntry)) await visit(entry);
   assert.deepEqual([...reached].sort(), files);
 });
 
-for (const f of files.filter((name) => name !== "main.mjs")) {
+test("every other page loads one entry module of its own, and nothing else but the vendored Chart.js", async () => {
+  const entries = new Set();
+  for (const page of pages.filter((p) => p !== "index.html")) {
+    const scripts = await scriptsOf(page);
+    const module = scripts.at(-1).match(/^<script type="module" src="\/static\/js\/(page-[\w-]+\.mjs)">$/);
+    assert.ok(module, `${page}: ${scripts.at(-1)}`);
+    assert.ok(files.includes(module[1]), `${page} loads a missing ${module[1]}`);
+    entries.add(module[1]);
+    for (const other of scripts.slice(0, -1)) {
+      assert.equal(other, '<script src="/static/vendor/chartjs/chart.umd.min.js">', page);
+    }
+  }
+  assert.deepEqual([...entries].sort(), files.filter((f) => f.startsWith("page-")));
+});
+
+test("no page has inline script or a style attribute (the pages' policy refuses both)", async () => {
+  for (const page of pages) {
+    const html = await readFile(new URL(page, STATIC), "utf8");
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, `${page} has an inline script`);
+    assert.doesNotMatch(html, /\sstyle=/, `${page} has a style attribute`);
+    assert.doesNotMatch(html, /<style\b/, `${page} has a style element`);
+    assert.doesNotMatch(html, /\son[a-z]+=/, `${page} has an inline event handler`);
+  }
+});
+
+for (const f of files.filter((name) => !isEntry(name))) {
   test(`${f} imports without a DOM`, async () => {
     assert.equal(typeof globalThis.document, "undefined");
     const mod = await import(new URL(f, MODULES));

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
@@ -15,3 +17,30 @@ NO_CACHE = {"cache-control": "no-cache"}
 def index() -> FileResponse:
     """The web app: draw or upload a digit."""
     return FileResponse(STATIC_DIR / "index.html", headers=NO_CACHE)
+
+
+# the account pages: each a static file whose script asks the API for the rest (who is signed in,
+# the history, the statistics); the e-mailed links land on /verify and /reset-password
+ACCOUNT_PAGES = {
+    "/signup": ("signup.html", "Create an account."),
+    "/signin": ("signin.html", "Sign in."),
+    "/verify": ("verify.html", "Where the confirmation e-mail's link lands: confirms the address."),
+    "/forgot-password": ("forgot-password.html", "Ask for a password reset link."),
+    "/reset-password": ("reset-password.html", "Where the reset e-mail's link lands: choose a new password."),
+    "/account": ("account.html", "The signed-in account: sign out, export, delete."),
+    "/history": ("history.html", "The signed-in user's readings kept on the server."),
+    "/dashboard": ("dashboard.html", "Charts of the signed-in user's readings and corrections."),
+}
+
+
+def _page(filename: str, summary: str) -> Callable[[], FileResponse]:
+    def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / filename, headers=NO_CACHE)
+
+    page.__doc__ = summary
+    page.__name__ = filename.removesuffix(".html").replace("-", "_") + "_page"
+    return page
+
+
+for _path, (_file, _summary) in ACCOUNT_PAGES.items():
+    router.add_api_route(_path, _page(_file, _summary), methods=["GET"], response_class=FileResponse)

@@ -18,14 +18,18 @@ export const READY_PATH = "/readyz";
 
 const globalFetch = (...args) => globalThis.fetch(...args);
 
-/** The predict URL: all ten probabilities, the stages when `debug`, the chosen model if any. */
-export function predictUrl({ debug = false, model = "" } = {}) {
-  return `${PREDICT_PATH}?top_k=10${debug ? "&debug=true" : ""}${model ? `&model=${encodeURIComponent(model)}` : ""}`;
+const sourceParam = (source) => (source ? `&source=${encodeURIComponent(source)}` : "");
+
+/** The predict URL: all ten probabilities, the stages when `debug`, the chosen model if any, and
+ * where the image came from (`source`: "canvas" or "upload", kept with a signed-in user's history). */
+export function predictUrl({ debug = false, model = "", source = "" } = {}) {
+  return `${PREDICT_PATH}?top_k=10${debug ? "&debug=true" : ""}${model ? `&model=${encodeURIComponent(model)}` : ""}`
+    + sourceParam(source);
 }
 
-/** The recognize (whole number) URL: three alternatives per digit, the chosen model if any. */
-export function recognizeUrl({ model = "" } = {}) {
-  return `${RECOGNIZE_PATH}?top_k=3${model ? `&model=${encodeURIComponent(model)}` : ""}`;
+/** The recognize (whole number) URL: three alternatives per digit, the chosen model if any, the source. */
+export function recognizeUrl({ model = "", source = "" } = {}) {
+  return `${RECOGNIZE_PATH}?top_k=3${model ? `&model=${encodeURIComponent(model)}` : ""}${sourceParam(source)}`;
 }
 
 /** The JSON body of a response: {parsed: true, body} or {parsed: false} when it is not JSON. */

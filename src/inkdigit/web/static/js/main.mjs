@@ -14,13 +14,21 @@
 // drawing comes back with Undo (the offer shown over the canvas, the Undo button or Ctrl+Z).
 // "Clear history" asks first. A file dropped anywhere on the page is read; Enter or Space on the
 // canvas or the drop zone opens the file picker.
+// Signed in (GET /users/me answers), the header shows the account's links, every read sends the
+// CSRF header and its source (canvas or upload), the server keeps it in the account's history (one
+// entry per input and mode: a re-read of the same input replaces the entry it made before, unless
+// that one was corrected) and each answer is followed by the "That's wrong?" offer.
 
+import { deleteEntry } from "./accountapi.mjs";
 import { createClient, debounce, isNumberReading, ping, predictUrl, recognizeUrl } from "./api.mjs";
 import { createDrawing } from "./drawing.mjs";
 import { NO_INK_MESSAGE, OFFLINE_MESSAGE, TIMEOUT_MESSAGE, describe, describeNumber, recallView } from "./format.mjs";
 import { createHistory, entryFor, entryForNumber, flatThumb, renderHistory } from "./history.mjs";
 import { initModelPicker } from "./models.mjs";
+import { createCorrection } from "./correction.mjs";
+import { renderNav } from "./nav.mjs";
 import { createView } from "./render.mjs";
+import { csrfHeaders, currentUser } from "./session.mjs";
 import { safeStorage } from "./storage.mjs";
 import { initTheme } from "./theme.mjs";
 
@@ -60,6 +68,21 @@ const otherModeEntries = new Map();
 const uploadEntries = new Map();
 let previewUrl = null;
 const recalled = $("history-shown"); // an entry's thumbnail, when one is opened again
+// signed in: the server's history entries of the current input, by mode (a re-read replaces its
+// mode's entry), and the entries corrected here (never replaced)
+const serverEntries = new Map();
+const correctedIds = new Set();
+const correction = createCorrection({ root: $("correction"), onSaved: (id) => correctedIds.add(id) });
+
+/** A signed-in reading's history entry: offer "That's wrong?" for it, and drop the entry it replaces. */
+function kept(body, reading) {
+  if (!Number.isInteger(body.id)) { correction.hide(); return; }
+  const before = serverEntries.get(reading);
+  if (before !== undefined && before !== body.id && !correctedIds.has(before)) deleteEntry(before);
+  serverEntries.set(reading, body.id);
+  const answer = reading === "number" ? body.text : (body.is_digit ? String(body.digit) : "");
+  correction.offer({ id: body.id, kind: reading, answer });
+}
 
 /** History entries, each a button that shows that reading again. */
 function showHistory(items) {
@@ -74,6 +97,7 @@ function canvasThumb() {
 
 /** Show a history entry again in the answer panel: its answer, percentage and thumbnail. */
 function recall(entry) {
+  correction.hide();
   const answer = recallView(entry);
   if (answer.kind === "number") view.number(answer, null);
   else view.result(answer);
@@ -99,6 +123,7 @@ const drawing = createDrawing({
       if (drawing.justCleared && drawingEntry !== null) clearedEntry = drawingEntry;
       drawingEntry = null;
       otherModeEntries.clear();
+      serverEntries.clear();
       dropUpload();
       schedulePredict.cancel();
       predict({ kind: "canvas" }); // blank at once, not after the debounce (an upload may follow)
@@ -131,15 +156,16 @@ function dropUpload() {
   drawing.redraw(); // the clear button follows
 }
 // a stroke begun makes the drawing the current input at once
-ui.canvas.addEventListener("pointerdown", () => { if (uploadShown) { dropUpload(); view.neutral(); } });
+ui.canvas.addEventListener("pointerdown", () => { if (uploadShown) { dropUpload(); correction.hide(); view.neutral(); } });
 
+// a signed-in user's reads are cookie-authenticated writes: they echo the CSRF cookie (none: no header)
 async function requestInit(input) {
   if (input.kind === "canvas") {
-    return { method: "POST", headers: { "content-type": "image/png" }, body: await drawing.toBlob() };
+    return { method: "POST", headers: { "content-type": "image/png", ...csrfHeaders() }, body: await drawing.toBlob() };
   }
   const form = new FormData();
   form.append("file", input.file, input.file.name || "upload");
-  return { method: "POST", body: form };
+  return { method: "POST", headers: csrfHeaders(), body: form };
 }
 
 let mode = storage.getItem(MODE_KEY) === "number" ? "number" : "digit";
@@ -149,13 +175,15 @@ async function predict(input) {
   recalled.hidden = true;
   if (input.kind === "canvas" && drawing.isEmpty) {
     client.cancel();
+    correction.hide();
     view.neutral();
     return;
   }
   const reading = mode; // the answer is shown as what was asked, even if the mode changes meanwhile
+  const source = input.kind === "canvas" ? "canvas" : "upload";
   const outcome = reading === "number"
-    ? await client.send(recognizeUrl({ model: ui.model.value }), () => requestInit(input), isNumberReading)
-    : await client.send(predictUrl({ debug: ui.stagesPanel.open, model: ui.model.value }), () => requestInit(input));
+    ? await client.send(recognizeUrl({ model: ui.model.value, source }), () => requestInit(input), isNumberReading)
+    : await client.send(predictUrl({ debug: ui.stagesPanel.open, model: ui.model.value, source }), () => requestInit(input));
   if (input !== lastInput) return; // another input has taken over meanwhile: this answer is not shown
   if (outcome.reached) setOnline(true, false);
   const upload = input.kind === "file";
@@ -173,12 +201,14 @@ async function predict(input) {
       break;
     case "error":
       failed(outcome.message, upload);
+      if (outcome.code === "not_authenticated") showAccount(); // the session ended: the header says so
       break;
     default: // stale: a newer request has taken over
   }
 }
 
 function failed(message, upload) {
+  correction.hide();
   if (upload) dropUpload();
   view.error(message, { clear: true }); // nothing of an earlier answer stays above the error
 }
@@ -186,11 +216,13 @@ function failed(message, upload) {
 function show(body, input) {
   const answer = describe(body);
   if (answer.empty) {
+    correction.hide();
     view.neutral();
     if (input.kind === "file") view.message(NO_INK_MESSAGE);
     return;
   }
   view.result(answer);
+  kept(body, "digit");
   const entry = entryFor(body, input.kind === "canvas" ? canvasThumb() : null, Date.now());
   if (input.kind === "canvas") {
     showHistory(historyStore.add(entry, drawingEntry));
@@ -205,10 +237,12 @@ function show(body, input) {
 function showNumber(body, input) {
   const answer = describeNumber(body);
   if (answer.empty) {
+    correction.hide();
     view.neutral();
     if (input.kind === "file") view.message(NO_INK_MESSAGE);
     return;
   }
+  kept(body, "number");
   if (input.kind === "canvas") {
     view.number(answer, ui.canvas);
     const entry = entryForNumber(body, canvasThumb(), Date.now());
@@ -258,7 +292,7 @@ function setMode(next) {
   otherModeEntries.delete(mode);
   recalled.hidden = true;
   if (lastInput) predict(lastInput);
-  else view.neutral();
+  else { correction.hide(); view.neutral(); }
 }
 for (const radio of ui.modes) radio.addEventListener("change", () => { if (radio.checked) setMode(radio.value); });
 phone.addEventListener("change", () => {
@@ -272,6 +306,7 @@ function upload(file) {
   schedulePredict.cancel(); // a drawing's pending read must not overtake the upload
   if (!drawing.isEmpty) drawing.clear(); // the upload replaces the drawing (Undo brings it back)
   uploadEntries.clear(); // a new upload: its readings are new history entries
+  serverEntries.clear();
   predict({ kind: "file", file });
 }
 ui.file.addEventListener("change", () => upload(ui.file.files[0]));
@@ -360,6 +395,13 @@ initTheme({
   root: document.documentElement, button: ui.themeToggle, storage,
   media: matchMedia("(prefers-color-scheme: dark)"), onChange: () => drawing.redraw(),
 });
+/** The header's account links: who is signed in (GET /users/me), or "Sign in" / "Sign up". */
+async function showAccount() {
+  const user = await currentUser();
+  renderNav($("nav"), user, { here: "/" });
+  document.body.dataset.account = user ? "signed-in" : "anonymous";
+}
 setMode(mode);
 showHistory(historyStore.load());
+showAccount();
 checkConnection();

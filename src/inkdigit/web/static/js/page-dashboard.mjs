@@ -1,0 +1,65 @@
+// page-dashboard: the signed-in user's statistics (GET /api/v1/stats) as headline figures, five
+// charts (Chart.js, vendored, loaded by the page before this module as `window.Chart`) and the
+// confusion matrix of corrections as a table; operators can switch between their own readings and
+// everyone's (scope=all). Charts are drawn again in the new colours when the theme changes.
+
+import { getStats } from "./accountapi.mjs";
+import { chartConfigs, chartSummary, totals } from "./charts.mjs";
+import { renderConfusion } from "./confusion.mjs";
+import { gate, say, startPage } from "./pagekit.mjs";
+
+const $ = (id) => document.getElementById(id);
+const charts = new Map();
+let stats = null;
+
+function colors() {
+  const css = getComputedStyle(document.documentElement);
+  const v = (name) => css.getPropertyValue(name).trim();
+  return { text: v("--text"), muted: v("--muted"), line: v("--line"), accent: v("--accent"), bar: v("--bar"),
+    ok: v("--ok"), warn: v("--warn") };
+}
+
+function draw() {
+  if (!stats) return;
+  const Chart = globalThis.Chart;
+  const c = colors();
+  for (const [id, config] of Object.entries(chartConfigs(stats, c))) {
+    const canvas = $(id);
+    const caption = $(`${id}-t`).textContent;
+    canvas.setAttribute("aria-label", `${caption}. ${chartSummary(id, stats)}`);
+    if (charts.has(id)) charts.get(id).destroy();
+    if (Chart) charts.set(id, new Chart(canvas, config));
+  }
+  if (!Chart) say($("status"), "The charts could not be loaded; the figures and the table below still show the numbers.");
+  renderConfusion($("confusion"), stats.confusion, c.accent);
+  const list = $("totals");
+  list.replaceChildren();
+  for (const { term, value } of totals(stats)) {
+    const box = document.createElement("div");
+    const dt = document.createElement("dt");
+    const dd = document.createElement("dd");
+    dt.textContent = term;
+    dd.textContent = value;
+    box.append(dt, dd);
+    list.append(box);
+  }
+}
+
+async function load() {
+  const scope = document.querySelector("input[name=scope]:checked").value;
+  const r = await getStats({ days: Number($("days").value), scope });
+  if (!r.ok) { say($("status"), r.message); return; }
+  say($("status"), "");
+  stats = r.body;
+  document.body.dataset.scope = stats.scope;
+  draw();
+}
+
+$("controls").addEventListener("change", load);
+$("controls").addEventListener("submit", (e) => e.preventDefault());
+
+const user = await startPage({ here: "/dashboard", onTheme: () => draw() });
+if (gate(user)) {
+  $("scope").hidden = !user.is_admin;
+  load();
+}
