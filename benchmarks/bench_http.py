@@ -27,6 +27,12 @@ the code before it in the same run: ``--baseline DIR`` (a checkout of that code,
 The servers take turns, round by round (A B C A B C ...), ``--rounds`` times; then the medians.
 
     python benchmarks/bench_http.py --workers 2 --baseline /tmp/base --rounds 3
+
+``signed-in`` is ``inkdigit serve`` again, with every request sent with a bearer token of an
+account, so that each reading is kept in the history (SQLite, the default database): what
+keeping history costs, against the anonymous ``inkdigit`` in the same rounds.
+
+    python benchmarks/bench_http.py --workers 2 --servers inkdigit,signed-in --rounds 3
 """
 
 from __future__ import annotations
@@ -49,7 +55,8 @@ import httpx
 
 HERE = Path(__file__).parent
 CANVAS = HERE / "data" / "canvas"
-SERVERS = ("inkdigit", "uvicorn", "gunicorn")
+SERVERS = ("inkdigit", "signed-in", "uvicorn", "gunicorn")
+BENCH_EMAIL, BENCH_PASSWORD = "bench@example.com", "benchmark password"
 WARMUP_SECONDS = 3
 
 
@@ -124,7 +131,7 @@ def _connections_held(pids: list[int], port: int) -> list[int]:
 
 def server_command(server: str, workers: int, port: int) -> list[str]:
     py, bind = sys.executable, ["--host", "127.0.0.1", "--port", str(port)]
-    if server in ("inkdigit", "baseline"):  # the CLI of whichever inkdigit PYTHONPATH puts first
+    if server in ("inkdigit", "signed-in", "baseline"):  # the CLI of whichever inkdigit PYTHONPATH puts first
         return [py, "-c", "from inkdigit.cli import main; main()", "serve", *bind, "--workers", str(workers),
                 "--log-level", "warning"]
     if server == "uvicorn":  # the settings of cli.serve's uvicorn.Config
@@ -138,12 +145,14 @@ def server_command(server: str, workers: int, port: int) -> list[str]:
 
 
 def wrk(url: str, seconds: int, connections: int, threads: int, pngs: list[Path],
-        midway: Callable[[], object] = lambda: None) -> dict[str, Any]:
-    """One wrk run; ``midway`` is called halfway through and its answer returned as ``midway``."""
+        midway: Callable[[], object] = lambda: None, token: str = "") -> dict[str, Any]:
+    """One wrk run; ``midway`` is called halfway through and its answer returned as ``midway``;
+    with ``token`` every request is a signed-in user's (its reading kept in the history)."""
     load = subprocess.Popen(
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
          "-s", str(HERE / "wrk_predict.lua"), url + "/api/v1/predict"],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "INKDIGIT_BENCH_PNGS": ":".join(map(str, pngs))})
+        stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "INKDIGIT_BENCH_PNGS": ":".join(map(str, pngs)), "INKDIGIT_BENCH_TOKEN": token})
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     time.sleep(seconds / 2)
     seen = midway()
@@ -168,6 +177,10 @@ def run(server: str, workers: int, seconds: int, connections: int, threads: int,
     env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
     if workers > 1:  # as inkdigit serve does: workers share metrics through a fresh directory
         env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    home = tempfile.mkdtemp(prefix="inkdigit-bench-home-")  # a fresh database each run
+    env["INKDIGIT_HOME"] = home
+    if server == "signed-in":
+        _confirmed_account(env)
     proc = subprocess.Popen(server_command(server, workers, port), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}"
@@ -177,11 +190,12 @@ def run(server: str, workers: int, seconds: int, connections: int, threads: int,
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{server} did not become ready (exit code {proc.poll()})")
             time.sleep(0.2)
+        token = _bearer(url) if server == "signed-in" else ""
         # Every worker ready and warm: short wrk runs on fresh connections until one gets no error
         # and each worker served part of it (a worker still loading its model answers 503)
         for _ in range(5):
             before = _tree_cpu_seconds(proc.pid)
-            warm = wrk(url, WARMUP_SECONDS, connections, threads, pngs)
+            warm = wrk(url, WARMUP_SECONDS, connections, threads, pngs, token=token)
             shares = _worker_shares(proc.pid, before, _tree_cpu_seconds(proc.pid))
             if warm["non_2xx"] == warm["socket_errors"] == 0 and len(shares) >= workers:
                 break
@@ -189,7 +203,9 @@ def run(server: str, workers: int, seconds: int, connections: int, threads: int,
             print(f"  warning: {server}'s warm-up: {warm['non_2xx']} non-2xx, {warm['socket_errors']} socket "
                   f"errors, {len(shares)} of {workers} workers busy", flush=True)
         before, busy = _tree_cpu_seconds(proc.pid), _machine_busy_seconds()
-        result = wrk(url, seconds, connections, threads, pngs, lambda: _connections_held(list(shares), port))
+        result = wrk(url, seconds, connections, threads, pngs, lambda: _connections_held(list(shares), port), token)
+        if server == "signed-in":
+            result["kept"] = _history_total(url, token)
         after, busy = _tree_cpu_seconds(proc.pid), _machine_busy_seconds() - busy
         shares = _worker_shares(proc.pid, before, after)
         result["conns"] = "/".join(map(str, result.pop("midway")))
@@ -208,6 +224,40 @@ def run(server: str, workers: int, seconds: int, connections: int, threads: int,
             proc.kill()
             proc.wait()
         shutil.rmtree(metrics_dir, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _confirmed_account(env: dict[str, str]) -> None:
+    """A confirmed account in the run's fresh database (made directly: no mail server here)."""
+    script = (
+        "import asyncio\n"
+        "from inkdigit.service.config import Settings\n"
+        "from inkdigit.service.db.migrate import upgrade\n"
+        "from inkdigit.service.db.session import Database\n"
+        "from inkdigit.service.db.models import User\n"
+        "from inkdigit.service.accounts.manager import PASSWORDS\n"
+        "s = Settings(); upgrade(s.database)\n"
+        "async def main():\n"
+        "    db = Database(s.database)\n"
+        "    async with db.sessions() as session:\n"
+        f"        session.add(User(email={BENCH_EMAIL!r}, hashed_password=PASSWORDS.hash({BENCH_PASSWORD!r}),\n"
+        "                         is_verified=True, is_active=True, is_superuser=False))\n"
+        "        await session.commit()\n"
+        "    await db.dispose()\n"
+        "asyncio.run(main())\n")
+    subprocess.run([sys.executable, "-c", script], env=env, check=True)
+
+
+def _bearer(url: str) -> str:
+    r = httpx.post(url + "/api/v1/auth/token", data={"username": BENCH_EMAIL, "password": BENCH_PASSWORD})
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+def _history_total(url: str, token: str) -> int:
+    r = httpx.get(url + "/api/v1/history?limit=1", headers={"authorization": f"Bearer {token}"}, timeout=30)
+    r.raise_for_status()
+    return int(r.json()["total"])
 
 
 def _ready(url: str) -> bool:
@@ -221,7 +271,8 @@ def _row(label: str, r: dict[str, Any]) -> str:
     return (f"{label:<10} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.2f} ms  p90 {r['p90_ms']:6.2f} ms  "
             f"p99 {r['p99_ms']:6.2f} ms  max {r['max_ms']:7.2f} ms  requests {r['requests']:6}  "
             f"errors {r['non_2xx'] + r['socket_errors']}  CPU {r['cpu_ms_per_request']:.3f} ms/req  "
-            f"conns {r['conns']}  CPU % {r['cpu_split']}  other load {r['other_cores']:.2f} cores")
+            f"conns {r['conns']}  CPU % {r['cpu_split']}  other load {r['other_cores']:.2f} cores"
+            + (f"  kept in history {r['kept']}" if "kept" in r else ""))
 
 
 def _ratios(first: str, other: str, a: dict[str, Any], b: dict[str, Any]) -> str:

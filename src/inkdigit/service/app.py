@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 import inkdigit
 from inkdigit.service import errors
+from inkdigit.service.accounts.auth import TokenLookups
 from inkdigit.service.accounts.mail import Mailer
 from inkdigit.service.accounts.oidc import Clients
 from inkdigit.service.accounts.secret import load_secret
@@ -21,6 +22,7 @@ from inkdigit.service.batcher import Batcher
 from inkdigit.service.config import Settings, get_settings
 from inkdigit.service.db import migrate
 from inkdigit.service.db.session import Database
+from inkdigit.service.keeper import HistoryKeeper
 from inkdigit.service.observability import ObservabilityMiddleware, configure_logging
 from inkdigit.service.recognizers import Recognizers
 from inkdigit.service.routes import auth, health, history, models, oidc, pages, predict, recognize, stats, users
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               settings.load_delay_s)
     batcher = Batcher(settings.compute_threads, settings.max_coalesce)
     database = Database(settings.database)
+    keeper = HistoryKeeper(database.engine)
     mailer = Mailer(settings)
 
     @asynccontextmanager
@@ -45,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # every worker migrates at start-up, under a lock: the first does the work (db/migrate.py)
         await anyio.to_thread.run_sync(migrate.upgrade, settings.database)
         yield
+        await keeper.drain()
         await mailer.drain()
         batcher.stop()
         await database.dispose()
@@ -61,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.recognizers = recognizers
     app.state.batcher = batcher
     app.state.database = database
+    app.state.history = keeper
+    app.state.token_lookups = TokenLookups(database.engine)
     app.state.mailer = mailer
     app.state.secret = load_secret(settings.secret_key, settings.home)
     app.state.oidc_clients = Clients()

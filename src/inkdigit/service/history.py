@@ -1,7 +1,8 @@
 """Keeping a signed-in user's readings: the image (size-capped), the answer, the model, the time.
 
-The read routes call ``keep`` after answering has been computed; what is stored is the response
-body as sent (less the debug images), so history shows exactly what the user was told.
+The read routes call ``keep_reading`` after answering has been computed (``keeper`` commits);
+what is stored is the response body as sent (less the debug images), so history shows exactly
+what the user was told.
 """
 
 from __future__ import annotations
@@ -9,19 +10,16 @@ from __future__ import annotations
 import io
 import uuid
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import anyio
 from PIL import Image
-from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
 from inkdigit.service.accounts import auth
 from inkdigit.service.accounts.auth import Reader
-from inkdigit.service.db.models import Reading, ReadingImage, now
-
-_readings, _images = cast(Table, Reading.__table__), cast(Table, ReadingImage.__table__)
+from inkdigit.service.db.models import now
+from inkdigit.service.keeper import HistoryKeeper, Row
 
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp",
                "BMP": "image/bmp", "TIFF": "image/tiff"}
@@ -89,38 +87,31 @@ def stored_result(body: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-async def keep(engine: AsyncEngine, user_id: uuid.UUID, kind: str, source: str, data: bytes,
-               body: dict[str, Any], image_cap: int) -> int:
-    """Store one reading with its image; its id once committed (a commit that returned is on disk).
-
-    Two Core inserts in one transaction rather than ORM objects: this runs on every signed-in
-    reading, and the ORM's unit of work cost about twice the CPU of the rest of the request.
-    """
+async def row_of(user_id: uuid.UUID, kind: str, source: str, data: bytes, body: dict[str, Any],
+                 image_cap: int) -> Row:
+    """The history row of one reading: its answer, the body as sent, the image under ``image_cap``."""
     small = len(data) <= image_cap  # kept as sent after a header check; a large one is reduced on a thread
     image = kept_image(data, image_cap) if small else await anyio.to_thread.run_sync(kept_image, data, image_cap)
     answer, confidence, is_digit = answer_of(kind, body)
-    async with engine.begin() as connection:
-        reading_id: int = (await connection.execute(insert(_readings).returning(_readings.c.id), {
-            "user_id": user_id, "created_at": now(), "kind": kind, "source": source, "model": str(body["model"]),
-            "answer": answer, "confidence": confidence, "is_digit": is_digit,
-            "elapsed_ms": float(body.get("elapsed_ms", 0.0)), "result": stored_result(body)})).scalar_one()
-        await connection.execute(insert(_images), {"reading_id": reading_id, "media_type": image.media_type,
-                                                   "data": image.data})
-    return reading_id
+    return Row(user_id=user_id, created_at=now(), kind=kind, source=source, model=str(body["model"]),
+               answer=answer, confidence=confidence, is_digit=is_digit,
+               elapsed_ms=float(body.get("elapsed_ms", 0.0)), result=stored_result(body),
+               media_type=image.media_type, image=image.data)
 
 
 async def reader(request: Request) -> Reader | None:
     """The signed-in user of a read request (None when it sends no credential: nothing is opened)."""
     state = request.app.state
-    return await auth.reader(request, state.database.engine, state.settings)
+    return await auth.reader(request, state.token_lookups, state.settings)
 
 
 async def keep_reading(request: Request, who: Reader, kind: str, source: str, data: bytes,
                        body: dict[str, Any]) -> int:
     """Keep one reading in ``who``'s history; the entry's id."""
     state = request.app.state
-    return await keep(state.database.engine, who.user_id, kind, source, data, body,
-                      state.settings.history_image_max_bytes)
+    keeper: HistoryKeeper = state.history
+    return await keeper.keep(await row_of(who.user_id, kind, source, data, body,
+                                          state.settings.history_image_max_bytes))
 
 
 async def keep_batch(request: Request, who: Reader, kind: str, source: str, items: list[bytes],

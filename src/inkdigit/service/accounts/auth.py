@@ -11,6 +11,7 @@ session cookie is also ``SameSite=Lax``, so other sites' forms do not carry it a
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -85,21 +86,57 @@ class Reader:
 
 
 _users, _tokens = cast(Table, User.__table__), cast(Table, AccessToken.__table__)
-_READER = (select(_users.c.id).join(_tokens, _tokens.c.user_id == _users.c.id)
-           .where(_users.c.is_active.is_(True), _users.c.is_verified.is_(True)))
+_READERS = (select(_tokens.c.token, _tokens.c.created_at, _users.c.id).join(_users, _tokens.c.user_id == _users.c.id)
+            .where(_users.c.is_active.is_(True), _users.c.is_verified.is_(True)))
 
 
-async def reader(request: Request, engine: AsyncEngine, settings: Settings) -> Reader | None:
-    """``authenticate`` for the read routes, the busiest: the same checks in one Core query (no
-    ORM session, no user object), as they run on every signed-in reading (benchmarks/bench_http.py:
-    CPU per kept reading ~5 → ~1.7 ms, measured in-process). None when no credential is sent."""
+class TokenLookups:
+    """The owners of the tokens of concurrent read requests, found with one query per round.
+
+    The credential check runs on every signed-in reading; one connection and query each was, after
+    the history write, the largest cost of a kept reading under load. Lookups that arrive while
+    a query is under way go in the next one (``WHERE token IN (…)``); alone, a lookup runs at once.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._pending: dict[str, asyncio.Future[tuple[datetime, uuid.UUID] | None]] = {}
+        self._runner: asyncio.Task[None] | None = None
+
+    async def owner(self, token: str, since: datetime) -> uuid.UUID | None:
+        """The id of the active, confirmed user holding ``token`` made after ``since``, else None."""
+        found = self._pending.get(token)
+        if found is None:
+            found = self._pending[token] = asyncio.get_running_loop().create_future()
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.get_running_loop().create_task(self._run())
+        row = await asyncio.shield(found)
+        return row[1] if row is not None and row[0] >= since else None
+
+    async def _run(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, {}
+            try:
+                async with self.engine.connect() as connection:
+                    rows = (await connection.execute(_READERS.where(_tokens.c.token.in_(list(batch))))).all()
+            except Exception as exc:
+                for future in batch.values():
+                    future.set_exception(exc)
+                continue
+            owners = {token: (created_at, user_id) for token, created_at, user_id in rows}
+            for token, future in batch.items():
+                future.set_result(owners.get(token))
+
+
+async def reader(request: Request, lookups: TokenLookups, settings: Settings) -> Reader | None:
+    """``authenticate`` for the read routes, the busiest: the same checks (token, its kind's
+    lifetime, active and confirmed account, CSRF) in Core queries shared by concurrent requests,
+    without an ORM session or user object. None when no credential is sent."""
     cred = credential(request)
     if cred is None:
         return None
     since = datetime.now(UTC) - timedelta(seconds=token_lifetime(settings, cred.token))
-    async with engine.connect() as connection:
-        user_id = (await connection.execute(
-            _READER.where(_tokens.c.token == cred.token, _tokens.c.created_at >= since))).scalar_one_or_none()
+    user_id = await lookups.owner(cred.token, since)
     if user_id is None:
         raise _ended(cred)
     if cred.via == "cookie" and request.method not in SAFE_METHODS:
