@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+
+
+def normal_email(value: str) -> str:
+    """An address as stored and looked up: lower case, so that "Ada@X" and "ada@x" are one account
+    (the unique index on ``user.email`` then also stops two sign-ups racing in different cases)."""
+    return value.strip().lower()
+
+
+Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(normal_email)]
 
 
 class Registration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr = Field(max_length=320)
+    email: Email
     password: str = Field(max_length=256, description="At least 8 characters.")
 
 
 class EmailOnly(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr = Field(max_length=320)
+    email: Email
 
 
 class TokenOnly(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -47,6 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         recognizers.start()
         # every worker migrates at start-up, under a lock: the first does the work (db/migrate.py)
         await anyio.to_thread.run_sync(migrate.upgrade, settings.database)
+        if settings.smtp_host and not settings.public_url:
+            logging.getLogger("inkdigit.service").warning(
+                "INKDIGIT_PUBLIC_URL is not set: e-mailed links point at the address this server listens "
+                "on, which is wrong behind a proxy or a public name; set it to the web app's address")
         yield
         await keeper.drain()
         await mailer.drain()

@@ -112,6 +112,8 @@ class Settings(BaseSettings):
                                                     "OpenID Connect, off by default: JSON such as "
                                                     "{\"google\": {\"client_id\": \"…\", \"client_secret\": \"…\"}}; "
                                                     "google and linkedin need no discovery_url.")
+    mail_max_per_hour: int = Field(5, gt=0, description="Most e-mails sent to one address in an hour "
+                                   "(sign-up, confirmation, reset requests past it are answered alike, unsent).")
     history_image_max_bytes: int = Field(256 * 1024, ge=4096, description="Largest image kept in a user's "
                                          "history; a larger one is kept reduced.")
 

@@ -45,6 +45,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "bad_request": (400, "the request is malformed"),
     "bad_credentials": (400, "sign-in: the e-mail address or the password is wrong"),
     "not_verified": (400, "sign-in: the address is not confirmed yet"),
+    "already_verified": (400, "confirmation: the address is confirmed already (the link was valid)"),
     "invalid_token": (400, "a confirmation or reset token is not valid, has expired or was used"),
     "not_authenticated": (401, "the route needs a signed-in user, or the session or token sent has ended"),
     "forbidden": (403, "the route is for operators (accounts promoted with inkdigit users promote)"),

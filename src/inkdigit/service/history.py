@@ -16,6 +16,7 @@ import anyio
 from PIL import Image
 from starlette.requests import Request
 
+from inkdigit.engine.imageio import FORMATS
 from inkdigit.service.accounts import auth
 from inkdigit.service.accounts.auth import Reader
 from inkdigit.service.db.models import now
@@ -35,7 +36,7 @@ class KeptImage:
 
 def _format(data: bytes) -> str | None:
     try:
-        with Image.open(io.BytesIO(data)) as img:  # reads the header only
+        with Image.open(io.BytesIO(data), formats=FORMATS) as img:  # reads the header only
             return img.format
     except Exception:
         return None
@@ -49,7 +50,7 @@ def kept_image(data: bytes, cap: int) -> KeptImage:
     fmt = _format(data)
     if len(data) <= cap and fmt in MEDIA_TYPES:
         return KeptImage(MEDIA_TYPES[fmt], data)
-    with Image.open(io.BytesIO(data)) as img:
+    with Image.open(io.BytesIO(data), formats=FORMATS) as img:
         img.draft("RGB", (KEPT_SIDE, KEPT_SIDE))  # JPEG: decode reduced (no-op for other formats)
         img.thumbnail((KEPT_SIDE, KEPT_SIDE))
         frame = img.convert("RGBA" if "A" in img.getbands() or "transparency" in img.info else "RGB")

@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tests.service.accounts.oidc_provider import LocalProvider, Running
 from tests.service.conftest import free_port
 
 PG_ENV = "INKDIGIT_TEST_POSTGRES_URL"
@@ -213,3 +214,28 @@ class Accounts:
         r = self.http.post("/api/v1/auth/login", data={"username": email, "password": password})
         assert r.status_code == 200, r.text
         return {"x-csrf-token": self.http.cookies["inkdigit_csrf"]}
+
+
+@pytest.fixture
+def provider() -> Iterator[LocalProvider]:
+    with Running(LocalProvider()) as p:
+        yield p
+
+
+@pytest.fixture
+def oidc_accounts(db_url: str, smtp, tmp_path: Path, provider: LocalProvider) -> Iterator[Accounts]:
+    """The app with the local provider configured as ``testid``."""
+    from fastapi.testclient import TestClient
+
+    from inkdigit.service.app import create_app
+    from inkdigit.service.config import Settings
+
+    inbox, port = smtp
+    discovery = f"{provider.url}/.well-known/openid-configuration"
+    settings = Settings(home=tmp_path / "home", database_url=db_url, smtp_host="127.0.0.1", smtp_port=port,
+                        smtp_security="none", public_url="http://testserver",
+                        oidc_providers={"testid": {"client_id": provider.client_id, "label": "Test ID",
+                                                   "client_secret": provider.client_secret,
+                                                   "discovery_url": discovery}})
+    with TestClient(create_app(settings)) as client:
+        yield Accounts(client, inbox)

@@ -37,6 +37,7 @@ class LocalProvider:
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     token_requests: int = 0
+    userinfo_fails: bool = False  # answer userinfo with a 500 (a provider having a bad day)
     url: str = ""
 
     def app(self) -> Starlette:
@@ -90,6 +91,8 @@ class LocalProvider:
                              "id_token": id_token})
 
     async def userinfo(self, request: Request) -> Response:
+        if self.userinfo_fails:
+            return Response("<html>upstream error</html>", status_code=500, media_type="text/html")
         person = self.tokens.get(request.headers.get("authorization", "").removeprefix("Bearer "))
         if person is None:
             return JSONResponse({"error": "invalid_token"}, status_code=401)

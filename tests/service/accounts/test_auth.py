@@ -64,14 +64,17 @@ def test_register_mails_a_confirmation_link_that_verifies(accounts: Accounts) ->
 
 
 def test_used_or_forged_confirmation_token_is_invalid(accounts: Accounts) -> None:
-    """A confirmation token works once; a garbage or tampered one is 400 ``invalid_token``."""
+    """A confirmation token works once (again: 400 ``already_verified``, the page then says to sign
+    in); a garbage or tampered one is 400 ``invalid_token``."""
     email = "bo@example.com"
     accounts.register(email)
     token = token_in(accounts.inbox.wait_for(email, "confirm"))
     tampered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
     assert accounts.http.post(f"{AUTH}/verify", json={"token": tampered}).status_code == 400
     assert accounts.http.post(f"{AUTH}/verify", json={"token": token}).status_code == 200
-    for bad in (token, "garbage", tampered):
+    again = accounts.http.post(f"{AUTH}/verify", json={"token": token})
+    assert again.status_code == 400 and error_code(again) == "already_verified", again.text
+    for bad in ("garbage", tampered):
         r = accounts.http.post(f"{AUTH}/verify", json={"token": bad})
         assert r.status_code == 400 and error_code(r) == "invalid_token", r.text
 

@@ -4,40 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 
 from tests.service.accounts.conftest import PASSWORD, Accounts
-from tests.service.accounts.oidc_provider import LocalProvider, Running
-
-
-@pytest.fixture
-def provider() -> Iterator[LocalProvider]:
-    with Running(LocalProvider()) as p:
-        yield p
-
-
-@pytest.fixture
-def oidc_accounts(db_url: str, smtp, tmp_path: Path, provider: LocalProvider) -> Iterator[Accounts]:
-    """The app with the local provider configured as ``testid``."""
-    from fastapi.testclient import TestClient
-
-    from inkdigit.service.app import create_app
-    from inkdigit.service.config import Settings
-
-    inbox, port = smtp
-    discovery = f"{provider.url}/.well-known/openid-configuration"
-    settings = Settings(home=tmp_path / "home", database_url=db_url, smtp_host="127.0.0.1", smtp_port=port,
-                        smtp_security="none", public_url="http://testserver",
-                        oidc_providers={"testid": {"client_id": provider.client_id, "label": "Test ID",
-                                                   "client_secret": provider.client_secret,
-                                                   "discovery_url": discovery}})
-    with TestClient(create_app(settings)) as client:
-        yield Accounts(client, inbox)
+from tests.service.accounts.oidc_provider import LocalProvider
 
 
 def sign_in(accounts: Accounts, name: str = "testid") -> httpx.Response:

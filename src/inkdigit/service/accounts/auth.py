@@ -12,6 +12,7 @@ session cookie is also ``SameSite=Lax``, so other sites' forms do not carry it a
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -55,6 +56,15 @@ def credential(request: Request) -> Credential | None:
     return Credential(cookie, "cookie") if cookie else None
 
 
+#: what every token this server makes looks like (manager.KindTokens): anything else is refused
+#: before it reaches the database (a NUL byte, say, which PostgreSQL rejects with an error)
+TOKEN_SHAPE = re.compile(r"[sb]\.[A-Za-z0-9_-]{40}")
+
+
+def well_formed(token: str) -> bool:
+    return TOKEN_SHAPE.fullmatch(token) is not None
+
+
 async def authenticate(request: Request, session: AsyncSession, settings: Settings) -> SignedIn | None:
     """The signed-in user of this request; None when it sends no credential.
 
@@ -66,6 +76,8 @@ async def authenticate(request: Request, session: AsyncSession, settings: Settin
     cred = credential(request)
     if cred is None:
         return None
+    if not well_formed(cred.token):
+        raise _ended(cred)
     # the token's own kind sets its lifetime, not how it is sent (a bearer token replayed as the
     # cookie must not live as long as a session)
     tokens = session_tokens(session, token_lifetime(settings, cred.token))
@@ -117,15 +129,21 @@ class TokenLookups:
         while self._pending:
             batch, self._pending = self._pending, {}
             try:
-                async with self.engine.connect() as connection:
-                    rows = (await connection.execute(_READERS.where(_tokens.c.token.in_(list(batch))))).all()
-            except Exception as exc:
-                for future in batch.values():
-                    future.set_exception(exc)
+                owners = await self._query(list(batch))
+            except Exception:  # asked again one by one: only a token at fault fails its request
+                for token, future in batch.items():
+                    try:
+                        future.set_result((await self._query([token])).get(token))
+                    except Exception as exc:
+                        future.set_exception(exc)
                 continue
-            owners = {token: (created_at, user_id) for token, created_at, user_id in rows}
             for token, future in batch.items():
                 future.set_result(owners.get(token))
+
+    async def _query(self, tokens: list[str]) -> dict[str, tuple[datetime, uuid.UUID]]:
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(_READERS.where(_tokens.c.token.in_(tokens)))).all()
+        return {token: (created_at, user_id) for token, created_at, user_id in rows}
 
 
 async def reader(request: Request, lookups: TokenLookups, settings: Settings) -> Reader | None:
@@ -135,6 +153,8 @@ async def reader(request: Request, lookups: TokenLookups, settings: Settings) ->
     cred = credential(request)
     if cred is None:
         return None
+    if not well_formed(cred.token):
+        raise _ended(cred)
     since = datetime.now(UTC) - timedelta(seconds=token_lifetime(settings, cred.token))
     user_id = await lookups.owner(cred.token, since)
     if user_id is None:
@@ -154,13 +174,18 @@ def _ended(cred: Credential) -> APIError:
 
 
 def check_origin(request: Request) -> None:
-    """A browser's cross-site write is refused: its ``Origin`` (when sent) must be this server's."""
+    """A browser's cross-site write is refused: its ``Origin`` (when sent) must be this server's:
+    the ``Host`` the request came to (a browser cannot send another site's), ``public_url``'s
+    (behind a proxy the ``Host`` may be an internal name), or one of the CORS origins."""
     origin = request.headers.get("origin")
-    if origin is None:
+    if origin is None or urlsplit(origin).netloc == request.headers.get("host", ""):
         return
-    allowed = set(request.app.state.settings.cors_origins)
-    host = request.headers.get("host", "")
-    if urlsplit(origin).netloc != host and origin not in allowed:
+    settings = request.app.state.settings
+    allowed = set(settings.cors_origins)
+    if settings.public_url:
+        public = urlsplit(settings.public_url)
+        allowed.add(f"{public.scheme}://{public.netloc}")
+    if origin.rstrip("/") not in allowed:
         raise APIError(403, "csrf_failed", "This request came from another site's page; it is refused.")
 
 

@@ -11,7 +11,9 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from collections.abc import Coroutine
 from email.message import EmailMessage
+from typing import Any
 
 import anyio
 
@@ -34,6 +36,19 @@ class Mailer:
         task = asyncio.get_running_loop().create_task(self._send(to, subject, body))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` (which sends mail) after the request that asked for it has been answered."""
+        task = asyncio.get_running_loop().create_task(self._logged(work))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    @staticmethod
+    async def _logged(work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("an account e-mail's work failed")
 
     async def drain(self) -> None:
         """Wait for the messages still being sent (at shutdown)."""

@@ -72,13 +72,18 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
             "If you did not ask for this, ignore this message; your password stays as it is.\n"))
 
     def base_url(self, request: Request | None) -> str:
-        """The web app's address for links: the setting, else the address this request came to."""
+        """The web app's address for links: ``public_url``, else the address the server listens on.
+
+        Never the request's ``Host`` (or a forwarded one): whoever sends the request chooses it,
+        so a reset link mailed to someone else could point at the sender's host and hand them
+        the token. Behind a proxy, or on another host than 127.0.0.1, set ``public_url``.
+        """
         if self.settings.public_url:
             return self.settings.public_url.rstrip("/")
-        if request is None:
-            return "http://127.0.0.1:8000"
-        root = request.scope.get("root_path", "")
-        return f"{request.base_url.scheme}://{request.base_url.netloc}{root}".rstrip("/")
+        server = request.scope.get("server") if request is not None else None
+        host, port = server if server else ("127.0.0.1", 8000)
+        host = f"[{host}]" if ":" in str(host) else host
+        return f"http://{host}" + ("" if port == 80 else f":{port}")
 
 
 def user_manager(session: AsyncSession, settings: Settings, secret: str, mailer: Mailer) -> UserManager:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -27,6 +27,8 @@ from inkdigit.service.errors import APIError, error_doc
 from inkdigit.service.history import EXTENSIONS
 
 router = APIRouter(prefix="/api/v1/history", tags=["history"])
+# ids are 32-bit integers (PostgreSQL's INTEGER): a larger one is no entry, said before any query
+EntryId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The entry's id.")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: error_doc("No entry of yours has this id (`not_found`).")}
 
 
@@ -123,13 +125,13 @@ def _chunks(spool: tempfile.SpooledTemporaryFile[bytes]) -> Iterator[bytes]:
 
 
 @router.get("/{entry_id}", response_model=HistoryDetail, responses=NOT_FOUND)
-async def get_entry(entry_id: int, user: CurrentUser, session: SessionDep) -> HistoryEntry:
+async def get_entry(entry_id: EntryId, user: CurrentUser, session: SessionDep) -> HistoryEntry:
     """One reading, with the response body as it was sent."""
     return entry(await owned(session, user, entry_id), detail=True)
 
 
 @router.get("/{entry_id}/image", responses={**NOT_FOUND, 200: {"content": {"image/png": {}, "image/jpeg": {}}}})
-async def get_image(entry_id: int, user: CurrentUser, session: SessionDep) -> Response:
+async def get_image(entry_id: EntryId, user: CurrentUser, session: SessionDep) -> Response:
     """The image of one reading, as kept (reduced if it was large)."""
     image = (await session.execute(
         select(ReadingImage).join(Reading).where(Reading.id == entry_id, Reading.user_id == user.id))
@@ -142,7 +144,7 @@ async def get_image(entry_id: int, user: CurrentUser, session: SessionDep) -> Re
 
 
 @router.delete("/{entry_id}", status_code=204, response_class=Response, responses=NOT_FOUND)
-async def delete_entry(entry_id: int, user: CurrentUser, session: SessionDep) -> Response:
+async def delete_entry(entry_id: EntryId, user: CurrentUser, session: SessionDep) -> Response:
     """Delete one reading and its image."""
     gone = await session.execute(delete(Reading).where(Reading.id == entry_id, Reading.user_id == user.id))
     await session.commit()
@@ -153,7 +155,7 @@ async def delete_entry(entry_id: int, user: CurrentUser, session: SessionDep) ->
 
 @router.put("/{entry_id}/correction", response_model=HistoryEntry,
             responses={**NOT_FOUND, 422: error_doc("A label that does not fit the reading (`invalid_label`).")})
-async def correct(entry_id: int, body: Correction, user: CurrentUser, session: SessionDep) -> HistoryEntry:
+async def correct(entry_id: EntryId, body: Correction, user: CurrentUser, session: SessionDep) -> HistoryEntry:
     """Say what the image really shows (the same as the answer confirms it)."""
     reading = await owned(session, user, entry_id)
     if reading.kind == "digit" and len(body.label) > 1:
@@ -164,7 +166,7 @@ async def correct(entry_id: int, body: Correction, user: CurrentUser, session: S
 
 
 @router.delete("/{entry_id}/correction", response_model=HistoryEntry, responses=NOT_FOUND)
-async def uncorrect(entry_id: int, user: CurrentUser, session: SessionDep) -> HistoryEntry:
+async def uncorrect(entry_id: EntryId, user: CurrentUser, session: SessionDep) -> HistoryEntry:
     """Withdraw a correction."""
     reading = await owned(session, user, entry_id)
     reading.label, reading.labelled_at = None, None

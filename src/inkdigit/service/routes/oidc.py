@@ -12,14 +12,17 @@ import logging
 import secrets
 from typing import Annotated, Any
 
+import httpx
 import jwt
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from fastapi_users import exceptions as fu
 from fastapi_users.jwt import decode_jwt, generate_jwt
-from httpx_oauth.oauth2 import BaseOAuth2, OAuth2Error
+from httpx_oauth.exceptions import HTTPXOAuthError
+from httpx_oauth.oauth2 import BaseOAuth2
 from pydantic import BaseModel
 
+from inkdigit.service.account_schemas import normal_email
 from inkdigit.service.accounts import oidc
 from inkdigit.service.accounts.auth import set_session_cookies
 from inkdigit.service.accounts.manager import PASSWORDS, session_tokens
@@ -91,16 +94,20 @@ async def callback(name: str, request: Request, manager: UserManagerDep, session
     client = await _client(request, provider)
     try:
         token = await client.get_access_token(code, _callback_url(request, manager, name), code_verifier=verifier)
-        profile: dict[str, Any] = await client.get_profile(token["access_token"])  # type: ignore[attr-defined]
-    except (OAuth2Error, OSError, KeyError) as exc:
+        profile: Any = await client.get_profile(token["access_token"])  # type: ignore[attr-defined]
+    except (HTTPXOAuthError, httpx.HTTPError, OSError, KeyError, ValueError) as exc:
         log.warning("sign-in with %s failed: %s", name, exc)
         return _failed(manager, request, "provider_error")
+    if not isinstance(profile, dict):
+        return _failed(manager, request, "provider_error")
     email = oidc.verified_email(profile)
-    if email is None or "sub" not in profile:
+    sub = str(profile.get("sub", ""))
+    if email is None or not 0 < len(sub) <= 320 or len(email) > 320:
         return _failed(manager, request, "email_not_verified")
     try:
-        user = await manager.oauth_callback(name, token["access_token"], str(profile["sub"]), email,
-                                            token.get("expires_at"), token.get("refresh_token"), request,
+        # the provider's own tokens are not kept ("" in their place): nothing here calls the
+        # provider again, and a token not kept cannot leak
+        user = await manager.oauth_callback(name, "", sub, normal_email(email), None, None, request,
                                             associate_by_email=True, is_verified_by_default=True)
     except fu.UserAlreadyExists:
         return _failed(manager, request, "oidc_invalid")

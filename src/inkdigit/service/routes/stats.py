@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
+import anyio
 import numpy as np
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
@@ -39,7 +40,8 @@ async def stats(user: CurrentUser, session: SessionDep,
     else:
         columns = columns.where(Reading.user_id == user.id)
     rows = (await session.execute(columns)).all()
-    return summarize(rows, days, scope, users)
+    # a long history is many rows: summed up on a worker thread, not on the event loop
+    return await anyio.to_thread.run_sync(summarize, rows, days, scope, users)
 
 
 def summarize(rows: Sequence[Any], days: int, scope: str, users: int | None) -> Stats:
