@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { call, historyQuery, OFFLINE } from "../../../src/inkdigit/web/static/js/accountapi.mjs";
-import { chartConfigs, chartSummary, shade, totals } from "../../../src/inkdigit/web/static/js/charts.mjs";
+import { ACCURACY_TERM, chartConfigs, chartSummary, isEmpty, scopeWords, shade, totals } from "../../../src/inkdigit/web/static/js/charts.mjs";
 import { savedText } from "../../../src/inkdigit/web/static/js/correction.mjs";
 import { entryText, pageText } from "../../../src/inkdigit/web/static/js/entries.mjs";
 import { navLinks } from "../../../src/inkdigit/web/static/js/nav.mjs";
@@ -91,7 +91,7 @@ test("the dashboard's figures and charts", () => {
   assert.deepEqual(configs["c-accuracy"].data.datasets[0].data, [null, 2 / 3]);
   assert.deepEqual(configs["c-sources"].data.labels, ["drawn", "uploaded", "API"]);
   for (const c of Object.values(configs)) assert.equal(c.options.animation, false);
-  assert.equal(totals(STATS).find((t) => t.term === "Accuracy").value, "66.7%");
+  assert.equal(totals(STATS).find((t) => t.term === ACCURACY_TERM).value, "66.7%");
   assert.equal(totals({ ...STATS, users: 5 })[0].value, "5");
   assert.match(chartSummary("c-digits", STATS), /most often 7/);
   assert.match(chartSummary("c-readings", STATS), /most on 2025-01-02 \(3\)/);
@@ -103,4 +103,32 @@ test("the correction's confirmation", () => {
   assert.equal(savedText("7", "4"), "Thanks: saved. It is 4.");
   assert.equal(savedText("7", "7"), "Thanks: saved as right (7).");
   assert.equal(savedText("7", ""), "Thanks: saved. It is no digit.");
+});
+
+describe("what a browser review asked for", () => {
+  test("the main page's notice on arriving: only from its flags", async () => {
+    const { landingNotice } = await import("../../../src/inkdigit/web/static/js/format.mjs");
+    assert.equal(landingNotice("?signed-out"), "Signed out.");
+    assert.equal(landingNotice("?deleted"), "Your account and its data were deleted.");
+    assert.equal(landingNotice("?msg=Hello"), "");
+    assert.equal(landingNotice(""), "");
+  });
+  test("a session that ended sends to sign in, and back", async () => {
+    const { SESSION_ENDED, signInHref } = await import("../../../src/inkdigit/web/static/js/session.mjs");
+    assert.match(SESSION_ENDED, /session has ended — sign in again/);
+    assert.equal(signInHref("/history"), "/signin?next=/history");
+    assert.equal(signInHref("//evil.example"), "/signin?next=/");
+  });
+  test("the dashboard's words follow whose readings it shows; no reading is an empty dashboard", () => {
+    assert.match(scopeWords("me").accuracy, /your corrections/);
+    for (const words of Object.values(scopeWords("all"))) assert.doesNotMatch(words, /your|you /);
+    assert.match(ACCURACY_TERM, /unreviewed readings counted as right/);
+    assert.ok(isEmpty({ readings: 0 }));
+    assert.ok(!isEmpty({ readings: 2 }));
+  });
+  test("the number correction takes digits, perhaps grouped; nothing else", async () => {
+    const { NUMBER_FIELD } = await import("../../../src/inkdigit/web/static/js/correction.mjs");
+    for (const ok of ["", "417", "4 170", "1.000"]) assert.ok(NUMBER_FIELD.test(ok), ok);
+    for (const bad of ["4a", "abc", "-1"]) assert.ok(!NUMBER_FIELD.test(bad), bad);
+  });
 });

@@ -209,6 +209,55 @@ describe("createClient", () => {
   });
 });
 
+describe("createClient while the server keeps every read (signed in)", () => {
+  function keeping() {
+    const { fetch, calls } = manualFetch();
+    const timers = fakeTimers();
+    const discarded = [];
+    const client = createClient({ fetch, timers, keep: () => true, discarded: (body) => discarded.push(body) });
+    return { client, calls, timers, discarded };
+  }
+
+  test("a superseded request is not aborted: it completes, stale, and its answer is discarded", async () => {
+    const { client, calls, discarded } = keeping();
+    const first = client.send("/first", init);
+    await settle();
+    const second = client.send("/second", init);
+    await settle();
+    assert.equal(calls[0].init.signal.aborted, false);
+    calls[0].respond(200, prediction({ id: 11 }));
+    assert.deepEqual(await first, { kind: "stale", reached: true });
+    assert.deepEqual(discarded.map((b) => b.id), [11]);
+    calls[1].respond(200, prediction({ id: 12 }));
+    assert.equal((await second).body.id, 12);
+    assert.deepEqual(discarded.map((b) => b.id), [11]); // the answer shown is not discarded
+  });
+
+  test("cancel does not abort either; an error answer is not discarded", async () => {
+    const { client, calls, discarded } = keeping();
+    const pending = client.send("/u", init);
+    await settle();
+    client.cancel();
+    assert.equal(calls[0].init.signal.aborted, false);
+    calls[0].respond(500, { error: { code: "x", message: "boom" } });
+    assert.equal((await pending).kind, "stale");
+    assert.deepEqual(discarded, []);
+  });
+
+  test("a read slower than the timeout is reported as one, and its late answer is discarded", async () => {
+    const { client, calls, timers, discarded } = keeping();
+    const pending = client.send("/u", init);
+    await settle();
+    timers.advance(5000);
+    assert.deepEqual(await pending, { kind: "timeout", reached: false });
+    assert.equal(calls[0].init.signal.aborted, false);
+    calls[0].respond(200, prediction({ id: 7 }));
+    await settle();
+    await settle();
+    assert.deepEqual(discarded.map((b) => b.id), [7]);
+  });
+});
+
 describe("getModels and ping", () => {
   const answering = (status, body) => async (url, options) => {
     answering.last = { url, options };

@@ -1,6 +1,8 @@
 // api: the HTTP client for the inkdigit service. `createClient({fetch, timeoutMs, timers})` sends
-// predictions so that the latest request wins: each `send` aborts the one in flight, and an
-// answer that arrives after a newer request started is reported as "stale" and never shown;
+// predictions so that the latest request wins: each `send` aborts the one in flight (not while
+// `keep()` says so: then it completes, and its answer goes to `discarded(body)`, as does one that
+// arrives after its timeout), and an answer that arrives after a newer request started is reported
+// as "stale" and never shown;
 // a request that takes longer than `timeoutMs` is aborted and reported as "timeout". `send`
 // resolves (never rejects) to an outcome {kind: "ok", body} | {kind: "error", code, message} |
 // {kind: "offline"} | {kind: "timeout"} | {kind: "stale"}, with `reached: true` whenever the
@@ -74,15 +76,18 @@ export function isNumberReading(body) {
     && typeof d.is_digit === "boolean" && (d.digit === null || Number.isInteger(d.digit)) && Array.isArray(d.top));
 }
 
-export function createClient({ fetch = globalFetch, timeoutMs = 5000, timers = globalThis } = {}) {
+export function createClient({
+  fetch = globalFetch, timeoutMs = 5000, timers = globalThis, keep = () => false, discarded = () => {},
+} = {}) {
   let sequence = 0;
   let inflight = null;
+  const TIMEOUT = Symbol("timeout");
 
   return {
-    /** Forget the request in flight (aborting it) without starting another. */
+    /** Forget the request in flight (aborting it, unless `keep()`) without starting another. */
     cancel() {
       sequence++;
-      if (inflight) inflight.abort();
+      if (inflight && !keep()) inflight.abort();
       inflight = null;
     },
 
@@ -90,16 +95,37 @@ export function createClient({ fetch = globalFetch, timeoutMs = 5000, timers = g
      * `accept(body)` says whether the answer is one the page can show. */
     async send(url, makeInit, accept = isPrediction) {
       const seq = ++sequence;
-      if (inflight) inflight.abort();
+      // while `keep()` (signed in: every read the server answers is kept in the account's history),
+      // a superseded request is not aborted: it completes, and its answer goes to `discarded`
+      const keeping = Boolean(keep());
+      if (inflight && !keeping) inflight.abort();
       const controller = new AbortController();
       inflight = controller;
-      const timer = timers.setTimeout(() => controller.abort(), timeoutMs);
       const stale = () => seq !== sequence;
-      try {
+      let timer = null;
+      const timeout = new Promise((resolve) => {
+        timer = timers.setTimeout(() => {
+          if (!keeping) controller.abort();
+          resolve(TIMEOUT);
+        }, timeoutMs);
+      });
+      const exchange = (async () => {
         const init = await makeInit();
         const response = await fetch(url, { ...init, signal: controller.signal });
-        const { parsed, body } = await readBody(response);
-        if (stale()) return { kind: "stale", reached: true };
+        return { response, ...(await readBody(response)) };
+      })();
+      exchange.catch(() => {}); // after a timeout, its failure is nobody's concern
+      try {
+        const got = await Promise.race([exchange, timeout]);
+        if (got === TIMEOUT) {
+          if (keeping) exchange.then((late) => { if (late.parsed && late.response.ok) discarded(late.body); }, () => {});
+          return stale() ? { kind: "stale", reached: false } : { kind: "timeout", reached: false };
+        }
+        const { response, parsed, body } = got;
+        if (stale()) {
+          if (parsed && response.ok) discarded(body);
+          return { kind: "stale", reached: true };
+        }
         if (!response.ok || !parsed) {
           return { kind: "error", reached: true, ...errorFrom(response.status, body, parsed) };
         }

@@ -8,12 +8,30 @@ const pct = (x) => (x === null || x === undefined ? "–" : `${(x * 100).toFixed
 const ms = (x) => (x === null || x === undefined ? "–" : `${Number(x).toFixed(1)} ms`);
 const SOURCE_NAMES = { canvas: "drawn", upload: "uploaded", api: "API" };
 
+export const ACCURACY_TERM = "Accuracy (unreviewed readings counted as right)";
+export const REVIEWED_TERM = "Accuracy of reviewed readings";
+
+/** The words of the dashboard that depend on whose readings it shows (`scope`: "me" or "all"):
+ * the accuracy chart's caption and the confusion matrix's hint. */
+export function scopeWords(scope) {
+  const whose = scope === "all" ? "everyone's corrections" : "your corrections";
+  return {
+    accuracy: `Accuracy per day (from ${whose}; unreviewed readings counted as right)`,
+    confusion: scope === "all"
+      ? "Digit readings their readers confirmed or corrected. The diagonal is right answers; every other cell is a mistake."
+      : "Digit readings you confirmed or corrected. The diagonal is right answers; every other cell is a mistake.",
+  };
+}
+
+/** True when the period holds no reading at all: the dashboard then says so instead of empty charts. */
+export const isEmpty = (stats) => !stats || !Number(stats.readings);
+
 /** Headline figures: [{term, value}] for the summary list. */
 export function totals(stats) {
   const list = [
     { term: "Readings", value: String(stats.readings) },
-    { term: "Accuracy", value: pct(stats.accuracy) },
-    { term: "Accuracy of reviewed readings", value: pct(stats.reviewed_accuracy) },
+    { term: ACCURACY_TERM, value: pct(stats.accuracy) },
+    { term: REVIEWED_TERM, value: pct(stats.reviewed_accuracy) },
     { term: "Corrected", value: `${stats.corrected} of ${stats.labelled} reviewed` },
     { term: "Median time", value: ms(stats.latency_ms && stats.latency_ms.median) },
     { term: "90th percentile time", value: ms(stats.latency_ms && stats.latency_ms.p90) },

@@ -4,7 +4,7 @@
 // /api/v1/history/{id}/correction and says what was saved. `createCorrection({root, save,
 // onSaved})` finds its elements in `root` when called (nothing at import); `offer({id, kind,
 // answer})` shows it for an answer, `hide()` takes it away; `save(id, label)` (accountapi's
-// `correct` by default) does the request; `onSaved(id)` is told which entries were corrected.
+// `correct` by default) does the request; `onSaved(id, label)` is told which entries were corrected, and to what.
 // `savedText(answer, label)` is the pure part: the confirmation's words.
 
 import { correct } from "./accountapi.mjs";
@@ -15,6 +15,10 @@ const said = (label) => (label === "" ? "no digit" : label);
 export function savedText(answer, label) {
   return answer === label ? `Thanks: saved as right (${said(label)}).` : `Thanks: saved. It is ${said(label)}.`;
 }
+
+/** What the number field takes, and what the page says when it holds anything else. */
+export const NUMBER_FIELD = /^[0-9][0-9 .,]*$|^$/;
+export const NUMBER_FIELD_MESSAGE = "Only digits, please (leave it empty if there is no number).";
 
 export function createCorrection({ root, save = correct, onSaved = () => {} }) {
   const q = (sel) => root.querySelector(sel);
@@ -37,7 +41,7 @@ export function createCorrection({ root, save = correct, onSaved = () => {} }) {
       status.textContent = r.message;
       return;
     }
-    onSaved(shown.id);
+    onSaved(shown.id, label);
     status.dataset.kind = "ok";
     status.textContent = savedText(shown.answer, label);
     for (const k of keys) k.setAttribute("aria-pressed", String(shown.kind === "digit" && k.dataset.digit === label));
@@ -46,8 +50,16 @@ export function createCorrection({ root, save = correct, onSaved = () => {} }) {
   for (const key of keys) key.addEventListener("click", () => send(key.dataset.digit));
   numberForm.addEventListener("submit", (e) => {
     e.preventDefault();
-    const label = field.value.replace(/[^0-9]/g, "");
-    send(label);
+    // the page's own check (the form is novalidate): digits, perhaps grouped with spaces, dots or commas
+    if (!NUMBER_FIELD.test(field.value.trim())) {
+      status.dataset.kind = "error";
+      status.textContent = NUMBER_FIELD_MESSAGE;
+      field.setAttribute("aria-invalid", "true");
+      field.focus();
+      return;
+    }
+    field.removeAttribute("aria-invalid");
+    send(field.value.replace(/[^0-9]/g, ""));
   });
 
   return {
@@ -60,6 +72,7 @@ export function createCorrection({ root, save = correct, onSaved = () => {} }) {
       if (kind === "number") field.value = current.answer.replace(/[^0-9]/g, "");
       for (const k of keys) k.setAttribute("aria-pressed", "false");
       status.textContent = "";
+      field.removeAttribute("aria-invalid");
       root.hidden = false;
     },
     hide() {

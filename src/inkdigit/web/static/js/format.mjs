@@ -146,3 +146,13 @@ export function describeNumber(r) {
     })),
   };
 }
+
+/** What the main page says on arriving from the account page: "Signed out." for `?signed-out`,
+ * "Your account and its data were deleted." for `?deleted`, else "" (only these flags: no text is
+ * ever taken from the address). */
+export function landingNotice(search) {
+  const q = new URLSearchParams(search || "");
+  if (q.has("deleted")) return "Your account and its data were deleted.";
+  if (q.has("signed-out")) return "Signed out.";
+  return "";
+}

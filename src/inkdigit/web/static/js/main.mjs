@@ -22,13 +22,13 @@
 import { deleteEntry } from "./accountapi.mjs";
 import { createClient, debounce, isNumberReading, ping, predictUrl, recognizeUrl } from "./api.mjs";
 import { createDrawing } from "./drawing.mjs";
-import { NO_INK_MESSAGE, OFFLINE_MESSAGE, TIMEOUT_MESSAGE, describe, describeNumber, recallView } from "./format.mjs";
+import { NO_INK_MESSAGE, OFFLINE_MESSAGE, landingNotice, TIMEOUT_MESSAGE, describe, describeNumber, recallView } from "./format.mjs";
 import { createHistory, entryFor, entryForNumber, flatThumb, renderHistory } from "./history.mjs";
 import { initModelPicker } from "./models.mjs";
 import { createCorrection } from "./correction.mjs";
 import { renderNav } from "./nav.mjs";
 import { createView } from "./render.mjs";
-import { csrfHeaders, currentUser } from "./session.mjs";
+import { SESSION_ENDED, csrfHeaders, currentUser, signInLink } from "./session.mjs";
 import { safeStorage } from "./storage.mjs";
 import { initTheme } from "./theme.mjs";
 
@@ -58,7 +58,10 @@ const ui = {
 const storage = safeStorage();
 const historyStore = createHistory(storage);
 const view = createView(ui);
-const client = createClient({ timeoutMs: TIMEOUT_MS });
+let signedIn = false; // GET /users/me answered: every read the server answers is kept in the account's history
+// signed in, a superseded read is not aborted (the server would keep it all the same, out of reach):
+// it completes, and the entry it made is deleted
+const client = createClient({ timeoutMs: TIMEOUT_MS, keep: () => signedIn, discarded: (body) => discard(body) });
 
 let lastInput = null; // {kind: "canvas"} or {kind: "file", file}: what the model change re-reads
 let drawingEntry = null; // `at` of the history entry the current drawing updates in place
@@ -72,16 +75,39 @@ const recalled = $("history-shown"); // an entry's thumbnail, when one is opened
 // mode's entry), and the entries corrected here (never replaced)
 const serverEntries = new Map();
 const correctedIds = new Set();
-const correction = createCorrection({ root: $("correction"), onSaved: (id) => correctedIds.add(id) });
+// the server entries of a cleared drawing, which an undo brings back with it
+let clearedServer = null;
+const correction = createCorrection({ root: $("correction"), onSaved: (id, label) => corrected(id, label) });
+
+/** A signed-in reading that is not shown (superseded, blank, or of an input gone meanwhile): the
+ * history entry the server made for it goes, unless it is one the page keeps or a corrected one. */
+function discard(body) {
+  const id = body && typeof body === "object" ? body.id : undefined;
+  if (!Number.isInteger(id) || correctedIds.has(id) || [...serverEntries.values()].includes(id)) return;
+  deleteEntry(id);
+}
 
 /** A signed-in reading's history entry: offer "That's wrong?" for it, and drop the entry it replaces. */
 function kept(body, reading) {
-  if (!Number.isInteger(body.id)) { correction.hide(); return; }
+  if (!Number.isInteger(body.id)) {
+    correction.hide();
+    if (signedIn) showAccount(); // not kept: the session has ended meanwhile, and the header follows
+    return;
+  }
   const before = serverEntries.get(reading);
   if (before !== undefined && before !== body.id && !correctedIds.has(before)) deleteEntry(before);
   serverEntries.set(reading, body.id);
   const answer = reading === "number" ? body.text : (body.is_digit ? String(body.digit) : "");
   correction.offer({ id: body.id, kind: reading, answer });
+}
+
+/** A correction saved for the answer shown: the big answer says what the user said. */
+function corrected(id, label) {
+  correctedIds.add(id);
+  if (correction.id !== id) return;
+  ui.digit.textContent = label === "" ? "–" : label;
+  ui.confidence.textContent = `You said: ${label === "" ? "no digit" : label}`;
+  ui.announce.textContent = `Saved. You said: ${label === "" ? "no digit" : label}`;
 }
 
 /** History entries, each a button that shows that reading again. */
@@ -120,7 +146,10 @@ const drawing = createDrawing({
     undoToast.hidden = !(action === "clear" && drawing.justCleared);
     if (action === "clear") {
       // a second clear (of nothing, or of an upload) keeps the entry an undo brings back
-      if (drawing.justCleared && drawingEntry !== null) clearedEntry = drawingEntry;
+      if (drawing.justCleared && drawingEntry !== null) {
+        clearedEntry = drawingEntry;
+        clearedServer = new Map(serverEntries);
+      }
       drawingEntry = null;
       otherModeEntries.clear();
       serverEntries.clear();
@@ -129,10 +158,14 @@ const drawing = createDrawing({
       predict({ kind: "canvas" }); // blank at once, not after the debounce (an upload may follow)
       return;
     }
-    if (action === "stroke") clearedEntry = null;
+    if (action === "stroke") { clearedEntry = null; clearedServer = null; }
     if (action === "undo" && drawingEntry === null && clearedEntry !== null && !drawing.isEmpty) {
       drawingEntry = clearedEntry; // the cleared drawing is back: its history entry is updated again
       clearedEntry = null;
+      if (clearedServer) { // and so are its server entries (a re-read replaces them, adds none)
+        for (const [reading, id] of clearedServer) if (!serverEntries.has(reading)) serverEntries.set(reading, id);
+        clearedServer = null;
+      }
     }
     if (!drawing.isEmpty) { // the drawing is the current input again
       dropUpload();
@@ -184,7 +217,10 @@ async function predict(input) {
   const outcome = reading === "number"
     ? await client.send(recognizeUrl({ model: ui.model.value, source }), () => requestInit(input), isNumberReading)
     : await client.send(predictUrl({ debug: ui.stagesPanel.open, model: ui.model.value, source }), () => requestInit(input));
-  if (input !== lastInput) return; // another input has taken over meanwhile: this answer is not shown
+  if (input !== lastInput) { // another input has taken over meanwhile: this answer is not shown
+    if (outcome.kind === "ok") discard(outcome.body);
+    return;
+  }
   if (outcome.reached) setOnline(true, false);
   const upload = input.kind === "file";
   switch (outcome.kind) {
@@ -200,8 +236,13 @@ async function predict(input) {
       failed(TIMEOUT_MESSAGE, upload);
       break;
     case "error":
-      failed(outcome.message, upload);
-      if (outcome.code === "not_authenticated") showAccount(); // the session ended: the header says so
+      if (outcome.code === "not_authenticated") { // the session ended: the page and the header say so
+        failed(SESSION_ENDED, upload);
+        ui.error.append(" ", signInLink("/"));
+        showAccount();
+      } else {
+        failed(outcome.message, upload);
+      }
       break;
     default: // stale: a newer request has taken over
   }
@@ -216,6 +257,7 @@ function failed(message, upload) {
 function show(body, input) {
   const answer = describe(body);
   if (answer.empty) {
+    discard(body);
     correction.hide();
     view.neutral();
     if (input.kind === "file") view.message(NO_INK_MESSAGE);
@@ -237,6 +279,7 @@ function show(body, input) {
 function showNumber(body, input) {
   const answer = describeNumber(body);
   if (answer.empty) {
+    discard(body);
     correction.hide();
     view.neutral();
     if (input.kind === "file") view.message(NO_INK_MESSAGE);
@@ -398,10 +441,18 @@ initTheme({
 /** The header's account links: who is signed in (GET /users/me), or "Sign in" / "Sign up". */
 async function showAccount() {
   const user = await currentUser();
+  signedIn = Boolean(user);
   renderNav($("nav"), user, { here: "/" });
   document.body.dataset.account = user ? "signed-in" : "anonymous";
 }
 setMode(mode);
 showHistory(historyStore.load());
+// coming from the account page: what happened there is said (a flag in the query, never its text)
+const farewell = landingNotice(location.search);
+if (farewell) {
+  view.message(farewell);
+  ui.announce.textContent = farewell;
+  window.history.replaceState(null, "", location.pathname); // said once, not again on a reload
+}
 showAccount();
 checkConnection();

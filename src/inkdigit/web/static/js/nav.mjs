@@ -32,6 +32,7 @@ export function renderNav(nav, user, { here = "" } = {}) {
     link.href = href;
     link.textContent = text;
     if (href === here) link.setAttribute("aria-current", "page");
+    if (user && href === "/account") link.title = `Signed in as ${user.email}`; // the address, where it is not shown
     item.append(link);
     list.append(item);
   }

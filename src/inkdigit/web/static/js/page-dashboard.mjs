@@ -4,9 +4,9 @@
 // everyone's (scope=all). Charts are drawn again in the new colours when the theme changes.
 
 import { getStats } from "./accountapi.mjs";
-import { chartConfigs, chartSummary, totals } from "./charts.mjs";
+import { chartConfigs, chartSummary, isEmpty, scopeWords, totals } from "./charts.mjs";
 import { renderConfusion } from "./confusion.mjs";
-import { gate, say, startPage } from "./pagekit.mjs";
+import { gate, say, sessionEnded, startPage } from "./pagekit.mjs";
 
 const $ = (id) => document.getElementById(id);
 const charts = new Map();
@@ -21,17 +21,9 @@ function colors() {
 
 function draw() {
   if (!stats) return;
-  const Chart = globalThis.Chart;
-  const c = colors();
-  for (const [id, config] of Object.entries(chartConfigs(stats, c))) {
-    const canvas = $(id);
-    const caption = $(`${id}-t`).textContent;
-    canvas.setAttribute("aria-label", `${caption}. ${chartSummary(id, stats)}`);
-    if (charts.has(id)) charts.get(id).destroy();
-    if (Chart) charts.set(id, new Chart(canvas, config));
-  }
-  if (!Chart) say($("status"), "The charts could not be loaded; the figures and the table below still show the numbers.");
-  renderConfusion($("confusion"), stats.confusion, c.accent);
+  const words = scopeWords(stats.scope);
+  $("c-accuracy-t").textContent = words.accuracy;
+  $("confusion-hint").textContent = words.confusion;
   const list = $("totals");
   list.replaceChildren();
   for (const { term, value } of totals(stats)) {
@@ -43,11 +35,32 @@ function draw() {
     box.append(dt, dd);
     list.append(box);
   }
+  // nothing read in the period: say so, instead of empty axes
+  const empty = isEmpty(stats);
+  $("empty").hidden = !empty;
+  $("figures").hidden = empty;
+  if (empty) {
+    for (const chart of charts.values()) chart.destroy();
+    charts.clear();
+    return;
+  }
+  const Chart = globalThis.Chart;
+  const c = colors();
+  for (const [id, config] of Object.entries(chartConfigs(stats, c))) {
+    const canvas = $(id);
+    const caption = $(`${id}-t`).textContent;
+    canvas.setAttribute("aria-label", `${caption}. ${chartSummary(id, stats)}`);
+    if (charts.has(id)) charts.get(id).destroy();
+    if (Chart) charts.set(id, new Chart(canvas, config));
+  }
+  if (!Chart) say($("status"), "The charts could not be loaded; the figures and the table below still show the numbers.");
+  renderConfusion($("confusion"), stats.confusion, c.accent);
 }
 
 async function load() {
   const scope = document.querySelector("input[name=scope]:checked").value;
   const r = await getStats({ days: Number($("days").value), scope });
+  if (sessionEnded(r)) return;
   if (!r.ok) { say($("status"), r.message); return; }
   say($("status"), "");
   stats = r.body;

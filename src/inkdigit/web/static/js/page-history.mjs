@@ -5,7 +5,7 @@
 
 import { correct, deleteEntry, imageUrl, listHistory, uncorrect } from "./accountapi.mjs";
 import { entryText, pageText } from "./entries.mjs";
-import { gate, say, startPage } from "./pagekit.mjs";
+import { gate, say, sessionEnded, startPage } from "./pagekit.mjs";
 
 const PAGE = 20;
 const $ = (id) => document.getElementById(id);
@@ -27,7 +27,9 @@ function el(tag, props = {}, ...children) {
 
 function entryItem(entry) {
   const t = entryText(entry);
-  const img = el("img", { src: imageUrl(entry.id), alt: t.alt, loading: "lazy", width: 72, height: 72 });
+  // on a light ground, the ink outlined (app.css): a drawing's own ink is dark or light, as its theme was
+  const img = el("span", { className: "thumb" },
+    el("img", { src: imageUrl(entry.id), alt: t.alt, loading: "lazy", width: 72, height: 72 }));
   const head = el("p", { className: "entry-answer" }, el("strong", {}, t.answer), " ", el("span", {}, t.confidence));
   const meta = el("p", { className: "entry-meta" }, el("time", { dateTime: t.iso }, t.time), ` · ${t.source} · ${t.kind}`);
   const state = el("p", { className: "entry-state", dataset: { state: t.state, testid: "entry-state" } }, t.stateText);
@@ -35,7 +37,7 @@ function entryItem(entry) {
     type: "text", inputMode: "numeric", pattern: "[0-9]*", autocomplete: "off", size: 6,
     value: entry.label ?? entry.answer, id: `fix-${entry.id}`,
   });
-  const fix = el("form", { className: "entry-fix" },
+  const fix = el("form", { className: "entry-fix", noValidate: true },
     el("label", { htmlFor: `fix-${entry.id}` }, "Right answer"), input,
     el("button", { type: "submit" }, "Save"));
   const msg = el("p", { className: "status", role: "status", hidden: true });
@@ -44,6 +46,7 @@ function entryItem(entry) {
     const label = input.value.trim();
     if (!/^[0-9]*$/.test(label)) { say(msg, "Only digits, please (empty: there is no digit)."); return; }
     const r = await correct(entry.id, label);
+    if (sessionEnded(r)) return;
     if (!r.ok) { say(msg, r.message); return; }
     item.replaceWith(entryItem(r.body));
   });
@@ -52,6 +55,7 @@ function entryItem(entry) {
     const undo = el("button", { type: "button" }, "Withdraw correction");
     undo.addEventListener("click", async () => {
       const r = await uncorrect(entry.id);
+      if (sessionEnded(r)) return;
       if (!r.ok) { say(msg, r.message); return; }
       item.replaceWith(entryItem(r.body));
     });
@@ -66,6 +70,7 @@ function entryItem(entry) {
       return;
     }
     const r = await deleteEntry(entry.id);
+    if (sessionEnded(r)) return;
     if (!r.ok) { say(msg, r.message); return; }
     load();
   });
@@ -80,25 +85,39 @@ function entryItem(entry) {
   return item;
 }
 
-async function load() {
+const filtered = () => Object.values(filters).some((select) => select.value !== "");
+
+/** The page of readings at `offset`; `top`: then scroll back to the top of the list. */
+async function load({ top = false } = {}) {
   const query = { offset, limit: PAGE };
   for (const [name, select] of Object.entries(filters)) query[name] = select.value;
   const r = await listHistory(query);
+  if (sessionEnded(r)) return;
   if (!r.ok) { say(status, r.message); return; }
   say(status, "");
   const { items, total } = r.body;
   if (items.length === 0 && offset > 0) { offset = Math.max(0, offset - PAGE); load(); return; }
   list.replaceChildren(...items.map(entryItem));
-  $("summary").textContent = total ? `${total} reading${total === 1 ? "" : "s"}` : "No readings here yet: read a digit on the main page while signed in.";
+  const matching = filtered();
+  $("summary").textContent = total ? `${total} reading${total === 1 ? "" : "s"}${matching ? " match these filters" : ""}`
+    : matching ? "No readings match these filters." : "No readings here yet: read a digit on the main page while signed in.";
+  $("show-all").hidden = !matching;
   $("page-info").textContent = pageText(offset, items.length, total);
   $("prev").disabled = offset === 0;
   $("next").disabled = offset + items.length >= total;
+  if (top) $("main").scrollIntoView({ block: "start" }); // the new page is read from its top
 }
 
 for (const select of Object.values(filters)) select.addEventListener("change", () => { offset = 0; load(); });
 $("filters").addEventListener("submit", (e) => e.preventDefault());
-$("prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); load(); });
-$("next").addEventListener("click", () => { offset += PAGE; load(); });
+$("prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); load({ top: true }); });
+$("next").addEventListener("click", () => { offset += PAGE; load({ top: true }); });
+$("show-all").addEventListener("click", () => {
+  for (const select of Object.values(filters)) select.value = "";
+  offset = 0;
+  load();
+  filters.digit.focus();
+});
 
 const user = await startPage({ here: "/history" });
 if (gate(user)) load();

@@ -18,7 +18,9 @@ form.addEventListener("submit", async (e) => {
   busy(form, false);
   if (!r.ok) { say($("status"), r.message); return; }
   say($("status"), "Your password is changed. Sign in with it.", "ok");
+  form.hidden = true; // done: nothing more to fill in
   $("done").hidden = false;
+  $("done").querySelector("a").focus();
 });
 
 startPage({ here: "/reset-password" });

@@ -5,7 +5,7 @@
 // with `?error=CODE`, which is said.
 
 import { call, login, requestVerifyToken } from "./accountapi.mjs";
-import { busy, param, safeNext, say, startPage } from "./pagekit.mjs";
+import { busy, param, safeNext, say, signedInAlready, startPage } from "./pagekit.mjs";
 
 const $ = (id) => document.getElementById(id);
 const form = $("form");
@@ -53,5 +53,6 @@ async function providers() {
 }
 
 if (param("error")) say(status, `Signing in with that provider did not work (${param("error")}). Try again, or use your e-mail address.`);
-startPage({ here: "/signin" });
-providers();
+const user = await startPage({ here: "/signin" });
+if (user) signedInAlready(user, $("already"), [form, $("providers"), $("aside")]);
+else providers();

@@ -2,7 +2,7 @@
 // then mails a confirmation link, so the page says where to look and offers to send it again.
 
 import { register, requestVerifyToken } from "./accountapi.mjs";
-import { busy, say, startPage } from "./pagekit.mjs";
+import { busy, say, signedInAlready, startPage } from "./pagekit.mjs";
 
 const $ = (id) => document.getElementById(id);
 const form = $("form");
@@ -31,4 +31,5 @@ $("resend").addEventListener("click", async () => {
   say($("resend-status"), r.ok ? "A new link is on its way." : r.message, r.ok ? "ok" : "error");
 });
 
-startPage({ here: "/signup" });
+const user = await startPage({ here: "/signup" });
+if (user) signedInAlready(user, $("already"), [form, $("aside")]);

@@ -1,6 +1,7 @@
 // page-verify: where the confirmation e-mail's link lands (/verify?token=...). It sends the token
 // (POST /auth/verify) and says whether the address is confirmed, with a link to sign in; a link
-// that failed (used, expired, damaged) can ask for a new one.
+// that failed (used, expired, damaged) can ask for a new one; an address confirmed already (the
+// server's `{"already": true}` answer, or its 400 `already_verified`) is told to sign in.
 
 import { requestVerifyToken, verify } from "./accountapi.mjs";
 import { busy, param, say, startPage } from "./pagekit.mjs";
@@ -16,7 +17,11 @@ async function confirm() {
     return;
   }
   const r = await verify(token);
-  if (r.ok) {
+  if ((r.ok && r.body && r.body.already) || (!r.ok && r.code === "already_verified")) {
+    status.dataset.state = "done";
+    say(status, "Your address is already confirmed — sign in.", "ok");
+    $("done").hidden = false;
+  } else if (r.ok) {
     status.dataset.state = "done";
     say(status, "Done: your address is confirmed. You can sign in now.", "ok");
     $("done").hidden = false;

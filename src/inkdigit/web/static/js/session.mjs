@@ -4,6 +4,8 @@
 // the `X-CSRF-Token` header. `cookieValue` and `csrfHeaders` are pure (the cookie string is passed
 // in, `document.cookie` by default, read only when called); `currentUser(fetch)` asks the server
 // (`GET /api/v1/users/me`) and resolves to the account or null (signed out, or the server away).
+// When the API answers 401 (the session ended, e.g. signed out in another tab), pages say
+// `SESSION_ENDED` with `signInLink(path)` (a link to /signin?next=path; the DOM only when called).
 
 export const CSRF_COOKIE = "inkdigit_csrf";
 export const CSRF_HEADER = "X-CSRF-Token";
@@ -50,4 +52,22 @@ export async function currentUser(fetch = globalFetch) {
   } catch {
     return null;
   }
+}
+
+/** What a page says when the API answers 401: the session it had has ended. */
+export const SESSION_ENDED = "Your session has ended — sign in again.";
+
+/** The sign-in page, coming back to `path` (a path of this site) afterwards. */
+export function signInHref(path = "/") {
+  const here = typeof path === "string" && /^\/(?![/\\])[^\s?#]*$/.test(path) ? path : "/";
+  return `/signin?next=${here}`;
+}
+
+/** A "Sign in" link to the sign-in page, coming back to `path`. */
+export function signInLink(path, doc = globalThis.document) {
+  const link = doc.createElement("a");
+  link.href = signInHref(path);
+  link.textContent = "Sign in";
+  link.dataset.testid = "session-ended-signin";
+  return link;
 }
