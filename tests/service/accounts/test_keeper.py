@@ -96,3 +96,55 @@ def test_shared_lookups_give_each_token_its_owner(db_url: str, tmp_path) -> None
         await db.dispose()
 
     asyncio.run(main())
+
+
+def test_tokens_are_kept_as_digests_and_old_rows_are_converted(db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The database holds no usable token: new tokens are stored as their digest, and migration
+    0002 turns the tokens rows held before it into digests (their sessions stay signed in)."""
+    from sqlalchemy import create_engine, text
+
+    from inkdigit.service.accounts.manager import session_tokens, token_digest
+    from inkdigit.service.db.session import sync_url
+
+    url = database_url(db_url, tmp_path)
+    upgrade(url, "0001")
+    engine = create_engine(sync_url(url))
+    user_id = uuid.uuid4()
+    with engine.begin() as c:
+        c.execute(User.__table__.insert().values(id=user_id, email="old@example.com", hashed_password="x",
+                                                 is_active=True, is_verified=True, is_superuser=False,
+                                                 created_at=datetime.now(UTC)))
+        c.execute(AccessToken.__table__.insert().values(token="s." + "a" * 40, user_id=user_id,
+                                                        created_at=datetime.now(UTC)))
+    upgrade(url)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT token FROM accesstoken")).scalars().all() == [token_digest("s." + "a" * 40)]
+    engine.dispose()
+
+    async def main() -> None:
+        db = Database(url)
+        async with db.sessions() as session:
+            user = await session.get(User, user_id)
+            tokens = session_tokens(session, 3600)
+            issued = await tokens.write_token(user)
+            stored = (await session.execute(select(AccessToken.token))).scalars().all()
+            assert issued not in stored and token_digest(issued) in stored
+            assert (await tokens.read_token(issued, _Users(session))) is not None
+            assert (await tokens.read_token("s." + "a" * 40, _Users(session))) is not None  # converted by 0002
+            assert (await tokens.read_token(token_digest(issued), _Users(session))) is None  # a stolen digest
+        await db.dispose()
+
+    asyncio.run(main())
+
+
+class _Users:
+    def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
+        self.session = session
+
+    def parse_id(self, value: object) -> object:
+        return value
+
+    async def get(self, user_id: object) -> User:
+        user = await self.session.get(User, user_id)
+        assert user is not None
+        return user

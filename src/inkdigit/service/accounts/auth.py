@@ -24,7 +24,7 @@ from fastapi import Request, Response
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from inkdigit.service.accounts.manager import session_tokens, token_lifetime
+from inkdigit.service.accounts.manager import session_tokens, token_digest, token_lifetime
 from inkdigit.service.config import Settings
 from inkdigit.service.db.models import AccessToken, User
 from inkdigit.service.errors import APIError
@@ -116,7 +116,8 @@ class TokenLookups:
         self._runner: asyncio.Task[None] | None = None
 
     async def owner(self, token: str, since: datetime) -> uuid.UUID | None:
-        """The id of the active, confirmed user holding ``token`` made after ``since``, else None."""
+        """The id of the active, confirmed user whose token has this digest (``token_digest``) and
+        was made after ``since``, else None."""
         found = self._pending.get(token)
         if found is None:
             found = self._pending[token] = asyncio.get_running_loop().create_future()
@@ -156,7 +157,7 @@ async def reader(request: Request, lookups: TokenLookups, settings: Settings) ->
     if not well_formed(cred.token):
         raise _ended(cred)
     since = datetime.now(UTC) - timedelta(seconds=token_lifetime(settings, cred.token))
-    user_id = await lookups.owner(cred.token, since)
+    user_id = await lookups.owner(token_digest(cred.token), since)
     if user_id is None:
         raise _ended(cred)
     if cred.via == "cookie" and request.method not in SAFE_METHODS:

@@ -7,6 +7,8 @@ app, the token as ``token=<token>`` in it.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 import uuid
 from typing import Any, Literal
@@ -97,17 +99,32 @@ SESSION_PREFIX, BEARER_PREFIX = "s.", "b."
 TokenKind = Literal["session", "bearer"]
 
 
+def token_digest(token: str) -> str:
+    """What the database keeps of a token: its SHA-256, URL-safe base64 (43 characters, the column's
+    width). A copy of the database then holds no usable session; a token has 240 random bits,
+    so a plain hash (no salt, no stretching) is enough."""
+    return base64.urlsafe_b64encode(hashlib.sha256(token.encode()).digest()).rstrip(b"=").decode()
+
+
 class KindTokens(DatabaseStrategy[User, uuid.UUID, AccessToken]):
-    """fastapi-users' database tokens, each marked with its kind (240 random bits after the mark:
-    the column holds 43 characters)."""
+    """fastapi-users' database tokens, each marked with its kind (240 random bits after the mark),
+    kept in the database only as their digest."""
 
     def __init__(self, database: SQLAlchemyAccessTokenDatabase[AccessToken], lifetime_s: int,
                  kind: TokenKind) -> None:
         super().__init__(database, lifetime_s)
         self.prefix = SESSION_PREFIX if kind == "session" else BEARER_PREFIX
 
-    def _create_access_token_dict(self, user: User) -> dict[str, Any]:
-        return {"token": self.prefix + secrets.token_urlsafe(30), "user_id": user.id}
+    async def write_token(self, user: User) -> str:
+        token = self.prefix + secrets.token_urlsafe(30)
+        await self.database.create({"token": token_digest(token), "user_id": user.id})
+        return token
+
+    async def read_token(self, token: str | None, user_manager: Any) -> User | None:
+        return None if token is None else await super().read_token(token_digest(token), user_manager)
+
+    async def destroy_token(self, token: str, user: User) -> None:
+        await super().destroy_token(token_digest(token), user)
 
 
 def token_lifetime(settings: Settings, token: str) -> int:
