@@ -6,11 +6,16 @@ act on the database the server uses.
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 db_app = typer.Typer(help="The database of accounts, history and corrections.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts: list them, make operators.", no_args_is_help=True)
@@ -44,23 +49,32 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Revision to reach."
     console.print(f"{_redacted(settings.database)}: {what} revision {after}")
 
 
-def _set_admin(email: str, admin: bool) -> None:
-    from sqlalchemy import Table, create_engine, func, update
+@contextmanager
+def _database() -> Iterator[Engine]:
+    """The server's database, migrated to this version, through a blocking engine."""
+    from sqlalchemy import create_engine
 
     from inkdigit.service.db.migrate import upgrade
-    from inkdigit.service.db.models import User
     from inkdigit.service.db.session import sync_url
 
-    settings = _settings()
-    upgrade(settings.database)
-    engine = create_engine(sync_url(settings.database))
+    url = _settings().database
+    upgrade(url)
+    engine = create_engine(sync_url(url))
     try:
-        with engine.begin() as connection:
-            table = cast(Table, User.__table__)
-            changed = connection.execute(update(table).where(func.lower(table.c.email) == email.strip().lower())
-                                         .values(is_superuser=admin)).rowcount
+        yield engine
     finally:
         engine.dispose()
+
+
+def _set_admin(email: str, admin: bool) -> None:
+    from sqlalchemy import Table, func, update
+
+    from inkdigit.service.db.models import User
+
+    table = cast(Table, User.__table__)
+    with _database() as engine, engine.begin() as connection:
+        changed = connection.execute(update(table).where(func.lower(table.c.email) == email.strip().lower())
+                                     .values(is_superuser=admin)).rowcount
     if not changed:
         console.print(f"[red]error:[/red] no account has the address {email}")
         raise typer.Exit(1)
@@ -82,23 +96,15 @@ def demote(email: Annotated[str, typer.Argument(help="The account's e-mail addre
 @users_app.command("list")
 def list_users() -> None:
     """Every account: address, confirmed, operator, created, readings kept."""
-    from sqlalchemy import create_engine, func, select
+    from sqlalchemy import func, select
 
-    from inkdigit.service.db.migrate import upgrade
     from inkdigit.service.db.models import Reading, User
-    from inkdigit.service.db.session import sync_url
 
-    settings = _settings()
-    upgrade(settings.database)
-    engine = create_engine(sync_url(settings.database))
     u, r = User.__table__, Reading.__table__
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(u.c.email, u.c.is_verified, u.c.is_superuser, u.c.created_at, func.count(r.c.id))
-                .outerjoin(r, r.c.user_id == u.c.id).group_by(u.c.id).order_by(u.c.created_at)).all()
-    finally:
-        engine.dispose()
+    with _database() as engine, engine.connect() as connection:
+        rows = connection.execute(
+            select(u.c.email, u.c.is_verified, u.c.is_superuser, u.c.created_at, func.count(r.c.id))
+            .outerjoin(r, r.c.user_id == u.c.id).group_by(u.c.id).order_by(u.c.created_at)).all()
     table = RichTable("e-mail", "confirmed", "operator", "created", "readings")
     for email, verified, admin, created, readings in rows:
         table.add_row(email, "yes" if verified else "no", "yes" if admin else "", f"{created:%Y-%m-%d %H:%M}",

@@ -11,20 +11,20 @@ session cookie is also ``SameSite=Lax``, so other sites' forms do not carry it a
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Literal, cast
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from inkdigit.service.accounts.manager import session_tokens, token_digest, token_lifetime
+from inkdigit.service.accounts.manager import token_digest, token_lifetime
+from inkdigit.service.coalesce import Coalescer
 from inkdigit.service.config import Settings
 from inkdigit.service.db.models import AccessToken, User
 from inkdigit.service.errors import APIError
@@ -66,27 +66,20 @@ def well_formed(token: str) -> bool:
 
 
 async def authenticate(request: Request, session: AsyncSession, settings: Settings) -> SignedIn | None:
-    """The signed-in user of this request; None when it sends no credential.
+    """The signed-in user of this request, loaded in ``session``; None when it sends no credential.
 
-    A credential that is unknown, expired or of an account that is inactive or not confirmed is
-    401 ``not_authenticated`` (not an anonymous reading: a program must learn that its token
-    ended, or its readings would silently stop being kept); a cookie-authenticated write that
-    fails the CSRF check is 403 ``csrf_failed``.
+    The checks are ``reader``'s: a credential that is unknown, expired or of an account that is
+    inactive or not confirmed is 401 ``not_authenticated`` (not an anonymous reading: a program
+    must learn that its token ended, or its readings would silently stop being kept); a
+    cookie-authenticated write that fails the CSRF check is 403 ``csrf_failed``.
     """
-    cred = credential(request)
-    if cred is None:
+    who = await reader(request, request.app.state.token_lookups, settings)
+    if who is None:
         return None
-    if not well_formed(cred.token):
-        raise _ended(cred)
-    # the token's own kind sets its lifetime, not how it is sent (a bearer token replayed as the
-    # cookie must not live as long as a session)
-    tokens = session_tokens(session, token_lifetime(settings, cred.token))
-    user = await tokens.read_token(cred.token, cast(Any, _Users(session)))
-    if user is None or not user.is_active or not user.is_verified:
-        raise _ended(cred)
-    if cred.via == "cookie" and request.method not in SAFE_METHODS:
-        check_csrf(request)
-    return SignedIn(user, cred)
+    user = await session.get(User, who.user_id)
+    if user is None:  # deleted since the check
+        raise _ended(who.credential)
+    return SignedIn(user, who.credential)
 
 
 @dataclass(frozen=True)
@@ -103,54 +96,31 @@ _READERS = (select(_tokens.c.token, _tokens.c.created_at, _users.c.id).join(_use
 
 
 class TokenLookups:
-    """The owners of the tokens of concurrent read requests, found with one query per round.
-
-    The credential check runs on every signed-in reading; one connection and query each was, after
-    the history write, the largest cost of a kept reading under load. Lookups that arrive while
-    a query is under way go in the next one (``WHERE token IN (…)``); alone, a lookup runs at once.
-    """
+    """The owners of the tokens of concurrent requests, found with one query per round
+    (``coalesce.Coalescer``: ``WHERE token IN (…)``): the check runs on every signed-in reading."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._pending: dict[str, asyncio.Future[tuple[datetime, uuid.UUID] | None]] = {}
-        self._runner: asyncio.Task[None] | None = None
+        self._lookups: Coalescer[str, tuple[datetime, uuid.UUID] | None] = Coalescer(self._query)
 
     async def owner(self, token: str, since: datetime) -> uuid.UUID | None:
         """The id of the active, confirmed user whose token has this digest (``token_digest``) and
         was made after ``since``, else None."""
-        found = self._pending.get(token)
-        if found is None:
-            found = self._pending[token] = asyncio.get_running_loop().create_future()
-        if self._runner is None or self._runner.done():
-            self._runner = asyncio.get_running_loop().create_task(self._run())
-        row = await asyncio.shield(found)
+        row = await self._lookups.submit(token)
         return row[1] if row is not None and row[0] >= since else None
 
-    async def _run(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, {}
-            try:
-                owners = await self._query(list(batch))
-            except Exception:  # asked again one by one: only a token at fault fails its request
-                for token, future in batch.items():
-                    try:
-                        future.set_result((await self._query([token])).get(token))
-                    except Exception as exc:
-                        future.set_exception(exc)
-                continue
-            for token, future in batch.items():
-                future.set_result(owners.get(token))
-
-    async def _query(self, tokens: list[str]) -> dict[str, tuple[datetime, uuid.UUID]]:
+    async def _query(self, tokens: list[str]) -> list[tuple[datetime, uuid.UUID] | None]:
         async with self.engine.connect() as connection:
-            rows = (await connection.execute(_READERS.where(_tokens.c.token.in_(tokens)))).all()
-        return {token: (created_at, user_id) for token, created_at, user_id in rows}
+            rows = (await connection.execute(_READERS.where(_tokens.c.token.in_(set(tokens))))).all()
+        owners = {token: (created_at, user_id) for token, created_at, user_id in rows}
+        return [owners.get(token) for token in tokens]
 
 
 async def reader(request: Request, lookups: TokenLookups, settings: Settings) -> Reader | None:
-    """``authenticate`` for the read routes, the busiest: the same checks (token, its kind's
-    lifetime, active and confirmed account, CSRF) in Core queries shared by concurrent requests,
-    without an ORM session or user object. None when no credential is sent."""
+    """Who sends this request, as the read routes (the busiest) need it: just the user's id, from
+    a Core query shared by concurrent requests (no ORM session or user object). Checks the token's
+    shape, its kind's lifetime, an active and confirmed account, and CSRF for cookie writes.
+    None when no credential is sent."""
     cred = credential(request)
     if cred is None:
         return None
@@ -211,21 +181,3 @@ def clear_session_cookies(response: Response, settings: Settings) -> None:
     for name in (SESSION_COOKIE, CSRF_COOKIE):
         response.delete_cookie(name, path="/", secure=settings.secure_cookies, httponly=name == SESSION_COOKIE,
                                samesite="lax" if name == SESSION_COOKIE else "strict")
-
-
-class _Users:
-    """What ``DatabaseStrategy.read_token`` needs of a user manager: parse an id, load a user."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    def parse_id(self, value: object) -> object:
-        return value
-
-    async def get(self, user_id: object) -> User:
-        from fastapi_users.exceptions import UserNotExists
-
-        user = await self.session.get(User, user_id)
-        if user is None:
-            raise UserNotExists()
-        return user
