@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from inkdigit.cli_accounts import db_app, users_app
+from inkdigit.cli_models import models_app
 from inkdigit.cli_support import IMAGE_SUFFIXES, image_files, plain_help_types
 from inkdigit.engine.defaults import TOP_K_DEFAULT, TOP_K_MAX
 from inkdigit.engine.imageio import ImageInputError
@@ -527,6 +528,7 @@ def serve(
 
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(models_app, name="models")
 
 
 def main() -> None:

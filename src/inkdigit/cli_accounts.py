@@ -6,26 +6,18 @@ act on the database the server uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import Annotated, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
+from inkdigit.cli_support import service_database as _database
+from inkdigit.cli_support import service_settings as _settings
 
 db_app = typer.Typer(help="The database of accounts, history and corrections.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts: list them, make operators.", no_args_is_help=True)
 console = Console(soft_wrap=True)  # a long database URL stays on one line
-
-
-def _settings():  # type: ignore[no-untyped-def]
-    from inkdigit.service.config import Settings
-
-    return Settings()
 
 
 def _redacted(url: object) -> str:
@@ -47,23 +39,6 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Revision to reach."
         raise typer.Exit(1) from None
     what = "already at" if before == after else f"upgraded from {before or 'an empty database'} to"
     console.print(f"{_redacted(settings.database)}: {what} revision {after}")
-
-
-@contextmanager
-def _database() -> Iterator[Engine]:
-    """The server's database, migrated to this version, through a blocking engine."""
-    from sqlalchemy import create_engine
-
-    from inkdigit.service.db.migrate import upgrade
-    from inkdigit.service.db.session import sync_url
-
-    url = _settings().database
-    upgrade(url)
-    engine = create_engine(sync_url(url))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def _set_admin(email: str, admin: bool) -> None:

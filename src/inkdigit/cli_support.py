@@ -7,8 +7,14 @@ Kept apart from ``cli.py`` so that module stays the list of commands, read top t
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from inkdigit.service.config import Settings
 
 #: what a folder given to ``predict`` or ``read`` is searched for (case-insensitive)
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"})
@@ -58,3 +64,27 @@ def plain_help_types() -> None:
             return None if label is None else _plain(label.strip("<>"))
 
         cls.display_type_rich = display_type_rich  # type: ignore[method-assign,assignment]
+
+
+def service_settings() -> Settings:
+    """The server's settings (``INKDIGIT_*``), so a command acts on what the server uses."""
+    from inkdigit.service.config import Settings
+
+    return Settings()
+
+
+@contextmanager
+def service_database() -> Iterator[Engine]:
+    """The server's database, migrated to this version, through a blocking engine."""
+    from sqlalchemy import create_engine
+
+    from inkdigit.service.db.migrate import upgrade
+    from inkdigit.service.db.session import sync_url
+
+    url = service_settings().database
+    upgrade(url)
+    engine = create_engine(sync_url(url))
+    try:
+        yield engine
+    finally:
+        engine.dispose()

@@ -214,3 +214,31 @@ class ModelCard:
             return cls.from_dict(cast(dict[str, Any], raw))
         except (OSError, ValueError, TypeError) as exc:
             raise ModelCardError(f"Cannot read model card {path}: {exc}") from exc
+
+
+# --- fine-tuned models (inkdigit finetune) ------------------------------------------------------
+# A fine-tuned model's card keeps what made it under ``training.finetune`` (an ``extra`` key, so
+# any inkdigit reads the card): ``parent`` (the model it was tuned from), ``owner`` (for a personal
+# model, ``owner_tag`` of its user's id; absent for a model meant for everyone), ``corrections``
+# (counts, hashed ids) and ``gate`` (``{"passed": bool, "rows": [{"measure", "before", "after",
+# "n", "ok"}], "reasons": [str]}``: the before/after figures that decided whether it may serve).
+
+
+def owner_tag(user_id: object) -> str:
+    """What a personal model's card records of its user: a digest of the id, not the id itself."""
+    import hashlib
+
+    return hashlib.sha256(f"inkdigit-owner:{user_id}".encode()).hexdigest()[:24]
+
+
+def finetune_section(card: ModelCard) -> dict[str, Any] | None:
+    """The card's ``training.finetune`` object, or None for a model that was not fine-tuned."""
+    section = card.training.extra.get("finetune")
+    return section if isinstance(section, dict) else None
+
+
+def owner_of(card: ModelCard) -> str | None:
+    """The ``owner_tag`` of a personal model's user; None for a model meant for everyone."""
+    section = finetune_section(card)
+    owner = section.get("owner") if section else None
+    return owner if isinstance(owner, str) and owner else None

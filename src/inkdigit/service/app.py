@@ -24,9 +24,22 @@ from inkdigit.service.config import Settings, get_settings
 from inkdigit.service.db import migrate
 from inkdigit.service.db.session import Database
 from inkdigit.service.keeper import HistoryKeeper
+from inkdigit.service.livemodel import LiveModel
 from inkdigit.service.observability import ObservabilityMiddleware, configure_logging
 from inkdigit.service.recognizers import Recognizers
-from inkdigit.service.routes import auth, health, history, models, oidc, pages, predict, recognize, stats, users
+from inkdigit.service.routes import (
+    auth,
+    health,
+    history,
+    modelops,
+    models,
+    oidc,
+    pages,
+    predict,
+    recognize,
+    stats,
+    users,
+)
 from inkdigit.service.security import SecurityHeadersMiddleware
 from inkdigit.web import STATIC_DIR
 
@@ -41,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     database = Database(settings.database)
     keeper = HistoryKeeper(database.engine)
     mailer = Mailer(settings)
+    live = LiveModel(database.engine, recognizers, settings.default_model, settings.live_model_ttl_s)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -48,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         recognizers.start()
         # every worker migrates at start-up, under a lock: the first does the work (db/migrate.py)
         await anyio.to_thread.run_sync(migrate.upgrade, settings.database)
+        await live.live()  # known before the first reading, which would otherwise get the default
         if settings.smtp_host and not settings.public_url:
             logging.getLogger("inkdigit.service").warning(
                 "INKDIGIT_PUBLIC_URL is not set: e-mailed links point at the address this server listens "
@@ -71,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.batcher = batcher
     app.state.database = database
     app.state.history = keeper
+    app.state.live = live
     app.state.token_lookups = TokenLookups(database.engine)
     app.state.mailer = mailer
     app.state.secret = load_secret(settings.secret_key, settings.home)
@@ -84,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.routes.append(predict.route)
     app.include_router(predict.router)
     app.include_router(recognize.router)
+    app.include_router(modelops.router)  # before models.router: /models/live is not a model's name
     app.include_router(models.router)
     app.include_router(health.router)
     app.include_router(auth.router)

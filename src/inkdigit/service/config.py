@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     max_coalesce: int = Field(8, ge=1, le=1024, description="Most waiting single-image requests a "
                               "compute thread reads together, with one model call.")
     load_delay_s: float = Field(0.0, ge=0, description="Wait before loading models (readiness drills).")
+    live_model_ttl_s: float = Field(2.0, ge=0, description="How long each worker keeps the live model's "
+                                    "name (and each user's personal model) before reading it again.")
     # prometheus_client's own variable: set (by ``inkdigit serve --workers N``) when several worker
     # processes share their metrics through files in this directory
     metrics_dir: Path | None = Field(None, validation_alias="PROMETHEUS_MULTIPROC_DIR",

@@ -70,6 +70,9 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "too_many_digits": (422, "/recognize: the image holds more digits than its limit"),
     "invalid_label": (422, "a correction's label does not fit the reading (a digit reading takes one digit)"),
     "invalid_password": (422, "the password is too short, too long or contains the e-mail address"),
+    "model_not_promotable": (409, "a personal model, one whose gate did not pass, or the live one, cannot be "
+                             "promoted"),
+    "nothing_to_roll_back": (409, "a rollback when the live model is the configured default"),
     "too_many_attempts": (429, "too many failed sign-ins for the account or the client; see Retry-After"),
     "headers_too_large": (431, "the request head is too large or has too many fields"),
     "http_error": (400, "any other HTTP error (its status is the HTTP one)"),

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 
-from inkdigit.engine.modelcard import ModelCardError
+from inkdigit.engine.modelcard import ModelCardError, owner_of
 from inkdigit.engine.recognizer import Recognizer
 from inkdigit.engine.store import RecognizerStore
 from inkdigit.service.errors import APIError
@@ -106,5 +106,10 @@ class Recognizers:
             return self.loaded[key]
         if key == self.default:
             raise APIError(503, "model_not_loaded", f"The default model {key!r} could not be loaded.")
-        known = ", ".join(sorted(self.loaded)) or "none"
-        raise APIError(404, "unknown_model", f"There is no model named {key!r}; available: {known}.")
+        raise self.unknown(key)
+
+    def unknown(self, name: str) -> APIError:
+        """404 for a model this server lacks, or for someone else's personal model: to the caller the
+        two look alike, so the list of those available names no personal model."""
+        known = ", ".join(sorted(n for n, rec in self.loaded.items() if owner_of(rec.card) is None)) or "none"
+        return APIError(404, "unknown_model", f"There is no model named {name!r}; available: {known}.")

@@ -109,6 +109,7 @@ class ModelInfo(BaseModel):
     name: str
     family: str
     default: bool
+    personal: bool = Field(False, description="The signed-in user's own fine-tuned model (listed to them only).")
     preprocessing_version: str
     metrics: dict[str, dict[str, float | int]]
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from fastapi_users_db_sqlalchemy import SQLAlchemyBaseOAuthAccountTableUUID, SQLAlchemyBaseUserTableUUID
 from fastapi_users_db_sqlalchemy.access_token import SQLAlchemyBaseAccessTokenTableUUID
 from fastapi_users_db_sqlalchemy.generics import GUID, TIMESTAMPAware
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -80,3 +80,31 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(400), nullable=False, index=True)  # "email:…" or "client:…"
     at: Mapped[datetime] = mapped_column(TIMESTAMPAware(timezone=True), default=now, nullable=False, index=True)
+
+
+class ModelEvent(Base):
+    """One change of the model everyone is served (``inkdigit models``, ``/api/v1/models/live``).
+
+    Kept as a log rather than one "live" value, so a rollback knows what came before and operators
+    see who changed what when; ``inkdigit.service.modelops.replay`` turns it into the live model."""
+
+    __tablename__ = "model_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(TIMESTAMPAware(timezone=True), default=now, nullable=False, index=True)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)  # "promote" or "rollback"
+    model: Mapped[str] = mapped_column(String(100), nullable=False)  # the model live after the event
+    actor: Mapped[str] = mapped_column(String(320), nullable=False)  # an operator's e-mail, or "cli:<os user>"
+
+
+class PersonalModel(Base):
+    """A user's own fine-tuned model, and whether they want it (their opt-in, off by default)."""
+
+    __tablename__ = "personal_model"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(GUID, ForeignKey("user.id", ondelete="cascade"), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
+    # set by ``inkdigit finetune --user … --install``; opting out keeps it, unused
+    model: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(TIMESTAMPAware(timezone=True), default=now, onupdate=now,
+                                                 nullable=False)

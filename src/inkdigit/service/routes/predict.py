@@ -14,8 +14,9 @@ from inkdigit.engine.defaults import TOP_K_DEFAULT, TOP_K_MAX
 from inkdigit.engine.imageio import ImageInputError
 from inkdigit.engine.recognizer import Prediction, ReadOptions, ReadRequest, Recognizer
 from inkdigit.service import history, payload
-from inkdigit.service.deps import BatcherDep, RecognizersDep, SettingsDep
+from inkdigit.service.deps import BatcherDep, SettingsDep
 from inkdigit.service.errors import ERROR_RESPONSES, image_error_body
+from inkdigit.service.livemodel import recognizer_for
 from inkdigit.service.observability import count_prediction
 from inkdigit.service.responses import prediction_body
 from inkdigit.service.schemas import BatchResponse, PredictJSON, PredictOptions
@@ -70,12 +71,12 @@ async def predict(request: Request) -> JSONResponse:
     ``OPENAPI`` below.
     """
     state = request.app.state
-    settings, recognizers, batcher = state.settings, state.recognizers, state.batcher
+    settings, batcher = state.settings, state.batcher
     who = await history.reader(request)  # a signed-in user's readings are kept (None: anonymous)
     sent = await payload.single_image(request, settings.max_upload_bytes)
     query = {k: v for k, v in request.query_params.items() if k in PredictOptions.model_fields}
     options = {**_DEFAULTS, **(payload.options(query) if query else {}), **sent.options}
-    rec = recognizers.get(options["model"])
+    rec = await recognizer_for(request, options["model"], who)
     read = ReadRequest(sent.data, ReadOptions(stages=options["debug"], limits=settings.limits))
     # an unreadable image raises its ImageInputError here, which the app's handler answers
     body = await batcher.read(rec, read, _Answer(rec.name, options["top_k"], options["debug"]))
@@ -132,13 +133,12 @@ def _read_batch(rec: Recognizer, requests: list[ReadRequest], top_k: int) -> lis
 
 @router.post("/predict/batch", response_model=BatchResponse, responses=ERROR_RESPONSES,
              openapi_extra=BATCH_BODY)
-async def predict_batch(request: Request, recognizers: RecognizersDep, settings: SettingsDep, batcher: BatcherDep,
-                        top_k: TopK = TOP_K_DEFAULT, model: ModelName = None,
-                        source: Source = "api") -> dict[str, Any]:
+async def predict_batch(request: Request, settings: SettingsDep, batcher: BatcherDep,
+                        top_k: TopK = TOP_K_DEFAULT, model: ModelName = None, source: Source = "api") -> dict[str, Any]:
     """Read up to `max_batch` images; a bad image gets an error in its own slot."""
     start = time.perf_counter()
     who = await history.reader(request)
-    rec = recognizers.get(model)
+    rec = await recognizer_for(request, model, who)
     items = await payload.many_images(request, settings.max_batch, settings.max_batch_bytes)
     options = ReadOptions(limits=settings.limits)
     results = await batcher.run(_read_batch, rec, [ReadRequest(data, options) for data in items], top_k)

@@ -12,8 +12,9 @@ from inkdigit.engine.imageio import ImageInputError, Limits
 from inkdigit.engine.numbers import NumberLimits, NumberReading
 from inkdigit.engine.recognizer import Recognizer
 from inkdigit.service import history, payload
-from inkdigit.service.deps import BatcherDep, RecognizersDep, SettingsDep
+from inkdigit.service.deps import BatcherDep, SettingsDep
 from inkdigit.service.errors import ERROR_RESPONSES, image_error_body
+from inkdigit.service.livemodel import recognizer_for
 from inkdigit.service.responses import png_data_url
 from inkdigit.service.routes.predict import BATCH_BODY, PREDICT_BODY, ModelName, Source, TopK
 from inkdigit.service.schemas import PredictOptions, RecognizeBatchResponse, RecognizeResponse
@@ -53,14 +54,14 @@ def _read_or_error(rec: Recognizer, data: bytes, limits: Limits, number_limits: 
 
 @router.post("/recognize", response_model=RecognizeResponse, response_model_exclude_none=False,
              responses=ERROR_RESPONSES, openapi_extra=PREDICT_BODY)
-async def recognize(request: Request, recognizers: RecognizersDep, settings: SettingsDep, batcher: BatcherDep,
+async def recognize(request: Request, settings: SettingsDep, batcher: BatcherDep,
                     top_k: TopK = TOP_K_DEFAULT, model: ModelName = None, debug: Debug = False,
                     source: Source = "api") -> dict[str, Any]:
     """Read every digit of a number written on one line."""
     who = await history.reader(request)  # a signed-in user's readings are kept (None: anonymous)
     sent = await payload.single_image(request, settings.max_upload_bytes)
     options = {**_DEFAULTS, "top_k": top_k, "model": model, "debug": debug, "source": source, **sent.options}
-    rec = recognizers.get(options["model"])
+    rec = await recognizer_for(request, options["model"], who)
     # an unreadable image raises its ImageInputError on the compute thread, answered by the app's handler
     body: dict[str, Any] = await batcher.run(_read, rec, sent.data, settings.limits, settings.number_limits,
                                              options["top_k"], options["debug"])
@@ -71,13 +72,12 @@ async def recognize(request: Request, recognizers: RecognizersDep, settings: Set
 
 @router.post("/recognize/batch", response_model=RecognizeBatchResponse, responses=ERROR_RESPONSES,
              openapi_extra=BATCH_BODY)
-async def recognize_batch(request: Request, recognizers: RecognizersDep, settings: SettingsDep,
-                          batcher: BatcherDep, top_k: TopK = TOP_K_DEFAULT,
+async def recognize_batch(request: Request, settings: SettingsDep, batcher: BatcherDep, top_k: TopK = TOP_K_DEFAULT,
                           model: ModelName = None, source: Source = "api") -> dict[str, Any]:
     """Read up to `max_batch` numbers; a bad image gets an error in its own slot."""
     start = time.perf_counter()
     who = await history.reader(request)
-    rec = recognizers.get(model)
+    rec = await recognizer_for(request, model, who)
     items = await payload.many_images(request, settings.max_batch, settings.max_batch_bytes)
     # one compute job per image, awaited in turn: a number can take ~0.1-0.7 s, and single-digit
     # requests arriving meanwhile are served between them rather than after the whole batch
