@@ -1,5 +1,5 @@
-// accountapi: the account, history and statistics routes of the API, for the account pages and the
-// "that's wrong" offer. Every call resolves (never rejects) to {ok: true, status, body} or
+// accountapi: the account, history, statistics and model routes of the API, for the account pages
+// and the "that's wrong" offer. Every call resolves (never rejects) to {ok: true, status, body} or
 // {ok: false, status, code, message}, with the service's own error message when it gave one
 // (status 0: the server could not be reached). Writes carry the CSRF header (session.mjs). Pure
 // apart from the injected fetch (the browser's by default) and the cookie read by csrfHeaders.
@@ -58,3 +58,12 @@ export const uncorrect = (id, o) => call("DELETE", `${HISTORY_PATH}/${encodeURIC
 export const imageUrl = (id) => `${HISTORY_PATH}/${encodeURIComponent(id)}/image`;
 export const getStats = ({ days = 30, scope = "me" } = {}, o) =>
   call("GET", `/api/v1/stats?days=${encodeURIComponent(days)}&scope=${encodeURIComponent(scope)}`, o);
+export const LIVE_PATH = "/api/v1/models/live";
+export const MY_MODEL_PATH = "/api/v1/users/me/model";
+// operators: the live model, its history and the candidates (modelops.mjs reads the body)
+export const getLive = (o) => call("GET", LIVE_PATH, o);
+export const promoteModel = (model, o) => call("POST", LIVE_PATH, { json: { model }, ...o });
+export const rollBack = (o) => call("POST", `${LIVE_PATH}/rollback`, o);
+// everyone: the opt-in to their own fine-tuned model
+export const getMyModel = (o) => call("GET", MY_MODEL_PATH, o);
+export const setMyModel = (enabled, o) => call("PUT", MY_MODEL_PATH, { json: { enabled }, ...o });

@@ -1,11 +1,13 @@
 // page-dashboard: the signed-in user's statistics (GET /api/v1/stats) as headline figures, five
 // charts (Chart.js, vendored, loaded by the page before this module as `window.Chart`) and the
 // confusion matrix of corrections as a table; operators can switch between their own readings and
-// everyone's (scope=all). Charts are drawn again in the new colours when the theme changes.
+// everyone's (scope=all), and see and change the model everyone is served (the "Models" section:
+// modelspanel.mjs). Charts are drawn again in the new colours when the theme changes.
 
-import { getStats } from "./accountapi.mjs";
+import { getLive, getStats, promoteModel, rollBack } from "./accountapi.mjs";
 import { chartConfigs, chartSummary, isEmpty, scopeWords, totals } from "./charts.mjs";
 import { renderConfusion } from "./confusion.mjs";
+import { createModelsPanel } from "./modelspanel.mjs";
 import { gate, say, sessionEnded, startPage } from "./pagekit.mjs";
 
 const $ = (id) => document.getElementById(id);
@@ -75,4 +77,5 @@ const user = await startPage({ here: "/dashboard", onTheme: () => draw() });
 if (gate(user)) {
   $("scope").hidden = !user.is_admin;
   load();
+  if (user.is_admin) createModelsPanel($("models"), { getLive, promoteModel, rollBack, sessionEnded }).load();
 }
