@@ -32,6 +32,19 @@ def _images(x: np.ndarray) -> torch.Tensor:
     return (t / 255.0 if np.asarray(x).dtype == np.uint8 else t).reshape(len(x), 1, *x.shape[-2:])
 
 
+def export_onnx(net: nn.Module, outputs: list[str]) -> bytes:
+    """``net`` (in evaluation mode) as ONNX bytes: input ``image`` (N, 1, 28, 28) with a dynamic
+    batch dimension, outputs named ``outputs``. Training and fine-tuning both export through here."""
+    example = torch.zeros(2, 1, 28, 28)
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    program = torch.onnx.export(net, (example,), input_names=["image"], output_names=outputs,
+                                dynamic_shapes={"x": {0: batch}}, dynamo=True, verbose=False)
+    assert program is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        program.save(Path(tmp) / "model.onnx", external_data=False)
+        return (Path(tmp) / "model.onnx").read_bytes()
+
+
 class TorchDigits(DigitEstimator):
     """A network (``network()``) trained by the shared loop; learned state in ``model_``."""
 
@@ -199,18 +212,11 @@ class TorchDigits(DigitEstimator):
         from inkdigit.training.gate import PIECE_OUTPUT, SCORE_OUTPUT, Gated
 
         self.model_.eval()
-        example = torch.zeros(2, 1, 28, 28)
-        batch = torch.export.Dim("batch", min=1, max=4096)
         net: nn.Module = self.model_ if self.gate_ is None else Gated(self.model_, self.gate_, self.piece_gate_).eval()
         outputs = ["logits"] if self.gate_ is None else ["logits", SCORE_OUTPUT]
         if self.piece_gate_ is not None:
             outputs.append(PIECE_OUTPUT)
-        program = torch.onnx.export(net, (example,), input_names=["image"], output_names=outputs,
-                                    dynamic_shapes={"x": {0: batch}}, dynamo=True, verbose=False)
-        assert program is not None
-        with tempfile.TemporaryDirectory() as tmp:
-            program.save(Path(tmp) / "model.onnx", external_data=False)
-            return (Path(tmp) / "model.onnx").read_bytes()
+        return export_onnx(net, outputs)
 
     def write_weights(self, directory: str | Path, name: str) -> Path:
         """Also keeps the PyTorch ``state_dict`` (``NAME.pt``) for fine-tuning; serving ignores it."""
