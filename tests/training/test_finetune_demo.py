@@ -156,7 +156,7 @@ def test_corrections_of_several_users_make_a_candidate_for_everyone_that_operato
         r = http.post("/api/v1/models/live", json={"model": "everyone-ft"}, headers=boss)
         if not gate["passed"]:  # refused: not installed, so there is nothing to promote
             assert run.returncode == 1 and "refused" in run.stdout
-            assert r.status_code == 404 and r.json()["code"] == "unknown_model"
+            assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_model"
             return
         assert run.returncode == 0, run.stdout + run.stderr
         assert r.status_code == 200, r.text
