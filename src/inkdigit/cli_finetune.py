@@ -71,10 +71,15 @@ def finetune(
     from inkdigit.engine.modelcard import ModelCardError
     from inkdigit.service import modelops
     from inkdigit.service.db.models import PersonalModel, User
-    from inkdigit.training.corrections import CorrectionsError
-    from inkdigit.training.finetune import FinetuneConfig
-    from inkdigit.training.finetune import finetune as run
-    from inkdigit.training.verdict import Measures
+    try:
+        from inkdigit.training.corrections import CorrectionsError
+        from inkdigit.training.finetune import FinetuneConfig
+        from inkdigit.training.finetune import finetune as run
+        from inkdigit.training.verdict import Measures
+    except ImportError as exc:  # PyTorch and ONNX come with the train extra, as for `inkdigit train`
+        from inkdigit.cli import _needs_train_extra
+
+        raise _needs_train_extra("fine-tuning", exc) from exc
 
     settings = service_settings()
     store = settings.store()
