@@ -1,16 +1,19 @@
-"""``inkdigit finetune``'s refusals before any training: who may have a model, and how much is enough."""
+"""``inkdigit finetune``'s refusals: before any training (who may have a model, how much is enough),
+and after it (a candidate the gate refuses is not installed)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, insert
 from typer.testing import CliRunner
 
 from inkdigit.cli import app
 from inkdigit.service.db.migrate import upgrade
-from inkdigit.service.db.models import Reading, ReadingImage, User, now
+from inkdigit.service.db.models import PersonalModel, Reading, ReadingImage, User, now
 from inkdigit.service.db.session import sync_url
 
 
@@ -19,7 +22,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
             "COLUMNS": "200"}
 
 
-def _with_corrections(env: dict[str, str], n: int) -> None:
+def _with_corrections(env: dict[str, str], n: int, images: list[bytes] | None = None, opted_in: bool = False) -> None:
     from sqlalchemy.engine import make_url
 
     url = make_url(env["INKDIGIT_DATABASE_URL"])
@@ -29,12 +32,15 @@ def _with_corrections(env: dict[str, str], n: int) -> None:
         uid = uuid.uuid4()
         c.execute(insert(User.__table__).values(id=uid, email="w@example.org", hashed_password="x", is_active=True,
                                                 is_superuser=False, is_verified=True, created_at=now()))
-        for _ in range(n):
+        for i in range(n):
             rid = c.execute(insert(Reading.__table__).values(
                 user_id=uid, created_at=now(), kind="digit", source="api", model="cnn-v5", answer="7",
                 confidence=0.9, is_digit=True, elapsed_ms=1.0, result={}, label="1", labelled_at=now())
             ).inserted_primary_key[0]
-            c.execute(insert(ReadingImage.__table__).values(reading_id=rid, media_type="image/png", data=b"x"))
+            data = images[i] if images else b"x"
+            c.execute(insert(ReadingImage.__table__).values(reading_id=rid, media_type="image/png", data=data))
+        if opted_in:
+            c.execute(insert(PersonalModel.__table__).values(user_id=uid, enabled=True, updated_at=now()))
     engine.dispose()
 
 
@@ -72,3 +78,22 @@ def test_a_parent_that_does_not_exist_is_named(tmp_path: Path) -> None:
 def test_a_bad_date_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["finetune", "--since", "yesterday"], env=_env(tmp_path))
     assert result.exit_code == 2 and "is not a date" in result.output
+
+
+def test_a_candidate_the_gate_refuses_is_not_installed_and_the_reason_is_named(tmp_path: Path) -> None:
+    """``--interpolate 0`` keeps the parent's weights: the held-out corrections cannot read better."""
+    pytest.importorskip("torch")
+    from inkdigit.training import writers
+
+    env = _env(tmp_path)
+    _with_corrections(env, 24, images=writers.long_flag_ones(24, seed=3), opted_in=True)
+    result = CliRunner().invoke(app, [
+        "finetune", "--user", "w@example.org", "--install", "--interpolate", "0", "--steps", "2",
+        "--replay", "300", "--replay-rendered", "0", "--eval-limit", "300", "--robustness-limit", "20",
+        "--rendering", "canvas/opaque-dark-ink", "--rejection-limit", "10", "--min-corrections", "20",
+        "--out", str(tmp_path / "run"), "--name", "same"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "refused: same is not installed: held-out corrections:" in " ".join(result.output.split())
+    gate = json.loads((tmp_path / "run" / "same.json").read_text())["training"]["finetune"]["gate"]
+    assert not gate["passed"] and [r["measure"] for r in gate["rows"] if not r["ok"]] == ["held-out corrections"]
+    assert not (tmp_path / "home" / "models" / "same.json").exists()

@@ -50,6 +50,9 @@ def finetune(
     confirmed: Annotated[bool, typer.Option(help="Also learn from answers users confirmed as right.")] = False,
     steps: Annotated[int, typer.Option(min=1, help="Optimiser steps (batches of 128).")] = 200,
     lr: Annotated[float, typer.Option(min=0.0, help="Peak learning rate.")] = 1e-4,
+    interpolate: Annotated[float, typer.Option(min=0.0, max=1.0, help="How far the new model moves from "
+                                               "its parent toward the tuned weights (1: the tuned model "
+                                               "itself; less keeps more of what the parent read).")] = 0.5,
     replay: Annotated[int, typer.Option(min=1, help="MNIST train digits replayed (plus a tenth as many "
                                         "USPS ones).")] = 20000,
     replay_rendered: Annotated[int, typer.Option(min=0, help="Training digits rendered as canvas, photo, "
@@ -107,7 +110,8 @@ def finetune(
                             data_dir=None)
         cfg = FinetuneConfig(parent=card_path, name=name or "", out_dir=str(out) if out else "",
                              since=_since(since), user=user, user_id=str(user_id) if user_id else None,
-                             min_corrections=min_corrections, confirmed=confirmed, steps=steps, lr=lr, replay=replay,
+                             min_corrections=min_corrections, confirmed=confirmed, steps=steps, lr=lr,
+                             interpolate=interpolate, replay=replay,
                              replay_rendered=replay_rendered, seed=seed, measures=measures,
                              command=" ".join(shlex.quote(a) for a in ["inkdigit", *sys.argv[1:]]))
         with console.status("fine-tuning") as status:

@@ -8,12 +8,13 @@ model on those corrections and judges it on their held-out ones, MNIST, USPS, th
 and non-digits. The candidate reads that user's *new* 1s (never corrected, never trained on)
 markedly better, and MNIST and USPS test hold.
 
-What the tests do not pin is the whole gate's verdict. Measured (this machine, 2026-12-03), such a
-candidate costs 0.12-0.15 points on the 12 canvas and photo renderings of 500 MNIST test digits
-(7-9 of 6,000 reads; the tolerance is 0.1), with 10,000 or 30,000 rendered digits replayed, so the
-gate refuses it: the tests check that the command then installs nothing and the server keeps
-serving the shipped model, and, for a candidate that passes, that it serves its user (or, promoted,
-everyone) and rolls back.
+The gate must pass: the new model is its parent moved halfway toward the tuned weights
+(``--interpolate 0.5``). Measured (this machine, 2026-12-03, the SMALL measures below): the user's
+held-out corrections 0 % → 100 %, their new 1s 4.2 % → 95.0 %, MNIST test 99.56 → 99.55 %, USPS
+test 98.50 → 98.61 %, the 12 canvas and photo renderings of 500 MNIST test digits 98.90 → 98.87 %
+(USPS 96.88 → 96.93 %), non-digits rejected 95.6 % both. The fully tuned model read as well but
+cost those MNIST renderings 0.12-0.15 points, over the 0.1 allowed, and the gate refused it
+(a refusal through the command is tested in ``tests/test_cli_finetune.py``).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def _ones(answers: list[dict]) -> float:
     return sum(a["digit"] == 1 for a in answers) / len(answers)
 
 
-def test_a_user_who_corrects_their_1s_gets_a_candidate_that_reads_them_and_the_gate_decides(
+def test_a_user_who_corrects_their_1s_gets_a_model_that_reads_them_and_passes_the_gate(
         smtp: tuple[Inbox, int], tmp_path: Path) -> None:  # noqa: F811
     inbox, port = smtp
     env = account_env(f"sqlite:///{tmp_path / 'inkdigit.db'}", port, tmp_path / "home",
@@ -95,23 +96,16 @@ def test_a_user_who_corrects_their_1s_gets_a_candidate_that_reads_them_and_the_g
         gate = card["training"]["finetune"]["gate"]
         rows = {r["measure"]: r for r in gate["rows"]}
         assert rows["held-out corrections"]["before"] < 0.3 < 0.9 < rows["held-out corrections"]["after"]
-        assert rows["MNIST test"]["ok"] and rows["USPS test"]["ok"], gate
+        assert gate["passed"], gate["reasons"]
         assert card["training"]["finetune"]["owner"] and card["training"]["finetune"]["parent"] == DEFAULT_MODEL
-        # the candidate itself reads the user's new 1s markedly better, installed or not
+        # the new model reads the user's new 1s markedly better
         after = _ones_of(Recognizer(tmp_path / "run" / "flag-ones.json"), later)
-        print(f"this user's new 1s read right: {before:.1%} by {DEFAULT_MODEL}, {after:.1%} by the candidate; "
-              f"gate {'passed' if gate['passed'] else 'refused: ' + '; '.join(gate['reasons'])}")
+        print(f"this user's new 1s read right: {before:.1%} by {DEFAULT_MODEL}, {after:.1%} by the new model")
         assert before < 0.3 and after > 0.9, (before, after)
 
-        # the command does what the gate says: installed and serving its user, or refused and not
-        mine = _read(http, later[:10], me)
-        if gate["passed"]:
-            assert run.returncode == 0 and "installed" in run.stdout, run.stdout + run.stderr
-            assert {a["model"] for a in mine} == {"flag-ones"}
-        else:
-            assert run.returncode == 1 and "refused" in run.stdout, run.stdout + run.stderr
-            assert not (tmp_path / "home" / "models" / "flag-ones.json").exists()
-            assert {a["model"] for a in mine} == {DEFAULT_MODEL}
+        # installed, it serves this user's readings
+        assert run.returncode == 0 and "installed" in run.stdout, run.stdout + run.stderr
+        assert {a["model"] for a in _read(http, later[:10], me)} == {"flag-ones"}
         # everyone else gets the live model, and cannot name this one
         assert {a["model"] for a in _read(http, later[:5])} == {DEFAULT_MODEL}
         assert http.post("/api/v1/predict?model=flag-ones", content=later[0],
@@ -153,12 +147,9 @@ def test_corrections_of_several_users_make_a_candidate_for_everyone_that_operato
         assert section["corrections"]["tune"]["users"] >= 1 and section["corrections"]["held_out"]["users"] >= 1
         assert {a["model"] for a in _read(http, later[:3])} == {DEFAULT_MODEL}  # never live by itself
 
-        r = http.post("/api/v1/models/live", json={"model": "everyone-ft"}, headers=boss)
-        if not gate["passed"]:  # refused: not installed, so there is nothing to promote
-            assert run.returncode == 1 and "refused" in run.stdout
-            assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_model"
-            return
+        assert gate["passed"], gate["reasons"]
         assert run.returncode == 0, run.stdout + run.stderr
+        r = http.post("/api/v1/models/live", json={"model": "everyone-ft"}, headers=boss)
         assert r.status_code == 200, r.text
         assert r.json()["live"] == "everyone-ft"
         assert r.json()["events"][0]["actor"] == "boss@example.org"
