@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from inkdigit.cli_accounts import db_app, users_app
+from inkdigit.cli_batch import batch as batch_command
 from inkdigit.cli_finetune import finetune as finetune_command
 from inkdigit.cli_models import models_app
 from inkdigit.cli_support import IMAGE_SUFFIXES, image_files, plain_help_types
@@ -531,6 +532,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(models_app, name="models")
 app.command("finetune")(finetune_command)
+app.command("batch")(batch_command)
 
 
 def main() -> None:
