@@ -121,7 +121,7 @@ def top_level(block: str, directive: str) -> list[str]:
 # --- Dockerfile -----------------------------------------------------------------------------------
 
 
-def test_hadolint_passes():
+def test_hadolint_passes() -> None:
     hadolint = shutil.which("hadolint")
     if hadolint is None:
         if os.environ.get("CI"):
@@ -139,7 +139,7 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
             for line in lines if line and not line.startswith("#")]
 
 
-def test_dockerfile_runs_the_server_unprivileged_on_the_port_it_checks():
+def test_dockerfile_runs_the_server_unprivileged_on_the_port_it_checks() -> None:
     instructions = dockerfile_instructions()
     arg_lines = " ".join(a for op, a in instructions if op == "ARG")
     args = dict(re.findall(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)", arg_lines))
@@ -181,7 +181,7 @@ def dockerignore_excludes(path: str, patterns: list[str]) -> bool:
     return excluded
 
 
-def test_dockerignore_sends_the_package_and_nothing_else():
+def test_dockerignore_sends_the_package_and_nothing_else() -> None:
     patterns = [line.strip() for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
                 if line.strip() and not line.lstrip().startswith("#")]
     sent = ["pyproject.toml", "setup.py", "README.md", "src/inkdigit/engine/_kernels.c",
@@ -206,20 +206,20 @@ def test_dockerignore_sends_the_package_and_nothing_else():
 
 @pytest.mark.parametrize("path", [DOCKERFILE, COMPOSE, NGINX, PROMETHEUS, ENV_EXAMPLE, GUIDE],
                          ids=lambda p: str(p.relative_to(ROOT)))
-def test_every_inkdigit_variable_named_is_read_by_the_code(path):
+def test_every_inkdigit_variable_named_is_read_by_the_code(path: Path) -> None:
     named = set(INKDIGIT_NAME.findall(path.read_text(encoding="utf-8")))
     unknown = named - known_variables()
     assert not unknown, f"{path.name} names variables nothing reads: {sorted(unknown)}"
 
 
-def test_the_name_check_catches_a_misspelling():
+def test_the_name_check_catches_a_misspelling() -> None:
     assert "INKDIGIT_DATABASE_URL" in known_variables()
     assert "INKDIGIT_DATABASE_URI" not in known_variables()
     assert "INKDIGIT_METRICS_DIR" not in known_variables()  # read as PROMETHEUS_MULTIPROC_DIR
     assert {"INKDIGIT_DATA_DIR", "INKDIGIT_CACHE_DIR"} <= library_inkdigit_variables()
 
 
-def test_the_apps_environment_is_valid_settings(compose, monkeypatch):
+def test_the_apps_environment_is_valid_settings(compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     app = compose["services"]["app"]
     env = environment(app)
     assert set(env) <= known_variables(), sorted(set(env) - known_variables())
@@ -232,7 +232,7 @@ def test_the_apps_environment_is_valid_settings(compose, monkeypatch):
     assert settings.database.get_backend_name() == "postgresql"
 
 
-def test_env_example_lines_are_settings_with_valid_values(monkeypatch):
+def test_env_example_lines_are_settings_with_valid_values(monkeypatch: pytest.MonkeyPatch) -> None:
     for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
         m = re.fullmatch(r"#?\s*(INKDIGIT_[A-Z0-9_]+)=(.*)", line.strip())
         if not m or not m.group(2):
@@ -244,7 +244,7 @@ def test_env_example_lines_are_settings_with_valid_values(monkeypatch):
 # --- compose.yaml -------------------------------------------------------------------------------
 
 
-def test_compose_files_exist(compose):
+def test_compose_files_exist(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         build = service.get("build")
         if build is not None:
@@ -262,7 +262,7 @@ def test_compose_files_exist(compose):
             assert (ROOT / path).exists() or (not required and (ROOT / path).parent.is_dir()), path
 
 
-def test_app_replicas_share_postgres_and_the_models(compose):
+def test_app_replicas_share_postgres_and_the_models(compose: dict[str, Any]) -> None:
     services = compose["services"]
     app, postgres = services["app"], services["postgres"]
     assert int(app["deploy"]["replicas"]) >= 2
@@ -295,7 +295,7 @@ def dockerfile_env() -> dict[str, str]:
     return env
 
 
-def test_the_proxy_is_the_only_address_trusted_for_forwarded_headers(compose):
+def test_the_proxy_is_the_only_address_trusted_for_forwarded_headers(compose: dict[str, Any]) -> None:
     services = compose["services"]
     proxy_address = services["proxy"]["networks"]["backend"]["ipv4_address"]
     assert environment(services["app"])["FORWARDED_ALLOW_IPS"] == proxy_address
@@ -305,7 +305,7 @@ def test_the_proxy_is_the_only_address_trusted_for_forwarded_headers(compose):
     assert "FORWARDED_ALLOW_IPS" in inspect.getsource(uvicorn.config)  # still the variable Uvicorn reads
 
 
-def test_images_are_pinned(compose):
+def test_images_are_pinned(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         image = service.get("image", "")
         if "build" in service:
@@ -316,7 +316,7 @@ def test_images_are_pinned(compose):
 # --- deploy/nginx.conf --------------------------------------------------------------------------
 
 
-def test_nginx_takes_every_body_the_app_takes():
+def test_nginx_takes_every_body_the_app_takes() -> None:
     settings = Settings()
     config = nginx_config()
     server = nginx_block(config, r"\bserver")
@@ -329,20 +329,20 @@ def test_nginx_takes_every_body_the_app_takes():
     assert nginx_size(top_level(batch, "client_max_body_size")[-1]) >= settings.max_batch_bytes
 
 
-def test_nginx_closes_idle_upstream_connections_before_the_app_does():
+def test_nginx_closes_idle_upstream_connections_before_the_app_does() -> None:
     upstream = nginx_block(nginx_config(), r"upstream\s+\w+")
     (idle,) = top_level(upstream, "keepalive_timeout")
     assert float(idle.rstrip("s")) < Settings().keepalive_timeout_s
 
 
-def test_nginx_upstream_is_the_app_service(compose):
+def test_nginx_upstream_is_the_app_service(compose: dict[str, Any]) -> None:
     upstream = nginx_block(nginx_config(), r"upstream\s+\w+")
     (server,) = top_level(upstream, "server")
     host, port = server.split()[0].split(":")
     assert host in compose["services"] and port in compose["services"][host]["expose"]
 
 
-def test_nginx_replaces_forwarded_for_and_hides_metrics():
+def test_nginx_replaces_forwarded_for_and_hides_metrics() -> None:
     config = nginx_config()
     assert "$proxy_add_x_forwarded_for" not in config  # it would pass on what the client sent
     for location in re.findall(r"location[^{]*\{", config):
@@ -355,7 +355,7 @@ def test_nginx_replaces_forwarded_for_and_hides_metrics():
 # --- deploy/prometheus.yml ----------------------------------------------------------------------
 
 
-def test_prometheus_scrapes_each_replica(compose):
+def test_prometheus_scrapes_each_replica(compose: dict[str, Any]) -> None:
     config = yaml.safe_load(PROMETHEUS.read_text(encoding="utf-8"))
     (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "inkdigit"]
     assert job.get("metrics_path", "/metrics") == "/metrics"
@@ -366,7 +366,7 @@ def test_prometheus_scrapes_each_replica(compose):
     assert "monitoring" in prometheus["profiles"]
 
 
-def test_guide_queries_name_real_metrics():
+def test_guide_queries_name_real_metrics() -> None:
     from inkdigit.service import observability
 
     real = {c._name for c in (observability.REQUESTS, observability.LATENCY, observability.PREDICTIONS)}
