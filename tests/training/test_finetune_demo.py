@@ -48,6 +48,8 @@ SMALL = ["--replay", "5000", "--replay-rendered", "10000", "--robustness-limit",
          "--rendering", "canvas", "--rendering", "photo", "--rejection-limit", "100"]
 FULL: list[str] = []  # the command's defaults
 MEASURES = FULL if os.environ.get("INKDIGIT_DEMO_FULL") else SMALL
+#: seconds a command may take: the full-size measures take about half an hour on two cores
+CLI_TIMEOUT = 7200 if MEASURES is FULL else 900
 
 
 def _account(http: httpx.Client, inbox: Inbox, email: str) -> dict[str, str]:
@@ -117,7 +119,8 @@ def _ones_of(rec: Recognizer, images: list[bytes]) -> float:
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN), *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=900)
+    return subprocess.run([str(BIN), *args], env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=CLI_TIMEOUT)
 
 
 def test_corrections_of_several_users_make_a_candidate_for_everyone_that_operators_promote(
