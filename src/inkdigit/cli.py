@@ -21,7 +21,7 @@ from inkdigit.cli_accounts import db_app, users_app
 from inkdigit.cli_batch import batch as batch_command
 from inkdigit.cli_finetune import finetune as finetune_command
 from inkdigit.cli_models import models_app
-from inkdigit.cli_support import IMAGE_SUFFIXES, image_files, plain_help_types
+from inkdigit.cli_support import IMAGE_SUFFIXES, fail, image_files, plain_help_types
 from inkdigit.engine.defaults import TOP_K_DEFAULT, TOP_K_MAX
 from inkdigit.engine.imageio import ImageInputError
 from inkdigit.engine.modelcard import ModelCardError
@@ -74,14 +74,9 @@ class Dataset(StrEnum):
     optdigits = "optdigits"  # test only: UCI's real 8×8 scans, shipped by scikit-learn
 
 
-def _fail(message: str) -> typer.Exit:
-    """Print ``message`` (plain text: brackets in it are not markup) and give the exit to raise."""
-    err.print(f"[red]error:[/red] {escape(message)}")
-    return typer.Exit(1)
-
 
 def _needs_train_extra(what: str, exc: ImportError) -> typer.Exit:
-    return _fail(f"{what} needs the 'train' extra ({exc.name} is missing): {TRAIN_INSTALL}")
+    return fail(f"{what} needs the 'train' extra ({exc.name} is missing): {TRAIN_INSTALL}")
 
 
 #: how to get the train extra with PyTorch's CPU build (the public index's Linux torch wheel is the
@@ -103,7 +98,7 @@ def _parse_params(pairs: list[str]) -> dict[str, object]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise _fail(f"--param wants KEY=VALUE, got {pair!r}")
+            raise fail(f"--param wants KEY=VALUE, got {pair!r}")
         try:
             params[key.strip()] = json.loads(value)
         except ValueError:
@@ -169,14 +164,14 @@ def train(
     name = name or f"{family.value}-v1"
     if dry_run:  # a one-batch model must never pass for the real one: its own name, its own folder
         if install:
-            raise _fail("--dry-run makes a model trained on one batch: it is not installed")
+            raise fail("--dry-run makes a model trained on one batch: it is not installed")
         name = name if name.endswith("-dry-run") else f"{name}-dry-run"
     out = out or Path("runs") / name
     params = _parse_params(param or [])
     neural = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "negative_weight": negative_weight}
     given = {k: v for k, v in neural.items() if v is not None}
     if given and family.value in ("knn", "svm"):
-        raise _fail(f"{', '.join('--' + k.replace('_', '-') for k in given)} only apply to mlp and cnn")
+        raise fail(f"{', '.join('--' + k.replace('_', '-') for k in given)} only apply to mlp and cnn")
     cfg = TrainConfig(name=name, out_dir=str(out), family=family.value, params={**given, **params},
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
                       usps=usps, usps_copies=usps_copies, rendered=rendered, styles=styles,
@@ -184,18 +179,18 @@ def train(
                       gate_epochs=gate_epochs, piece_gate=piece_gate,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
     if usps_copies > 1 and not usps:
-        raise _fail("--usps-copies needs --usps")
+        raise fail("--usps-copies needs --usps")
     try:
         build(cfg)  # refuse an unknown hyper-parameter or option before any data is prepared
     except (TypeError, ValueError) as exc:
-        raise _fail(f"bad settings for {family.value}: {exc}") from None
+        raise fail(f"bad settings for {family.value}: {exc}") from None
     except ImportError as exc:  # a family's own dependencies (PyTorch) are imported on use
         raise _needs_train_extra("training", exc) from exc
     with _progress_bar() as report:
         try:
             card = run_training(cfg, report)
         except DataError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         except ImportError as exc:
             raise _needs_train_extra("training", exc) from exc
     m = card.metrics
@@ -210,7 +205,7 @@ def train(
         try:
             installed = paths.store().install(out / f"{name}.json")
         except (ModelCardError, OSError) as exc:
-            raise _fail(f"cannot install {name}: {exc}") from None
+            raise fail(f"cannot install {name}: {exc}") from None
         console.print(f"installed into {escape(str(installed.parent))}: serve it with ?model={escape(name)}")
 
 
@@ -258,7 +253,7 @@ def compare(
     chosen = [f.value for f in family] if family else list(ALL_FAMILIES)
     chosen = [f for f in chosen if f not in {s.value for s in skip or []}]
     if not chosen:
-        raise _fail("every family was skipped; nothing to compare")
+        raise fail("every family was skipped; nothing to compare")
     params = {f: {"epochs": epochs} for f in ("mlp", "cnn")} if epochs else {}
     cfg = CompareConfig(out=str(out), work_dir=str(work_dir), families=tuple(chosen), raw_baselines=raw_baselines,
                         params=params, limit=limit, eval_limit=eval_limit, seed=seed,
@@ -268,7 +263,7 @@ def compare(
         try:
             result = run_compare(cfg, report)
         except DataError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     table = Table("model", "MNIST test", "USPS test", "training", "ms / image", "size")
     for key, r in result["models"].items():
         m = r["metrics"]
@@ -298,7 +293,7 @@ def evaluate(
         rec = load_recognizer(model)
         result = run_eval(rec, dataset.value, str(data_dir) if data_dir else None, limit)
     except (DataError, ModelCardError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         print(json.dumps(result))
         return
@@ -342,12 +337,12 @@ def robustness(
     except ImportError as exc:
         raise _needs_train_extra("the robustness suite", exc) from exc
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     try:
         card = paths.store().find(model or paths.default_model())
         earlier = [suite.SuiteResult.from_summary(json.loads(p.read_text())) for p in against or []]
     except (ModelCardError, ValueError, OSError, KeyError, TypeError) as exc:
-        raise _fail(f"{exc}") from None
+        raise fail(f"{exc}") from None
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
                   console=err, transient=True) as bar:
         bar_task = bar.add_task("rendering", total=None)
@@ -364,7 +359,7 @@ def robustness(
             else:
                 result = suite.run(card, dataset.value, names, limit, seed, root, workers, report)
         except DataError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     what = {"digits": f"{dataset.value} test digits", "numbers": f"numbers of {dataset.value} test digits",
             "rejection": "non-digits (accuracy: share rejected) and real test digits"}[task.value]
     table = Table("rendering", "n", *(e.model for e in earlier), "accuracy", "rejected",
@@ -397,7 +392,7 @@ def _read_files(images: list[Path], recursive: bool, model: str | None, as_json:
     try:
         rec = load_recognizer(model)
     except ModelCardError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     failed = False
 
     def refuse(path: Path, code: str, message: str) -> None:
@@ -492,7 +487,7 @@ def serve(
 
         from inkdigit.service import workers as service_workers
     except ImportError as exc:
-        raise _fail(f"serving needs the service dependencies ({exc.name} is missing): "
+        raise fail(f"serving needs the service dependencies ({exc.name} is missing): "
                     "pip install inkdigit") from exc
     os.environ["INKDIGIT_LOG_LEVEL"] = log_level
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -517,13 +512,13 @@ def serve(
         try:
             sock = service_workers.listening_socket(host, port, 2048)
         except OSError as exc:
-            raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         uvicorn.Server(uvicorn.Config(**config, host=host, port=port)).run(sockets=[sock])  # type: ignore[arg-type]
         return
     try:
         status = service_workers.serve(host, port, workers, config)
     except OSError as exc:
-        raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     if status:
         raise typer.Exit(status)
 

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
 from inkdigit.batch.rows import BatchTask
 from inkdigit.batch.runner import CHUNK_SIZE
+from inkdigit.cli_support import fail as _fail
 from inkdigit.engine.defaults import TOP_K_DEFAULT, TOP_K_MAX
 
 if TYPE_CHECKING:
@@ -32,11 +32,6 @@ if TYPE_CHECKING:
 
 console = Console()
 err = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}")
-    return typer.Exit(1)
 
 
 class RateColumn(ProgressColumn):

@@ -11,6 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import typer
+from rich.console import Console
+from rich.markup import escape
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -88,3 +92,9 @@ def service_database() -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` on stderr (plain text: brackets in it are not markup) and give the exit to raise."""
+    Console(stderr=True).print(f"[red]error:[/red] {escape(message)}")
+    return typer.Exit(1)
