@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -28,6 +29,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_ready(url: str, workers: int, proc: subprocess.Popen[Any], probe: str = "/readyz") -> None:
+    """Wait until ``probe`` answers 200 on fresh connections, from every one of ``workers``
+    processes: each loads its own models, and the parent sends connections to the warm ones only,
+    so a streak of 200s from one process says nothing of the others. Once all are warm, fresh
+    connections go round them (a request id's first half names the process)."""
+    deadline = time.monotonic() + 60
+    seen: list[str] = []
+    while len(seen) < 4 * workers or len(set(seen[-4 * workers:])) < workers:
+        if proc.poll() is not None:
+            out = proc.stdout.read() if proc.stdout else ""
+            raise RuntimeError(f"server exited early:\n{out!r}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"server not ready in 60 s on {workers} worker(s)")
+        try:
+            r = httpx.get(url + probe, timeout=2)
+        except httpx.TransportError:
+            r = None
+        if r is not None and r.status_code == 200:
+            seen.append(r.headers["x-request-id"][:16])
+        else:
+            seen.clear()
+            time.sleep(0.1)
+
+
 @contextmanager
 def running_server(env: dict[str, str] | None = None, wait_ready: bool = True,
                    workers: int = 1, port: int | None = None) -> Iterator[str]:
@@ -40,23 +65,7 @@ def running_server(env: dict[str, str] | None = None, wait_ready: bool = True,
         env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        # each worker loads its own model: with several, wait until many fresh connections in a
-        # row (each handed to the least busy worker) find a ready one
-        needed, streak = (1 if workers == 1 else 8 * workers), 0
-        while streak < needed:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{proc.stdout.read() if proc.stdout else ''}")
-            try:
-                r = httpx.get(url + ("/readyz" if wait_ready else "/healthz"), timeout=2)
-                streak = streak + 1 if r.status_code == 200 else 0
-                if streak:
-                    continue
-            except httpx.TransportError:
-                streak = 0
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not become ready in 60 s")
-            time.sleep(0.1)
+        wait_until_ready(url, workers, proc, "/readyz" if wait_ready else "/healthz")
         yield url
     finally:
         proc.terminate()

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service.conftest import BIN, free_port
+from tests.service.conftest import BIN, free_port, wait_until_ready
 from tests.service.rawhttp import connect, exchange, recv_or_nothing, request_head, until_closed
 from tests.service.test_workers import _children
 
@@ -51,8 +51,8 @@ class Served:
 
 @contextmanager
 def serving(where: Path, env: dict[str, str] | None = None, workers: int = 1) -> Iterator[Served]:
-    """``inkdigit serve`` at log level info, its output in files under ``where``, once ready
-    (with several workers: once many fresh connections in a row found a ready one)."""
+    """``inkdigit serve`` at log level info, its output in files under ``where``, once every
+    worker is ready."""
     port = free_port()
     where.mkdir(parents=True, exist_ok=True)
     out, err = where / "stdout.log", where / "stderr.log"
@@ -61,16 +61,10 @@ def serving(where: Path, env: dict[str, str] | None = None, workers: int = 1) ->
                                  "--log-level", "info"], env={**os.environ, **(env or {})}, stdout=o, stderr=e)
     srv = Served(f"http://127.0.0.1:{port}", workers, proc, out, err)
     try:
-        deadline, streak = time.monotonic() + 60, 0
-        while streak < (1 if workers == 1 else 8 * workers):
-            assert proc.poll() is None, f"server exited early:\n{srv.log()}"
-            assert time.monotonic() < deadline, "server not ready in 60 s"
-            try:
-                streak = streak + 1 if httpx.get(srv.url + "/readyz", timeout=2).status_code == 200 else 0
-            except httpx.TransportError:
-                streak = 0
-            if not streak:
-                time.sleep(0.1)
+        try:
+            wait_until_ready(srv.url, workers, proc)
+        except RuntimeError as exc:
+            raise AssertionError(f"{exc}\n{srv.log()[-3000:]}") from None
         yield srv
     finally:
         proc.terminate()

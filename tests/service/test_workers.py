@@ -90,6 +90,42 @@ def test_a_dead_worker_is_replaced(digit_images) -> None:
             raise AssertionError(f"worker not replaced: {now}")
 
 
+def test_a_worker_still_loading_its_model_gets_no_readings(digit_images) -> None:
+    """A replacement worker takes seconds to load its models; meanwhile new connections go to the
+    warm survivor, so no reading is answered 503 "model_not_loaded" (before, one in two was), and
+    once warm the replacement gets its share again."""
+    import signal
+
+    data = digit_images["png"][0]
+    with running_server({"INKDIGIT_LOAD_DELAY_S": "3"}, workers=2) as url:
+        port = url.rsplit(":", 1)[1]
+        serve_pid = next(p for p in _children(os.getpid())
+                         if f"--port\0{port}\0" in Path(f"/proc/{p}/cmdline").read_text())
+
+        def workers() -> list[int]:
+            return [p for p in _children(serve_pid) if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+
+        first = workers()
+        os.kill(first[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while len(now := workers()) < 2 or first[0] in now:  # the replacement is up (and cold)
+            assert time.monotonic() < deadline, f"worker not replaced: {now}"
+            time.sleep(0.05)
+        statuses, served_by = [], set()
+        for _ in range(20):  # fresh connections, within the replacement's 3 s of loading
+            r = httpx.post(url + "/api/v1/predict", content=data, headers=PNG_HEADER)
+            statuses.append(r.status_code)
+            served_by.add(r.headers["x-request-id"][:16])
+        assert statuses == [200] * 20, statuses
+        assert len(served_by) == 1  # the survivor
+        deadline = time.monotonic() + 30
+        while len(served_by) < 2:  # the replacement, once warm, serves fresh connections too
+            assert time.monotonic() < deadline, "the replacement never served"
+            r = httpx.post(url + "/api/v1/predict", content=data, headers=PNG_HEADER)
+            assert r.status_code == 200
+            served_by.add(r.headers["x-request-id"][:16])
+
+
 def test_ctrl_c_stops_every_worker_quietly() -> None:
     """Ctrl+C signals the whole process group: the parent and both workers stop, exit 0, and no
     process prints a traceback."""

@@ -83,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.recognizers = recognizers
+    # asked by a multi-worker server (workers.py) before it sends readings to this process
+    app.state.warm = lambda: recognizers.settled
     app.state.batcher = batcher
     app.state.database = database
     app.state.history = keeper

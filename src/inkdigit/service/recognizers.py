@@ -41,6 +41,11 @@ class Recognizers:
     def ready(self) -> bool:
         return self._done.is_set() and self.default in self.loaded
 
+    @property
+    def settled(self) -> bool:
+        """The start-up load is over, whatever its outcome (``ready`` says whether it succeeded)."""
+        return self._done.is_set()
+
     def load(self) -> None:
         """Load every recognizer in the store; a broken one is logged and skipped, never fatal."""
         if self.load_delay_s:
@@ -51,6 +56,8 @@ class Recognizers:
         self._seen = seen
         if self.default not in self.loaded:
             log.error("default model %r is not available; /readyz will stay 503", self.default)
+        else:
+            log.info("models loaded: %s (default %s)", ", ".join(sorted(self.loaded)), self.default)
         self._done.set()
 
     def _stamps(self) -> dict[str, tuple[str, float, float]]:

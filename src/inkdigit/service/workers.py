@@ -12,8 +12,9 @@ handed over, knows each worker's load exactly. Measured with wrk (64 connections
 see the README's Benchmarks section.
 
 The parent binds first, so a busy port fails at once and a port of 0 becomes one concrete port;
-it hands nothing to a worker before that worker serves, restarts a worker that dies, gives up if
-they keep dying at start-up, and stops them all on SIGINT / SIGTERM.
+it hands nothing to a worker before that worker serves (and, once any worker's app says it is
+warm, its models loaded, new connections go to warm workers only), restarts a worker that dies,
+gives up if they keep dying at start-up, and stops them all on SIGINT / SIGTERM.
 
 A worker killed outright loses the connections it held, and no others: the parent keeps its own
 copy of each connection it hands over until the worker counts it taken (``taken[slot]``, before
@@ -36,10 +37,12 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
+from uvicorn.importer import import_from_string
 
 log = logging.getLogger("inkdigit.service")
 
@@ -55,16 +58,19 @@ def listening_socket(host: str, port: int, backlog: int) -> socket.socket:
     return sock
 
 
+TAKING, WARM = 1, 2  # ready[slot]: it takes connections; and its app says it is warm (models loaded)
+
+
 class _HandedServer(uvicorn.Server):
     """A Uvicorn server with no socket of its own: it serves the connections that arrive on
-    ``channel``, flags ``ready[slot]`` while it takes them, and counts each one it receives in
-    ``taken[slot]`` and each one it closes in ``closed[slot]``."""
+    ``channel``, flags ``ready[slot]`` while it takes them (TAKING, then WARM once ``warm()`` says
+    so), and counts each one it receives in ``taken[slot]`` and each one it closes in ``closed[slot]``."""
 
     def __init__(self, config: uvicorn.Config, channel: socket.socket, slot: int, closed: Any, ready: Any,
-                 taken: Any) -> None:
+                 taken: Any, warm: Callable[[], bool] | None = None) -> None:
         super().__init__(config)
         self._channel, self._slot, self._closed, self._ready = channel, slot, closed, ready
-        self._taken = taken
+        self._taken, self._warm = taken, warm
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -79,8 +85,21 @@ class _HandedServer(uvicorn.Server):
 
         self._protocol = Counted
         self._channel.setblocking(False)
-        asyncio.get_running_loop().add_reader(self._channel.fileno(), self._take)
-        self._ready[self._slot] = 1
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self._channel.fileno(), self._take)
+        self._ready[self._slot] = TAKING
+        task = loop.create_task(self._flag_warm())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _flag_warm(self) -> None:
+        """Say WARM once the app is: the parent then hands new connections to warm workers only,
+        so a worker still loading its models (at start-up, or restarted after a crash) answers
+        none of them 503 while another could read them."""
+        while self._warm is not None and not self._warm():
+            await asyncio.sleep(0.05)
+        if self._ready[self._slot]:  # not if it is shutting down meanwhile
+            self._ready[self._slot] = WARM
 
     def _new_protocol(self) -> asyncio.Protocol:
         return self._protocol(config=self.config, server_state=self.server_state,  # type: ignore[no-any-return]
@@ -128,10 +147,15 @@ def _worker(channel: socket.socket, slot: int, closed: Any, ready: Any, taken: A
     from inkdigit.service.observability import configure_logging
 
     configure_logging(config["log_level"])
+    app = config["app"]
+    if config.get("factory"):  # built here, to learn from it when it is warm
+        app = import_from_string(app)()
+    warm = getattr(getattr(app, "state", None), "warm", None)  # the app's own contract, if it has one
     # Ctrl+C reaches every process of the group; Uvicorn re-raises it after its graceful stop,
     # which is all a worker has to do
     with contextlib.suppress(KeyboardInterrupt):
-        _HandedServer(uvicorn.Config(**config), channel, slot, closed, ready, taken).run()
+        _HandedServer(uvicorn.Config(**{**config, "app": app, "factory": False}), channel, slot, closed, ready,
+                      taken, warm).run()
 
 
 @dataclass
@@ -223,14 +247,17 @@ class _Pool:
         return any(w.usable and self.ready[i] for i, w in enumerate(self.workers))
 
     def hand_over(self, conn: socket.socket) -> bool:
-        """Pass ``conn`` to the ready worker with the fewest open connections; False if none took it.
-        Once passed, ``conn`` (the parent's copy) is the pool's, until that worker has taken it."""
+        """Pass ``conn`` to the ready worker with the fewest open connections, a warm one if there
+        is any (a cold one answers /healthz, and 503 to a reading); False if none took it. Once
+        passed, ``conn`` (the parent's copy) is the pool's, until that worker has taken it."""
         with self._lock:
             n = len(self.workers)
             for i in range(n):
                 self._release(i)
             self._next = (self._next + 1) % n  # ties go round
-            order = sorted((i for i in range(n) if self.workers[i].usable and self.ready[i]),
+            ready = [i for i in range(n) if self.workers[i].usable and self.ready[i]]
+            warm = [i for i in ready if self.ready[i] == WARM]
+            order = sorted(warm or ready,
                            key=lambda i: (self.workers[i].handed - self.closed[i], (i - self._next) % n))
             for i in order:
                 w = self.workers[i]
