@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fetch the web app's vendored front-end files (API docs pages, charts) from npm, at pinned versions.
+"""Fetch the web app's vendored front-end files (API docs pages, charts, ONNX Runtime Web) from npm, at pinned versions.
 
 ``/docs`` (Swagger UI), ``/redoc`` (ReDoc) and the dashboard's charts (Chart.js) must work without
 internet, so their JavaScript, CSS and licences are vendored under ``src/inkdigit/web/static/vendor/``
@@ -75,7 +75,33 @@ PACKAGES = (
         files=("dist/chart.umd.min.js", "LICENSE.md"),
         rename=(("LICENSE.md", "LICENSE"),),
     ),
+    # reading in the browser (issue 17): ONNX Runtime Web's WebAssembly-only build, an ES module that
+    # loads its glue module and its .wasm from beside itself (the CPU build: every operator the
+    # server's ONNX Runtime runs, no WebGL/WebGPU code). Its tarball carries no licence file, only
+    # "license": "MIT" in package.json; LICENSE and ThirdPartyNotices.txt come from the same
+    # repository's Python wheel, installed with inkdigit (see licence_files)
+    Package(
+        name="onnxruntime-web",
+        version="1.31.1",
+        integrity="sha512-5GeH+bWQ+HxM10z7erGlsWqryrwMbSvm/1tkIsKTT48g0fI19VXVVC435t4t7VsPdSQeS7NmuZPXrQ73k82URw==",
+        folder="onnxruntime-web",
+        files=("dist/ort.wasm.min.mjs", "dist/ort-wasm-simd-threaded.mjs", "dist/ort-wasm-simd-threaded.wasm"),
+    ),
 )
+
+# packages whose tarball has no licence file: where their licence texts are taken from instead
+LICENCE_FROM_PYTHON = {"onnxruntime-web": ("onnxruntime", ("LICENSE", "ThirdPartyNotices.txt"))}
+
+
+def licence_files(pkg: Package) -> dict[str, bytes]:
+    """The licence texts of a package that ships none, from the installed Python package of the same
+    project (ONNX Runtime's wheel, from github.com/microsoft/onnxruntime like onnxruntime-web)."""
+    if pkg.name not in LICENCE_FROM_PYTHON:
+        return {}
+    from importlib.resources import files
+
+    module, names = LICENCE_FROM_PYTHON[pkg.name]
+    return {f"{pkg.folder}/{name}": (files(module) / name).read_bytes() for name in names}
 
 
 def npm_pack(pkg: Package, into: Path) -> Path:
@@ -108,6 +134,7 @@ def fetch_all() -> dict[str, bytes]:
     with tempfile.TemporaryDirectory() as tmp:
         for pkg in PACKAGES:
             files.update(extract(pkg, npm_pack(pkg, Path(tmp))))
+            files.update(licence_files(pkg))
     sums = "".join(f"{hashlib.sha256(data).hexdigest()}  {path}\n" for path, data in sorted(files.items()))
     files["SHA256SUMS"] = sums.encode()
     return files

@@ -12,6 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PAGE_CSP = "; ".join((
     "default-src 'self'",
+    # WebAssembly may be compiled (ONNX Runtime Web reads drawings in the page); JavaScript eval stays off
+    "script-src 'self' 'wasm-unsafe-eval'",
     "img-src 'self' data: blob:",  # preprocessing stages and drawings are data: and blob: URLs
     "object-src 'none'",
     "base-uri 'self'",
