@@ -95,6 +95,7 @@ class Recognizer:
             self.card = ModelCard.load(card)
             weights = weights or Path(card).parent / self.card.weights_file
         self.name = self.card.name
+        self.weights = Path(weights)  # the ONNX file, which the web service also hands to browsers
         self.preprocess_config = self.card.preprocess_config()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)

@@ -111,6 +111,8 @@ class ModelInfo(BaseModel):
     default: bool
     personal: bool = Field(False, description="The signed-in user's own fine-tuned model (listed to them only).")
     preprocessing_version: str
+    browser: bool = Field(False, description="A browser can run it: its ONNX file and card are at "
+                          "/api/v1/models/{name}/onnx and /api/v1/models/{name}/card.")
     metrics: dict[str, dict[str, float | int]]
 
 

@@ -165,6 +165,12 @@ def test_a_personal_model_serves_its_user_only(make_accounts: AccountsFactory, m
 
     assert "cnn-ada" not in listed(bob) and "cnn-ada" not in listed(None)
     assert listed(ada)["cnn-ada"]["personal"] is True and listed(ada)["cnn-ada"]["default"] is False
+    # its ONNX file too: for its user only, and kept out of shared caches
+    own = http.get("/api/v1/models/cnn-ada/onnx", headers=ada)
+    assert own.status_code == 200 and own.headers["cache-control"].startswith("private")
+    for other in (bob, {}):
+        r = http.get("/api/v1/models/cnn-ada/onnx", headers=other)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_model"
 
     operator = _operator(accounts, "op@example.com")
     r = http.post("/api/v1/models/live", json={"model": "cnn-ada"}, headers=operator)
