@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from inkdigit.web import STATIC_DIR
+from inkdigit.web.offline import service_worker
 
 router = APIRouter(include_in_schema=False)
 NO_CACHE = {"cache-control": "no-cache"}
@@ -17,6 +18,21 @@ NO_CACHE = {"cache-control": "no-cache"}
 def index() -> FileResponse:
     """The web app: draw or upload a digit."""
     return FileResponse(STATIC_DIR / "index.html", headers=NO_CACHE)
+
+
+@router.get("/sw.js")
+def service_worker_script() -> Response:
+    """The service worker that keeps the page, its runtime and its model for offline reading; served
+    from the root so that it controls the whole site, and always revalidated (a new version of the
+    page's files is a new worker)."""
+    return Response(service_worker(), media_type="text/javascript", headers=NO_CACHE)
+
+
+@router.get("/manifest.webmanifest")
+def manifest() -> FileResponse:
+    """The web app manifest: what makes the page installable."""
+    return FileResponse(STATIC_DIR / "manifest.webmanifest", media_type="application/manifest+json",
+                        headers=NO_CACHE)
 
 
 # the account pages: each a static file whose script asks the API for the rest (who is signed in,
