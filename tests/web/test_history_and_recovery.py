@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.service.conftest import free_port, running_server
 from tests.service.test_model_discovery import install_copy
@@ -129,11 +129,19 @@ def serve_on(port: int, env: dict[str, str]) -> AbstractContextManager[str]:
     return running_server(env, port=port)
 
 
+def server_reads(context: BrowserContext) -> None:
+    """The page as a browser without ONNX Runtime Web has it (its files blocked): every drawing goes to
+    the server, as uploads and numbers always do. The page otherwise reads one digit itself, through
+    an outage too (tests/web/test_in_browser.py), and these tests are about the server's path."""
+    context.route("**/onnxruntime-web/**", lambda route: route.abort())
+
+
 def test_after_an_outage_the_kept_drawing_is_read_again(browser, tmp_path: Path) -> None:
     port, models = free_port(), tmp_path / "models"
     models.mkdir()
     env = {"INKDIGIT_MODEL_DIR": str(models)}
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    server_reads(context)
     page = context.new_page()
     connection = page.locator("#connection")
     with serve_on(port, env) as url:
@@ -163,6 +171,7 @@ def test_a_server_back_but_still_loading_is_waited_for(browser, tmp_path: Path) 
     got a 503 that nothing retried, and the model list came back empty. It now waits for /readyz."""
     port = free_port()
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    server_reads(context)
     page = context.new_page()
     connection = page.locator("#connection")
     with serve_on(port, {}) as url:

@@ -1,5 +1,5 @@
 // accountheader: the main page's header account links, and whether someone is signed in.
-// `createAccountHeader({nav, body, here, current, render})` returns `{show(), signedIn}`: `show()`
+// `createAccountHeader({nav, body, here, current, render})` returns `{show(), signedIn, user}`: `show()`
 // asks who is signed in (`current`, session's `currentUser` by default: GET /users/me), renders
 // the account's links or "Sign in" / "Sign up" into `nav` (nav's `renderNav` by default) and marks
 // `body` (`data-account`: "signed-in" or "anonymous"); `signedIn` is what the last answer said.
@@ -9,14 +9,15 @@ import { renderNav } from "./nav.mjs";
 import { currentUser } from "./session.mjs";
 
 export function createAccountHeader({ nav, body, here = "/", current = currentUser, render = renderNav }) {
-  let signedIn = false; // GET /users/me answered
+  let user = null; // what GET /users/me answered
   return {
     async show() {
-      const user = await current();
-      signedIn = Boolean(user);
+      user = await current();
       render(nav, user, { here });
       body.dataset.account = user ? "signed-in" : "anonymous";
     },
-    get signedIn() { return signedIn; },
+    get signedIn() { return Boolean(user); },
+    /** The signed-in user (GET /users/me's body), or null. */
+    get user() { return user; },
   };
 }

@@ -1,15 +1,16 @@
 // drawing: the canvas a digit is drawn on. `createDrawing({canvas, widthInput, undo, redo, clear,
 // onChange})` listens to pointer events on the canvas (mouse, finger or pen, with coalesced
 // events for smooth lines), to the undo/redo/clear buttons and to their keys on `keyTarget`
-// (the document by default); it keeps the strokes in a `createStrokes()` store, redraws them in the
+// (the document by default), and calls `onDraw()` as a stroke grows; it keeps the strokes in a `createStrokes()` store, redraws them in the
 // theme's ink colour (CSS `--ink`) and enables the buttons to match. After each finished stroke,
 // undo, redo or clear it calls `onChange(action)` with "stroke", "undo", "redo" or "clear". A clear
 // can be undone; the keys do nothing while a form control (the width slider...) has the focus, and
 // `canClear()` keeps the clear button enabled for something other than strokes (an upload).
-// It returns {isEmpty, justCleared, undo, clear, redraw, resize, toBlob}; `resize(width, height)` changes the canvas's
+// It returns {isEmpty, justCleared, undo, clear, redraw, resize, toBlob, toDataURL, pixels}; `resize(width, height)` changes the canvas's
 // pixel size (the number mode's wide canvas) and redraws the strokes where they were, moved and
 // shrunk into the new canvas when they would not fit (nothing drawn is cut off). `thumbnail(source)` scales a canvas or a decoded image
-// into a 64 px square PNG data URL. Touches the DOM only when called, never at import.
+// into a 64 px square PNG data URL; `blobFromDataUrl(url)` turns a data URL into its Blob. Touches the DOM
+// only when called, never at import.
 
 import { createStrokes, fitInto, inkBounds, shortcut, toCanvasPoint, trace } from "./strokes.mjs";
 
@@ -17,8 +18,9 @@ import { createStrokes, fitInto, inkBounds, shortcut, toCanvasPoint, trace } fro
 export const PEN_HEIGHT = 360;
 
 export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange, keyTarget = document,
-  canClear = () => false }) {
-  const ctx = canvas.getContext("2d");
+  canClear = () => false, onDraw = () => {} }) {
+  // read back after every stroke (the page reads drawings itself): kept in memory for quick reads
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
   const strokes = createStrokes();
 
   const inkColour = () =>
@@ -65,6 +67,7 @@ export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange,
     const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
     strokes.extend((events.length ? events : [e]).map(pointOf));
     redraw();
+    onDraw();
   });
   const end = () => { if (strokes.end()) onChange("stroke"); };
   canvas.addEventListener("pointerup", end);
@@ -101,8 +104,14 @@ export function createDrawing({ canvas, widthInput, undo, redo, clear, onChange,
       strokes.transform(fitInto(inkBounds(strokes.all), width, height));
       redraw();
     },
-    /** The drawing as a PNG blob, as the server reads it. */
-    toBlob: () => new Promise((resolve) => canvas.toBlob(resolve, "image/png")),
+    /** The drawing as a PNG blob, as the server reads it. Encoded at once: `canvas.toBlob` encodes in
+     * an idle task, which a busy page (a WebAssembly module compiling) put off for seconds, and
+     * which made every reading wait about a second before its request even left. */
+    toBlob: async () => blobFromDataUrl(canvas.toDataURL("image/png")),
+    /** The same PNG as a data URL, at once (kept while the server cannot be reached). */
+    toDataURL: () => canvas.toDataURL("image/png"),
+    /** The canvas's pixels (RGBA, unpremultiplied): what the page reads a drawing from, no PNG needed. */
+    pixels: () => ctx.getImageData(0, 0, canvas.width, canvas.height),
   };
 }
 
@@ -115,4 +124,12 @@ export function thumbnail(source, size = 64) {
   const s = Math.min(size / w, size / h);
   t.getContext("2d").drawImage(source, (size - w * s) / 2, (size - h * s) / 2, w * s, h * s);
   return t.toDataURL("image/png");
+}
+
+/** The bytes of a `data:` URL as a Blob (fetching it is a connection the page's policy forbids). */
+export function blobFromDataUrl(url) {
+  const [head, data] = url.split(",", 2);
+  const type = (head.match(/^data:([^;,]+)/) || [])[1] || "application/octet-stream";
+  const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+  return new Blob([bytes], { type });
 }

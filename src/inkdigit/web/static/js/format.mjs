@@ -43,13 +43,25 @@ export function describe(r) {
     confidence: r.confidence,
     digitText: isDigit ? String(r.digit) : "?",
     confidenceText: `${percent(r.confidence)} sure`,
-    message: isDigit ? `Read by ${r.model} in ${r.elapsed_ms.toFixed(1)} ms.` : NOT_A_DIGIT_MESSAGE,
+    message: isDigit ? `Read ${r.where === "browser" ? "in this page " : ""}by ${r.model} in ${r.elapsed_ms.toFixed(1)} ms.`
+      : NOT_A_DIGIT_MESSAGE,
     announcement: isDigit ? `Predicted ${r.digit}, ${percentNumber(r.confidence, 0)} percent sure`
       : "Not recognised as a digit",
     probabilities: r.probabilities,
     best: bestIndex(r.probabilities),
     stages: r.stages && typeof r.stages === "object" ? r.stages : null,
   };
+}
+
+/** The header's connection badge: whether the server answers (`online`: true, false, or null while
+ * not known yet) and whether drawings are read in the page itself (`here`), which goes on offline.
+ * Short enough for a phone's header row; `title` says the rest. */
+export function connectionView(online, here) {
+  const title = here ? "Drawings are read in this page; uploads and numbers by the server."
+    : "Everything is read by the server.";
+  if (online === null || online === undefined) return { state: "unknown", text: "connecting…", title };
+  if (online) return { state: "online", text: here ? "reading here" : "connected", title };
+  return { state: "offline", text: here ? "offline · reading here" : "server unreachable", title };
 }
 
 /** Bar `d`: its fill width, its text and its spoken label; `probabilities` null shows no value. */

@@ -7,6 +7,11 @@
 // cleared); clicking an entry shows that reading again; "Clear history" asks first
 // (historyconfirm.mjs). It keeps the connection state fresh (connection.mjs), reads the kept input
 // again when the server comes back, keeps the model list fresh, and sets up the theme.
+// Drawings of one digit are read in the page itself when the model allows (localreader.mjs): at
+// once after each stroke and while a stroke is drawn, with the server or without it; the server
+// still reads uploads, numbers, the stages panel's drawings and a signed-in user's drawings (for the
+// account's history, its answer following the page's own). A signed-in user's drawings read while
+// the server is unreachable are kept (pendingreads.mjs) and sent when it is back.
 // One input is current at a time, and all that is shown belongs to it: an upload replaces the
 // drawing (and a stroke, the upload's preview); Clear and Escape clear either, and a cleared
 // drawing comes back with Undo (the offer shown over the canvas, the Undo button or Ctrl+Z).
@@ -17,14 +22,16 @@
 import { createAccountHeader } from "./accountheader.mjs";
 import { createClient, debounce, isNumberReading, predictUrl, recognizeUrl } from "./api.mjs";
 import { createConnection } from "./connection.mjs";
-import { createDrawing } from "./drawing.mjs";
+import { blobFromDataUrl, createDrawing } from "./drawing.mjs";
 import { NO_INK_MESSAGE, OFFLINE_MESSAGE, landingNotice, TIMEOUT_MESSAGE, describe, describeNumber, recallView } from "./format.mjs";
 import { createHistory, entryFor, entryForNumber, flatThumb, renderHistory } from "./history.mjs";
 import { initHistoryConfirm } from "./historyconfirm.mjs";
 import { createLocalEntries } from "./localentries.mjs";
+import { createLocalReader } from "./localreader.mjs";
 import { initModelPicker } from "./models.mjs";
 import { MODE_KEY, canvasLabel, canvasSize, normalMode, storedMode } from "./modes.mjs";
 import { createCorrectionOffer } from "./correctionoffer.mjs";
+import { createPendingReads } from "./pendingreads.mjs";
 import { createPreview } from "./preview.mjs";
 import { createView } from "./render.mjs";
 import { createServerEntries } from "./serverentries.mjs";
@@ -59,6 +66,11 @@ const client = createClient({ timeoutMs: TIMEOUT_MS, keep: () => account.signedI
 let lastInput = null; // {kind: "canvas"} or {kind: "file", file}: what the model change re-reads
 const local = createLocalEntries(); // the history entries of the current input, one per mode
 const preview = createPreview(ui.preview);
+const reader = createLocalReader(); // the model in the page, once loaded
+const pending = createPendingReads({ storage }); // drawings kept for a signed-in user's history
+let models = []; // the server's model list, as last read
+let drawingNumber = 0; // which drawing is current: a clear or an upload starts another
+let readNumber = 0; // the latest reading started in the page: an older one's answer is not shown
 const recalled = $("history-shown"); // an entry's thumbnail, when one is opened again
 const server = createServerEntries(); // signed in: the server's history entries of the current input
 const correction = createCorrectionOffer({ // "That's wrong?"; a reading not kept: the header follows
@@ -94,10 +106,12 @@ const undoToast = $("undo-toast");
 const drawing = createDrawing({
   canvas: ui.canvas, widthInput: ui.width, undo: ui.undo, redo: ui.redo, clear: ui.clear,
   canClear: () => uploadShown,
+  onDraw: readWhileDrawing,
   onChange(action) {
     undoToast.hidden = !(action === "clear" && drawing.justCleared);
     if (action === "clear") {
       // a second clear (of nothing, or of an upload) keeps the entry an undo brings back
+      drawingNumber += 1;
       if (local.clear(drawing.justCleared)) server.setAside();
       server.clear();
       dropUpload();
@@ -112,9 +126,33 @@ const drawing = createDrawing({
       dropUpload();
       lastInput = { kind: "canvas" };
     }
-    schedulePredict();
+    if (readsHere()) { // no wait: the answer is a few milliseconds away
+      schedulePredict.cancel();
+      predict({ kind: "canvas" });
+    } else {
+      schedulePredict();
+    }
   },
 });
+
+/** Whether the page reads the drawing itself (one digit, with a model it can run). */
+const readsHere = () => mode === "digit" && reader.ready;
+
+/** While a stroke is drawn, its answer so far, at most once a frame (not kept in the history). */
+let liveFrame = 0;
+function readWhileDrawing() {
+  if (liveFrame || !readsHere()) return;
+  liveFrame = requestAnimationFrame(async () => {
+    liveFrame = 0;
+    const mine = ++readNumber;
+    const body = await reader.read(drawing.pixels());
+    if (body && !body.is_empty && mine === readNumber && mode === "digit") {
+      correction.hide();
+      recalled.hidden = true;
+      view.result(describe(body));
+    }
+  });
+}
 $("undo-clear").addEventListener("click", () => drawing.undo());
 
 /** The upload is no longer the current input: its preview goes. */
@@ -151,6 +189,17 @@ async function predict(input) {
   }
   const reading = mode; // the answer is shown as what was asked, even if the mode changes meanwhile
   const source = input.kind === "canvas" ? "canvas" : "upload";
+  let readHere = false; // the page's own answer is shown: the server's, if asked for, follows it
+  if (input.kind === "canvas" && readsHere()) {
+    const mine = ++readNumber;
+    const body = await reader.read(drawing.pixels());
+    if (input !== lastInput || mine !== readNumber) return;
+    if (body) {
+      show(body, input);
+      readHere = true;
+      if (!account.signedIn && !ui.stagesPanel.open) return; // nothing the server would add
+    }
+  }
   const outcome = reading === "number"
     ? await client.send(recognizeUrl({ model: ui.model.value, source }), () => requestInit(input), isNumberReading)
     : await client.send(predictUrl({ debug: ui.stagesPanel.open, model: ui.model.value, source }), () => requestInit(input));
@@ -159,6 +208,15 @@ async function predict(input) {
     return;
   }
   if (outcome.reached) connection.set(true, false);
+  if (readHere && outcome.kind !== "ok") { // the page's answer stays
+    if (outcome.kind === "offline") {
+      connection.set(false);
+      keepForLater();
+    } else if (outcome.code === "not_authenticated") {
+      account.show();
+    }
+    return;
+  }
   const upload = input.kind === "file";
   switch (outcome.kind) {
     case "ok":
@@ -203,7 +261,8 @@ function show(body, input) {
   const answer = describe(body);
   if (answer.empty) return blank(body, input);
   view.result(answer);
-  correction.kept(body, "digit");
+  if (body.where === "browser") correction.hide(); // not kept anywhere yet: nothing to correct
+  else correction.kept(body, "digit");
   const entry = entryFor(body, input.kind === "canvas" ? canvasThumb() : null, Date.now());
   showHistory(historyStore.add(entry, local.replace(input.kind, mode, entry.at)));
   if (input.kind === "file") showPreview(input.file, entry.at);
@@ -258,6 +317,7 @@ function upload(file) {
   schedulePredict.cancel(); // a drawing's pending read must not overtake the upload
   if (!drawing.isEmpty) drawing.clear(); // the upload replaces the drawing (Undo brings it back)
   local.newUpload(); // a new upload: its readings are new history entries
+  drawingNumber += 1;
   server.clear();
   predict({ kind: "file", file });
 }
@@ -270,14 +330,50 @@ initHistoryConfirm({
 });
 
 // connection state: when the server is back, the model list is read again and the input kept is read again
+/** A signed-in user's drawing read here while the server is away: kept, sent when it is back. */
+function keepForLater() {
+  if (account.user && lastInput && lastInput.kind === "canvas") {
+    pending.put({ user: account.user.id, drawing: drawingNumber, png: drawing.toDataURL(), at: Date.now() });
+  }
+}
+
+/** The kept drawings of the account signed in, sent to be read and kept in its history. */
+function sendPending() {
+  const user = account.user;
+  if (!user || pending.count(user.id) === 0) return;
+  // the drawing on the canvas is read by the server again as the connection returns (or just was),
+  // and kept in the history then: its copy here would be a second entry
+  if (lastInput && lastInput.kind === "canvas") pending.drop(user.id, drawingNumber);
+  pending.flush(user.id, async (entry) => {
+    const response = await fetch(predictUrl({ source: "canvas" }), {
+      method: "POST", credentials: "same-origin", body: blobFromDataUrl(entry.png),
+      headers: { "content-type": "image/png", ...csrfHeaders() },
+    });
+    return response.ok;
+  });
+}
+
+/** Load the model the page reads with (or none), and say who is reading in the header. */
+async function prepareReader() {
+  await reader.prepare(models, ui.model.value);
+  view.connection(connection.online, reader.ready);
+  if (reader.ready && "serviceWorker" in navigator) { // kept for offline use (sw.js)
+    navigator.serviceWorker.ready.then((reg) => reg.active.postMessage({ keep: ["/api/v1/models", ...reader.files] }));
+  }
+}
+
 const connection = createConnection({
-  shown: (now) => view.connection(now),
+  shown: (now) => { view.connection(now, reader.ready); if (now) sendPending(); },
   back: (reread) => { refreshModels(); if (reread && lastInput) predict(lastInput); },
 });
 window.addEventListener("online", connection.check);
 window.addEventListener("offline", () => connection.set(false));
 
-const picker = initModelPicker({ select: ui.model, storage, onChange: () => { if (lastInput) predict(lastInput); } });
+const picker = initModelPicker({
+  select: ui.model, storage,
+  onModels: (list) => { models = list; prepareReader(); },
+  onChange: async () => { await prepareReader(); if (lastInput) predict(lastInput); },
+});
 // a model installed while the page is open appears: on focus, when visible again, and every 30 s
 const refreshModels = () => picker.then((p) => p.refresh());
 window.addEventListener("focus", refreshModels);
@@ -298,3 +394,6 @@ if (farewell) {
 }
 account.show(); // the header's account links
 connection.check();
+// the page, its scripts, the runtime and the model kept for offline reading (sw.js); a browser
+// without service workers (or a page not served over HTTPS or from localhost) reads with the server
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});

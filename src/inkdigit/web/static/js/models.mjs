@@ -3,7 +3,8 @@
 // selects the one this browser chose last if the server still offers it (else the server's
 // default), and enables the list only when there is a choice to make. On a change it remembers
 // the choice in storage and calls `onChange(name)`. If the list cannot be loaded it offers just
-// "server default" (the empty name), which lets the server choose. It returns `{refresh}`, which
+// "server default" (the empty name), which lets the server choose. Each list read is also given
+// to `onModels(models)` (the page's own reader picks its model from it). It returns `{refresh}`, which
 // reads the list again, so that a model installed while the page is open appears. The pure parts, `modelLabel`,
 // `accuracy` and `chosenModel`, need no DOM; the DOM is touched only when initModelPicker runs.
 
@@ -32,7 +33,7 @@ export function chosenModel(models, remembered) {
   return fallback ? fallback.name : null;
 }
 
-export async function initModelPicker({ select, storage, fetch, onChange }) {
+export async function initModelPicker({ select, storage, fetch, onChange, onModels = () => {} }) {
   select.addEventListener("change", () => {
     storage.setItem(MODEL_KEY, select.value);
     onChange(select.value);
@@ -52,6 +53,7 @@ export async function initModelPicker({ select, storage, fetch, onChange }) {
       if (shown === null) select.replaceChildren(new Option("server default", ""));
       return;
     }
+    onModels(models);
     const labels = JSON.stringify(models.map((m) => [m.name, modelLabel(m)]));
     if (labels === shown) return;
     const current = shown === null ? storage.getItem(MODEL_KEY) : select.value || storage.getItem(MODEL_KEY);

@@ -8,7 +8,7 @@
 // is built with createElement/textContent/attributes, never from HTML strings, so text from the
 // server or from storage can never become markup. Touches the DOM only when called.
 
-import { NEUTRAL_MESSAGE, NUMBER_NEUTRAL_MESSAGE, barView, stageName } from "./format.mjs";
+import { NEUTRAL_MESSAGE, NUMBER_NEUTRAL_MESSAGE, barView, connectionView, stageName } from "./format.mjs";
 
 const DATA_IMAGE = /^data:image\//;
 
@@ -159,9 +159,13 @@ export function createView(ui) {
       ui.digit.setAttribute("aria-label", numberMode ? "Number read" : "Predicted digit");
     },
     stages,
-    connection(online) {
-      ui.connection.dataset.state = online ? "online" : "offline";
-      ui.connection.textContent = online ? "connected" : "server unreachable";
+    /** Whether the server answers, and whether the page reads drawings itself (`here`). */
+    connection(online, here = false) {
+      const { state, text, title } = connectionView(online, here);
+      ui.connection.dataset.state = state;
+      ui.connection.title = title;
+      ui.connection.dataset.reader = here ? "page" : "server";
+      ui.connection.textContent = text;
     },
   };
 }
