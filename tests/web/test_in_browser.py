@@ -2,7 +2,8 @@
 the page with the network off and with the server stopped, after one load; the page's answers and
 28×28 images the same as the server's for canvases Chromium drew; the server reading whatever the
 page cannot (a model it cannot run, a runtime that did not load); and a signed-in user's drawings
-read offline reaching the account's history when the connection returns."""
+read offline (before and after a reload) reaching the account's history, once each, when the
+connection returns."""
 
 from __future__ import annotations
 
@@ -194,11 +195,30 @@ def test_a_signed_in_users_offline_drawings_reach_the_history_when_back(context:
         expect_digit(page, digit)
     expect(page.locator("#connection")).to_have_attribute("data-state", "offline", timeout=TIMEOUT)
     assert page.evaluate("JSON.parse(localStorage.getItem('inkdigit.pending')).length") == 2
+    # reloaded offline, the page cannot ask who is signed in: the account last seen keeps the drawing
+    page.reload()
+    expect(page.locator("#connection")).to_have_attribute("data-reader", "page", timeout=20_000)
+    draw(page, ZERO)
+    expect_digit(page, "0")
+    page.wait_for_function("() => JSON.parse(localStorage.getItem('inkdigit.pending') || '[]').length === 3",
+                           timeout=TIMEOUT)
     context.set_offline(False)
     expect(page.locator("#connection")).to_have_attribute("data-state", "online", timeout=20_000)
+    expect(page.get_by_test_id("signed-in-as")).to_have_text(email, timeout=TIMEOUT)
     page.wait_for_function("() => JSON.parse(localStorage.getItem('inkdigit.pending') || '[]').length === 0",
                            timeout=20_000)
+    # the two kept drawings, and the one on the canvas (read by the server again as it came back): once each
+    page.wait_for_timeout(1000)
     items = history()
-    assert len(items) == before + 2
-    assert sorted(i["answer"] for i in items[:2]) == ["1", "7"]
-    assert all(i["source"] == "canvas" for i in items[:2])
+    assert len(items) == before + 3, [i["answer"] for i in items]
+    assert sorted(i["answer"] for i in items[:3]) == ["0", "1", "7"]
+    assert all(i["source"] == "canvas" for i in items[:3])
+    # signing out forgets, in this browser, the account last seen and anything still kept for it
+    assert page.evaluate("localStorage.getItem('inkdigit.user')") is not None
+    kept = "[{user: 'x', drawing: 'd', png: '', at: 0}]"
+    page.evaluate(f"localStorage.setItem('inkdigit.pending', JSON.stringify({kept}))")
+    page.goto(site.url + "/account")
+    page.locator("#sign-out").click()
+    page.wait_for_url("**/?signed-out", timeout=TIMEOUT)
+    assert page.evaluate("[localStorage.getItem('inkdigit.user'), localStorage.getItem('inkdigit.pending')]") == [
+        None, None]

@@ -4,6 +4,7 @@ web app manifest, as the server hands them out."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -29,6 +30,10 @@ def test_the_worker_keeps_every_file_the_page_loads(web_server: str) -> None:
                 "/static/vendor/onnxruntime-web/ort-wasm-simd-threaded.wasm"} <= set(urls)
         for url in urls:  # cache.addAll fails the whole install if any one is missing
             assert client.get(url).status_code == 200, url
+        # and everything the page itself names (stylesheets, its module, icons), not only what the
+        # list's own glob finds
+        named = set(re.findall(r'(?:href|src)="(/static/[^"]+)"', client.get("/").text))
+        assert named and named <= set(urls), named - set(urls)
 
 
 def test_a_changed_file_is_a_new_version(tmp_path: Path) -> None:

@@ -83,8 +83,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.recognizers = recognizers
-    # asked by a multi-worker server (workers.py) before it sends readings to this process
-    app.state.warm = lambda: recognizers.settled
+    # asked by a multi-worker server (workers.py) before it sends readings to this process: the
+    # default model is loaded (a worker whose load failed stays cold, and gets readings only if
+    # every worker is cold)
+    app.state.warm = lambda: recognizers.ready
     app.state.batcher = batcher
     app.state.database = database
     app.state.history = keeper

@@ -41,11 +41,6 @@ class Recognizers:
     def ready(self) -> bool:
         return self._done.is_set() and self.default in self.loaded
 
-    @property
-    def settled(self) -> bool:
-        """The start-up load is over, whatever its outcome (``ready`` says whether it succeeded)."""
-        return self._done.is_set()
-
     def load(self) -> None:
         """Load every recognizer in the store; a broken one is logged and skipped, never fatal."""
         if self.load_delay_s:

@@ -96,8 +96,9 @@ class _HandedServer(uvicorn.Server):
         """Say WARM once the app is: the parent then hands new connections to warm workers only,
         so a worker still loading its models (at start-up, or restarted after a crash) answers
         none of them 503 while another could read them."""
-        while self._warm is not None and not self._warm():
-            await asyncio.sleep(0.05)
+        start = time.monotonic()
+        while self._warm is not None and not self._warm():  # checked less often after a minute
+            await asyncio.sleep(0.05 if time.monotonic() - start < 60 else 1.0)
         if self._ready[self._slot]:  # not if it is shutting down meanwhile
             self._ready[self._slot] = WARM
 
@@ -147,13 +148,13 @@ def _worker(channel: socket.socket, slot: int, closed: Any, ready: Any, taken: A
     from inkdigit.service.observability import configure_logging
 
     configure_logging(config["log_level"])
-    app = config["app"]
-    if config.get("factory"):  # built here, to learn from it when it is warm
-        app = import_from_string(app)()
-    warm = getattr(getattr(app, "state", None), "warm", None)  # the app's own contract, if it has one
-    # Ctrl+C reaches every process of the group; Uvicorn re-raises it after its graceful stop,
-    # which is all a worker has to do
+    # Ctrl+C reaches every process of the group, maybe while this one still builds its app; Uvicorn
+    # re-raises it after its graceful stop, which is all a worker has to do
     with contextlib.suppress(KeyboardInterrupt):
+        app = config["app"]
+        if config.get("factory"):  # built here, to learn from it when it is warm
+            app = import_from_string(app)()
+        warm = getattr(getattr(app, "state", None), "warm", None)  # the app's own contract, if it has one
         _HandedServer(uvicorn.Config(**{**config, "app": app, "factory": False}), channel, slot, closed, ready,
                       taken, warm).run()
 

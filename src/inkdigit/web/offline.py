@@ -46,8 +46,8 @@ def precache(static: Path = STATIC_DIR) -> Precache:
 def _precache(static: Path, stamp: tuple[tuple[str, int, int], ...]) -> Precache:
     """Hashed once per version of the files (``stamp``: their paths, times and sizes)."""
     digest = hashlib.sha256()
-    for path, _, _ in stamp:
-        digest.update(path.encode())
+    for path, _, _ in stamp:  # names relative to the folder: servers installed elsewhere agree
+        digest.update(Path(path).relative_to(static).as_posix().encode())
         digest.update(Path(path).read_bytes())
     urls = ["/", "/manifest.webmanifest"] + [f"/static/{f.relative_to(static).as_posix()}" for f in _files(static)]
     return Precache(tuple(urls), digest.hexdigest()[:16])

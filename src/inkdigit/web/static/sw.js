@@ -5,16 +5,18 @@
 // that any change to them installs a new worker, which fills a new cache and deletes the old one.
 //
 // Every request it handles goes to the network first and falls back to the cache: online, the page
-// is always the server's latest (and a model repaired under the same name is fetched again; its
-// ETag makes that a 304 most of the time); offline or with the server down, the copy kept last.
-// It handles only GETs of the page, /static/, the manifest, the model list and browser models' card
-// and ONNX file; every other request (readings, accounts, history) passes through untouched, so
-// nothing personal is kept here.
+// is always the server's latest (and a model repaired under the same name is fetched again on the
+// next load; its ETag makes that a 304 most of the time); offline or with the server down, the copy
+// kept last. It handles only GETs of the page, /static/, the manifest, the model list and browser
+// models' card and ONNX file; every other request (readings, accounts, history) passes through
+// untouched. Nothing personal is kept: a response marked `private` (a personal model's files) is
+// not stored, and the model list is stored without the signed-in user's personal models.
 
-/* global self, caches, fetch, Request, URL */
-const CACHE = `inkdigit-${self.CACHE_VERSION}`;
-const KEPT = [/^\/$/, /^\/static\//, /^\/manifest\.webmanifest$/, /^\/api\/v1\/models$/,
-  /^\/api\/v1\/models\/[^/]+\/(card|onnx)$/];
+/* global self, caches, fetch, Request, Response, URL */
+const CACHE = `inkdigit-${self.CACHE_VERSION}`; // the page's files, replaced with each version
+const MODELS = "inkdigit-models"; // the model the page reads with: kept across versions of the page
+const PAGE = [/^\/$/, /^\/static\//, /^\/manifest\.webmanifest$/];
+const MODEL = [/^\/api\/v1\/models$/, /^\/api\/v1\/models\/[^/]+\/(card|onnx)$/];
 
 self.addEventListener("install", (event) => {
   // every file or none: a worker that could not keep them all is not installed (the old one stays)
@@ -23,38 +25,66 @@ self.addEventListener("install", (event) => {
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(caches.keys()
-    .then((names) => Promise.all(names.filter((n) => n.startsWith("inkdigit-") && n !== CACHE).map((n) => caches.delete(n))))
+    .then((names) => Promise.all(names.filter((n) => n.startsWith("inkdigit-") && n !== CACHE && n !== MODELS)
+      .map((n) => caches.delete(n))))
     .then(() => self.clients.claim()));
 });
 
-function kept(request) {
-  if (request.method !== "GET") return false;
+/** The cache a request belongs in, or null when this worker leaves it alone. */
+function cacheFor(request) {
+  if (request.method !== "GET") return null;
   const url = new URL(request.url);
-  return url.origin === self.location.origin && KEPT.some((re) => re.test(url.pathname));
+  if (url.origin !== self.location.origin) return null;
+  if (PAGE.some((re) => re.test(url.pathname))) return CACHE;
+  return MODEL.some((re) => re.test(url.pathname)) ? MODELS : null;
 }
 
-async function networkFirst(request) {
-  const cache = await caches.open(CACHE);
+/** What of `response` may be kept: nothing marked private, and the model list without personal models. */
+async function keepable(request, response) {
+  if (!response.ok || /\b(private|no-store)\b/.test(response.headers.get("cache-control") || "")) return null;
+  if (new URL(request.url).pathname !== "/api/v1/models") return response;
+  const body = await response.json();
+  const models = Array.isArray(body.models) ? body.models.filter((m) => m && !m.personal) : [];
+  return new Response(JSON.stringify({ ...body, models }), { headers: { "content-type": "application/json" } });
+}
+
+async function store(name, request, response) {
+  const kept = await keepable(request, response);
+  if (kept) await (await caches.open(name)).put(request, kept);
+}
+
+async function networkFirst(event, name) {
+  const { request } = event;
   try {
     const response = await fetch(request);
-    if (response.ok) await cache.put(request, response.clone());
+    event.waitUntil(store(name, request, response.clone())); // the page gets the bytes meanwhile
     return response;
   } catch (error) {
     // the page by its path alone (a query string, such as a sign-in notice, does not matter offline)
-    const copy = await cache.match(request, { ignoreSearch: request.mode === "navigate" });
+    const copy = await caches.match(request, { ignoreSearch: request.mode === "navigate" });
     if (copy) return copy;
     throw error;
   }
 }
 
 // the page names what it reads with once it knows (the model list, the model's card and ONNX file):
-// its first load ran before this worker existed, so nothing it fetched then went through here
+// its first load ran before this worker existed, so nothing it fetched then went through here. They
+// replace whatever model was kept before.
 self.addEventListener("message", (event) => {
   const urls = event.data && Array.isArray(event.data.keep) ? event.data.keep : [];
-  const wanted = urls.filter((u) => typeof u === "string" && kept(new Request(new URL(u, self.location.origin))));
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(wanted)));
+  const wanted = urls.filter((u) => typeof u === "string").map((u) => new Request(new URL(u, self.location.origin)))
+    .filter((r) => cacheFor(r) === MODELS);
+  event.waitUntil((async () => {
+    const fetched = await Promise.all(wanted.map(async (r) => [r, await fetch(r)]));
+    if (!fetched.every(([, response]) => response.ok)) return; // keep the model there was
+    const cache = await caches.open(MODELS);
+    const keep = new Set(wanted.map((r) => r.url));
+    await Promise.all((await cache.keys()).filter((r) => !keep.has(r.url)).map((r) => cache.delete(r)));
+    await Promise.all(fetched.map(([r, response]) => store(MODELS, r, response)));
+  })());
 });
 
 self.addEventListener("fetch", (event) => {
-  if (kept(event.request)) event.respondWith(networkFirst(event.request));
+  const name = cacheFor(event.request);
+  if (name) event.respondWith(networkFirst(event, name));
 });

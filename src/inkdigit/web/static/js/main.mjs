@@ -31,7 +31,7 @@ import { createLocalReader } from "./localreader.mjs";
 import { initModelPicker } from "./models.mjs";
 import { MODE_KEY, canvasLabel, canvasSize, normalMode, storedMode } from "./modes.mjs";
 import { createCorrectionOffer } from "./correctionoffer.mjs";
-import { createPendingReads } from "./pendingreads.mjs";
+import { OWNER_KEY, createPendingReads } from "./pendingreads.mjs";
 import { createPreview } from "./preview.mjs";
 import { createView } from "./render.mjs";
 import { createServerEntries } from "./serverentries.mjs";
@@ -69,8 +69,12 @@ const preview = createPreview(ui.preview);
 const reader = createLocalReader(); // the model in the page, once loaded
 const pending = createPendingReads({ storage }); // drawings kept for a signed-in user's history
 let models = []; // the server's model list, as last read
-let drawingNumber = 0; // which drawing is current: a clear or an upload starts another
-let readNumber = 0; // the latest reading started in the page: an older one's answer is not shown
+// which drawing is current (a clear or an upload starts another; an undone clear brings the last one
+// back): one kept entry per drawing, across reloads too, so an id that never repeats
+const newDrawingId = () => (globalThis.crypto && crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`);
+let drawingId = newDrawingId();
+let clearedId = null; // the drawing a clear set aside
+let readNumber = 0; // the latest reading of a finished stroke: an older one's answer is not shown
 const recalled = $("history-shown"); // an entry's thumbnail, when one is opened again
 const server = createServerEntries(); // signed in: the server's history entries of the current input
 const correction = createCorrectionOffer({ // "That's wrong?"; a reading not kept: the header follows
@@ -108,10 +112,13 @@ const drawing = createDrawing({
   canClear: () => uploadShown,
   onDraw: readWhileDrawing,
   onChange(action) {
+    cancelAnimationFrame(liveFrame); // the stroke is over: its finished reading follows
+    liveFrame = 0;
     undoToast.hidden = !(action === "clear" && drawing.justCleared);
     if (action === "clear") {
       // a second clear (of nothing, or of an upload) keeps the entry an undo brings back
-      drawingNumber += 1;
+      if (drawing.justCleared) clearedId = drawingId;
+      drawingId = newDrawingId();
       if (local.clear(drawing.justCleared)) server.setAside();
       server.clear();
       dropUpload();
@@ -119,9 +126,12 @@ const drawing = createDrawing({
       predict({ kind: "canvas" }); // blank at once, not after the debounce (an upload may follow)
       return;
     }
-    if (action === "stroke") { local.stroke(); server.forgetSetAside(); }
+    if (action === "stroke") { local.stroke(); server.forgetSetAside(); clearedId = null; }
     // the cleared drawing is back: its history entries, here and on the server, are updated again
-    if (action === "undo" && !drawing.isEmpty && local.restore()) server.restore();
+    if (action === "undo" && !drawing.isEmpty && local.restore()) {
+      server.restore();
+      if (clearedId) drawingId = clearedId;
+    }
     if (!drawing.isEmpty) { // the drawing is the current input again
       dropUpload();
       lastInput = { kind: "canvas" };
@@ -144,7 +154,7 @@ function readWhileDrawing() {
   if (liveFrame || !readsHere()) return;
   liveFrame = requestAnimationFrame(async () => {
     liveFrame = 0;
-    const mine = ++readNumber;
+    const mine = readNumber; // shown only if no finished stroke was read meanwhile
     const body = await reader.read(drawing.pixels());
     if (body && !body.is_empty && mine === readNumber && mode === "digit") {
       correction.hide();
@@ -197,7 +207,10 @@ async function predict(input) {
     if (body) {
       show(body, input);
       readHere = true;
-      if (!account.signedIn && !ui.stagesPanel.open) return; // nothing the server would add
+      if (!account.signedIn && !ui.stagesPanel.open) { // nothing the server would add ...
+        if (owner()) keepForLater(); // ... unless the page was loaded offline for someone signed in
+        return;
+      }
     }
   }
   const outcome = reading === "number"
@@ -317,7 +330,7 @@ function upload(file) {
   schedulePredict.cancel(); // a drawing's pending read must not overtake the upload
   if (!drawing.isEmpty) drawing.clear(); // the upload replaces the drawing (Undo brings it back)
   local.newUpload(); // a new upload: its readings are new history entries
-  drawingNumber += 1;
+  drawingId = newDrawingId();
   server.clear();
   predict({ kind: "file", file });
 }
@@ -330,41 +343,71 @@ initHistoryConfirm({
 });
 
 // connection state: when the server is back, the model list is read again and the input kept is read again
+/** The account the page's drawings belong to: the one signed in, or, with the server away, the one
+ * last seen signed in while this browser still holds a session (a page reloaded offline). */
+function owner() {
+  if (account.user) return account.user.id;
+  return connection.online !== true && csrfHeaders()["X-CSRF-Token"] ? storage.getItem(OWNER_KEY) : null;
+}
+
+/** Ask who is signed in (the server is back, or the page loaded), remember it, and send what was kept. */
+async function signedInAgain() {
+  await account.show();
+  if (account.user) storage.setItem(OWNER_KEY, account.user.id);
+  else if (connection.online) storage.removeItem(OWNER_KEY); // signed out: nothing to keep for anyone
+  sendPending();
+}
+
 /** A signed-in user's drawing read here while the server is away: kept, sent when it is back. */
 function keepForLater() {
-  if (account.user && lastInput && lastInput.kind === "canvas") {
-    pending.put({ user: account.user.id, drawing: drawingNumber, png: drawing.toDataURL(), at: Date.now() });
+  const user = owner();
+  if (user && lastInput && lastInput.kind === "canvas") {
+    pending.put({ user, drawing: drawingId, png: drawing.toDataURL(), at: Date.now() });
   }
 }
 
-/** The kept drawings of the account signed in, sent to be read and kept in its history. */
+// a kept drawing the server refuses for good (too large, not an image...) is not sent again
+const settled = (status) => status < 500 && ![401, 403, 408, 429].includes(status);
+
+/** The kept drawings of the account signed in (asked just before), sent to be read and kept in its history. */
 function sendPending() {
   const user = account.user;
   if (!user || pending.count(user.id) === 0) return;
   // the drawing on the canvas is read by the server again as the connection returns (or just was),
   // and kept in the history then: its copy here would be a second entry
-  if (lastInput && lastInput.kind === "canvas") pending.drop(user.id, drawingNumber);
+  if (lastInput && lastInput.kind === "canvas") pending.drop(user.id, drawingId);
   pending.flush(user.id, async (entry) => {
     const response = await fetch(predictUrl({ source: "canvas" }), {
       method: "POST", credentials: "same-origin", body: blobFromDataUrl(entry.png),
-      headers: { "content-type": "image/png", ...csrfHeaders() },
+      headers: { "content-type": "image/png", ...csrfHeaders() }, signal: AbortSignal.timeout(TIMEOUT_MS),
     });
-    return response.ok;
+    return settled(response.status);
   });
 }
 
 /** Load the model the page reads with (or none), and say who is reading in the header. */
+let keptFiles = ""; // what the service worker was last asked to keep
 async function prepareReader() {
   await reader.prepare(models, ui.model.value);
   view.connection(connection.online, reader.ready);
-  if (reader.ready && "serviceWorker" in navigator) { // kept for offline use (sw.js)
-    navigator.serviceWorker.ready.then((reg) => reg.active.postMessage({ keep: ["/api/v1/models", ...reader.files] }));
-  }
+  const files = reader.ready ? ["/api/v1/models", ...reader.files] : [];
+  if (files.length && JSON.stringify(files) !== keptFiles) keepOffline(files);
+}
+
+/** Ask the service worker to keep the model files (sw.js); again whenever a new worker takes over. */
+function keepOffline(files) {
+  if (!("serviceWorker" in navigator)) return;
+  keptFiles = JSON.stringify(files);
+  navigator.serviceWorker.ready.then((reg) => reg.active && reg.active.postMessage({ keep: files }));
 }
 
 const connection = createConnection({
-  shown: (now) => { view.connection(now, reader.ready); if (now) sendPending(); },
-  back: (reread) => { refreshModels(); if (reread && lastInput) predict(lastInput); },
+  shown: (now) => view.connection(now, reader.ready),
+  back: async (reread) => {
+    refreshModels();
+    await signedInAgain(); // who is signed in decides whether readings are kept: asked first
+    if (reread && lastInput) predict(lastInput);
+  },
 });
 window.addEventListener("online", connection.check);
 window.addEventListener("offline", () => connection.set(false));
@@ -392,8 +435,12 @@ if (farewell) {
   ui.announce.textContent = farewell;
   window.history.replaceState(null, "", location.pathname); // said once, not again on a reload
 }
-account.show(); // the header's account links
 connection.check();
+signedInAgain(); // the header's account links; drawings kept by an earlier visit are sent
 // the page, its scripts, the runtime and the model kept for offline reading (sw.js); a browser
 // without service workers (or a page not served over HTTPS or from localhost) reads with the server
-if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js").catch(() => {});
+  // a new worker (after an upgrade) has its own cache: it is told again what to keep
+  navigator.serviceWorker.addEventListener("controllerchange", () => { if (keptFiles) keepOffline(JSON.parse(keptFiles)); });
+}

@@ -53,9 +53,11 @@ export async function initModelPicker({ select, storage, fetch, onChange, onMode
       if (shown === null) select.replaceChildren(new Option("server default", ""));
       return;
     }
-    onModels(models);
     const labels = JSON.stringify(models.map((m) => [m.name, modelLabel(m)]));
-    if (labels === shown) return;
+    if (labels === shown) {
+      onModels(models);
+      return;
+    }
     const current = shown === null ? storage.getItem(MODEL_KEY) : select.value || storage.getItem(MODEL_KEY);
     const chosen = chosenModel(models, current);
     select.replaceChildren(...models.map((m) => {
@@ -65,6 +67,7 @@ export async function initModelPicker({ select, storage, fetch, onChange, onMode
     }));
     select.disabled = models.length < 2;
     shown = labels;
+    onModels(models); // once the select shows the choice, which the page's reader follows
   }
 
   await refresh();

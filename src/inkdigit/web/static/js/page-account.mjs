@@ -1,14 +1,16 @@
 // page-account: the signed-in account: its address, whether it is confirmed, whether it is an
 // operator; signing out (POST /auth/logout), the history's export, and deleting the account (DELETE
 // /users/me) after an inline confirmation. Either way this browser's own history of readings (kept
-// in local storage by the main page) is forgotten too, so that the next person at it does not see
-// it, and the main page says what happened (a flag in its query: `?signed-out` or `?deleted`).
+// in local storage by the main page, and the drawings it kept to send) is forgotten too, so that the
+// next person at it does not see it, and the main page says what happened (a flag in its query:
+// `?signed-out` or `?deleted`).
 // The "Learn my handwriting" switch opts in to (or out of) the user's own fine-tuned model (PUT
 // /users/me/model); under it, that model's name and held-out figure, or how one gets made.
 
 import { deleteAccount, getMyModel, logout, setMyModel } from "./accountapi.mjs";
 import { createHistory } from "./history.mjs";
 import { personalView } from "./modelops.mjs";
+import { forgetPending } from "./pendingreads.mjs";
 import { gate, say, sessionEnded, startPage } from "./pagekit.mjs";
 import { safeStorage } from "./storage.mjs";
 
@@ -26,6 +28,7 @@ $("sign-out").addEventListener("click", async () => {
   const r = await logout();
   if (!r.ok && r.status !== 401) { say(status, r.message); return; }
   createHistory(safeStorage()).clear();
+  forgetPending(safeStorage());
   location.assign("/?signed-out");
 });
 $("delete").addEventListener("click", () => ask(true));
@@ -36,6 +39,7 @@ $("delete-yes").addEventListener("click", async () => {
   if (sessionEnded(r)) return;
   if (!r.ok) { say(status, r.message); return; }
   createHistory(safeStorage()).clear();
+  forgetPending(safeStorage());
   location.assign("/?deleted");
 });
 

@@ -4,14 +4,26 @@
 // history keeps one entry per drawing), each with the account it belongs to: only that account's
 // entries are sent, so a drawing made by one user is never kept in another's history. Entries live in
 // `storage` (localStorage: they outlast a reload), at most `limit` of them (the oldest go first), as
-// PNG data URLs. `createPendingReads({storage, key, limit})` returns `{put, flush, drop, count}`; `flush`
-// sends the account's entries oldest first with `send(entry)` (resolving true once the server kept
-// it) and stops at the first that fails, keeping it and the rest for the next time. No DOM.
+// PNG data URLs. `createPendingReads({storage, key, limit, lock})` returns `{put, flush, drop, count}`;
+// `flush` sends the account's entries oldest first with `send(entry)` (resolving true once the
+// server kept it, or refused it for good) and stops at the first that fails, keeping it and the rest
+// for the next time. Flushes hold `lock` (the Web Locks API where there is one), so two tabs of
+// the page never send the same entry twice. No DOM.
 
 export const PENDING_KEY = "inkdigit.pending";
 export const PENDING_LIMIT = 50;
+export const OWNER_KEY = "inkdigit.user"; // the account last seen signed in (known offline, after a reload)
 
-export function createPendingReads({ storage, key = PENDING_KEY, limit = PENDING_LIMIT }) {
+/** Forget every kept drawing and the account last seen (signing out, deleting the account). */
+export function forgetPending(storage) {
+  storage.removeItem(PENDING_KEY);
+  storage.removeItem(OWNER_KEY);
+}
+
+const webLock = (name, fn) => (globalThis.navigator && globalThis.navigator.locks
+  ? globalThis.navigator.locks.request(name, fn) : fn());
+
+export function createPendingReads({ storage, key = PENDING_KEY, limit = PENDING_LIMIT, lock = webLock }) {
   function load() {
     try {
       const items = JSON.parse(storage.getItem(key) || "[]");
@@ -31,7 +43,7 @@ export function createPendingReads({ storage, key = PENDING_KEY, limit = PENDING
     /** Send `user`'s entries; resolves to how many the server kept. One flush at a time. */
     flush(user, send) {
       if (flushing) return flushing;
-      flushing = (async () => {
+      flushing = lock(key, async () => { // the entries are read under the lock: another tab's sends are gone
         let sent = 0;
         for (const entry of load().filter((e) => e.user === user)) {
           let ok = false;
@@ -45,7 +57,7 @@ export function createPendingReads({ storage, key = PENDING_KEY, limit = PENDING
           sent += 1;
         }
         return sent;
-      })().finally(() => { flushing = null; });
+      }).finally(() => { flushing = null; });
       return flushing;
     },
     /** Forget `user`'s entry for `drawing` (the page has it read by the server itself). */
