@@ -11,7 +11,7 @@
 // once after each stroke and while a stroke is drawn, with the server or without it; the server
 // still reads uploads, numbers, the stages panel's drawings and a signed-in user's drawings (for the
 // account's history, its answer following the page's own). A signed-in user's drawings read while
-// the server is unreachable are kept (pendingreads.mjs) and sent when it is back.
+// the server is unreachable are kept (offlinekeeper.mjs) and sent when it is back.
 // One input is current at a time, and all that is shown belongs to it: an upload replaces the
 // drawing (and a stroke, the upload's preview); Clear and Escape clear either, and a cleared
 // drawing comes back with Undo (the offer shown over the canvas, the Undo button or Ctrl+Z).
@@ -31,7 +31,7 @@ import { createLocalReader } from "./localreader.mjs";
 import { initModelPicker } from "./models.mjs";
 import { MODE_KEY, canvasLabel, canvasSize, normalMode, storedMode } from "./modes.mjs";
 import { createCorrectionOffer } from "./correctionoffer.mjs";
-import { OWNER_KEY, createPendingReads } from "./pendingreads.mjs";
+import { createOfflineKeeper, settled } from "./offlinekeeper.mjs";
 import { createPreview } from "./preview.mjs";
 import { createView } from "./render.mjs";
 import { createServerEntries } from "./serverentries.mjs";
@@ -67,7 +67,6 @@ let lastInput = null; // {kind: "canvas"} or {kind: "file", file}: what the mode
 const local = createLocalEntries(); // the history entries of the current input, one per mode
 const preview = createPreview(ui.preview);
 const reader = createLocalReader(); // the model in the page, once loaded
-const pending = createPendingReads({ storage }); // drawings kept for a signed-in user's history
 let models = []; // the server's model list, as last read
 // which drawing is current (a clear or an upload starts another; an undone clear brings the last one
 // back): one kept entry per drawing, across reloads too, so an id that never repeats
@@ -208,7 +207,7 @@ async function predict(input) {
       show(body, input);
       readHere = true;
       if (!account.signedIn && !ui.stagesPanel.open) { // nothing the server would add ...
-        if (owner()) keepForLater(); // ... unless the page was loaded offline for someone signed in
+        keepForLater(); // ... unless the page was loaded offline for someone signed in (keeper.owner)
         return;
       }
     }
@@ -343,47 +342,21 @@ initHistoryConfirm({
 });
 
 // connection state: when the server is back, the model list is read again and the input kept is read again
-/** The account the page's drawings belong to: the one signed in, or, with the server away, the one
- * last seen signed in while this browser still holds a session (a page reloaded offline). */
-function owner() {
-  if (account.user) return account.user.id;
-  return connection.online !== true && csrfHeaders()["X-CSRF-Token"] ? storage.getItem(OWNER_KEY) : null;
-}
+// a signed-in user's drawings read while the server is away: kept, sent when it is back
+const keeper = createOfflineKeeper({
+  account, storage, online: () => connection.online, hasSession: () => Boolean(csrfHeaders()["X-CSRF-Token"]),
+  send: async (entry) => settled((await fetch(predictUrl({ source: "canvas" }), {
+    method: "POST", credentials: "same-origin", body: blobFromDataUrl(entry.png),
+    headers: { "content-type": "image/png", ...csrfHeaders() }, signal: AbortSignal.timeout(TIMEOUT_MS),
+  })).status),
+});
 
-/** Ask who is signed in (the server is back, or the page loaded), remember it, and send what was kept. */
-async function signedInAgain() {
-  await account.show();
-  if (account.user) storage.setItem(OWNER_KEY, account.user.id);
-  else if (connection.online) storage.removeItem(OWNER_KEY); // signed out: nothing to keep for anyone
-  sendPending();
-}
-
-/** A signed-in user's drawing read here while the server is away: kept, sent when it is back. */
 function keepForLater() {
-  const user = owner();
-  if (user && lastInput && lastInput.kind === "canvas") {
-    pending.put({ user, drawing: drawingId, png: drawing.toDataURL(), at: Date.now() });
-  }
+  if (lastInput && lastInput.kind === "canvas") keeper.keep(drawingId, () => drawing.toDataURL());
 }
 
-// a kept drawing the server refuses for good (too large, not an image...) is not sent again
-const settled = (status) => status < 500 && ![401, 403, 408, 429].includes(status);
-
-/** The kept drawings of the account signed in (asked just before), sent to be read and kept in its history. */
-function sendPending() {
-  const user = account.user;
-  if (!user || pending.count(user.id) === 0) return;
-  // the drawing on the canvas is read by the server again as the connection returns (or just was),
-  // and kept in the history then: its copy here would be a second entry
-  if (lastInput && lastInput.kind === "canvas") pending.drop(user.id, drawingId);
-  pending.flush(user.id, async (entry) => {
-    const response = await fetch(predictUrl({ source: "canvas" }), {
-      method: "POST", credentials: "same-origin", body: blobFromDataUrl(entry.png),
-      headers: { "content-type": "image/png", ...csrfHeaders() }, signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    return settled(response.status);
-  });
-}
+/** Who is signed in, asked again (the server is back, or the page loaded); what was kept is sent. */
+const signedInAgain = () => keeper.confirm(lastInput && lastInput.kind === "canvas" ? drawingId : null);
 
 /** Load the model the page reads with (or none), and say who is reading in the header. */
 let keptFiles = ""; // what the service worker was last asked to keep
