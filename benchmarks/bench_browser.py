@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.service.conftest import running_server
+from tests.web.test_app import draw
 
 CHROMIUM = os.environ.get("INKDIGIT_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -73,17 +74,6 @@ def digit_strokes(count: int, seed: int) -> list[list[list[tuple[float, float]]]
     return out
 
 
-def draw(page, strokes) -> None:  # type: ignore[no-untyped-def]
-    box = page.locator("#canvas").bounding_box()
-    for stroke in strokes:
-        pts = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
-        page.mouse.move(*pts[0])
-        page.mouse.down()
-        for p in pts[1:]:
-            page.mouse.move(*p, steps=2)
-        page.mouse.up()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--digits", type=int, default=60, help="digits drawn in each configuration")
@@ -112,7 +102,7 @@ def main() -> int:
                 if page.get_by_test_id("clear-button").is_enabled():  # off on an empty canvas
                     page.get_by_test_id("clear-button").click()
                 page.evaluate("window.__latencies = []")
-                draw(page, strokes)
+                draw(page, strokes, steps=2)
                 page.wait_for_function("() => window.__latencies.length >= 1", timeout=15_000)
                 page.wait_for_timeout(50 if name == "page" else 300)  # let a late answer land before the next
                 results[name].append(float(page.evaluate("window.__latencies[window.__latencies.length - 1]")))

@@ -30,8 +30,8 @@ def box(page: Page) -> dict[str, float]:
 
 
 def draw(page: Page, strokes: list[list[tuple[float, float]]], scale: float = 1.0,
-         origin: tuple[float, float] = (0.0, 0.0)) -> None:
-    """Mouse strokes, with intermediate moves as a hand makes them."""
+         origin: tuple[float, float] = (0.0, 0.0), steps: int = 8) -> None:
+    """Mouse strokes, with ``steps`` intermediate moves between points as a hand makes them."""
     b = box(page)
     for stroke in strokes:
         pts = [(b["x"] + (origin[0] + x * scale) * b["width"], b["y"] + (origin[1] + y * scale) * b["height"])
@@ -39,7 +39,7 @@ def draw(page: Page, strokes: list[list[tuple[float, float]]], scale: float = 1.
         page.mouse.move(*pts[0])
         page.mouse.down()
         for p in pts[1:]:
-            page.mouse.move(*p, steps=8)
+            page.mouse.move(*p, steps=steps)
         page.mouse.up()
 
 

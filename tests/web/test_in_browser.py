@@ -8,18 +8,17 @@ connection returns."""
 from __future__ import annotations
 
 import base64
-import io
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
 
 from inkdigit.engine.defaults import DEFAULT_MODEL
 from inkdigit.engine.modelcard import ModelCard
 from inkdigit.engine.preprocess import preprocess
 from inkdigit.engine.store import shipped_dir
+from tests.conftest import png_bytes
 from tests.service.conftest import free_port, running_server
 from tests.web.test_accounts_pages import Site, context, sign_in, site
 from tests.web.test_app import ONE, SEVEN, TIMEOUT, ZERO, draw, expect_digit
@@ -28,6 +27,8 @@ __all__ = ["context", "site"]
 
 FOUR = [[(0.3, 0.15), (0.22, 0.6), (0.78, 0.6)], [(0.62, 0.3), (0.62, 0.9)]]
 HERE = "in this page"
+A_ONE = np.zeros((64, 64), np.uint8)
+A_ONE[8:56, 29:35] = 255
 
 
 def ready_offline(page: Page, model: str = DEFAULT_MODEL) -> None:
@@ -86,16 +87,8 @@ def test_drawings_are_read_with_the_server_stopped(fresh: BrowserContext) -> Non
     read_three(page)
     # an upload still needs the server, and says so
     page.get_by_test_id("file-input").set_input_files(files=[{"name": "a.png", "mimeType": "image/png",
-                                                              "buffer": _png_of_a_one()}])
+                                                              "buffer": png_bytes(A_ONE)}])
     expect(page.locator("#error")).to_contain_text("cannot be reached", timeout=TIMEOUT)
-
-
-def _png_of_a_one() -> bytes:
-    img = np.zeros((64, 64), np.uint8)
-    img[8:56, 29:35] = 255
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 # the page's reader and the server, on the canvas Chromium drew: both answers, the page's 28×28

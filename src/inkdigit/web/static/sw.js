@@ -68,16 +68,19 @@ async function networkFirst(event, name) {
 }
 
 // the page names what it reads with once it knows (the model list, the model's card and ONNX file):
-// its first load ran before this worker existed, so nothing it fetched then went through here. They
-// replace whatever model was kept before.
+// its first load ran before this worker existed, so nothing it fetched then went through here. Only
+// what is not kept yet is fetched (a page this worker controls stored its files as it loaded them);
+// they replace whatever model was kept before.
 self.addEventListener("message", (event) => {
   const urls = event.data && Array.isArray(event.data.keep) ? event.data.keep : [];
   const wanted = urls.filter((u) => typeof u === "string").map((u) => new Request(new URL(u, self.location.origin)))
     .filter((r) => cacheFor(r) === MODELS);
   event.waitUntil((async () => {
-    const fetched = await Promise.all(wanted.map(async (r) => [r, await fetch(r)]));
-    if (!fetched.every(([, response]) => response.ok)) return; // keep the model there was
     const cache = await caches.open(MODELS);
+    const missing = [];
+    for (const r of wanted) if (!(await cache.match(r))) missing.push(r);
+    const fetched = await Promise.all(missing.map(async (r) => [r, await fetch(r)]));
+    if (!fetched.every(([, response]) => response.ok)) return; // keep the model there was
     const keep = new Set(wanted.map((r) => r.url));
     await Promise.all((await cache.keys()).filter((r) => !keep.has(r.url)).map((r) => cache.delete(r)));
     await Promise.all(fetched.map(([r, response]) => store(MODELS, r, response)));
