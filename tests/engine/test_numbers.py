@@ -140,6 +140,35 @@ def test_a_leaning_cut_separates_two_leaning_strokes_that_touch() -> None:
     assert left.ink.sum() + right.ink.sum() == pytest.approx(ink.sum())  # every pixel goes to one half
 
 
+def test_a_seam_goes_round_a_bar_that_overhangs_the_next_digit() -> None:
+    """A 7-like stroke whose bar reaches over the next digit's stem: every straight cut, upright or
+    leaning, crosses ink; the cheapest seam crosses none and gives each stroke back whole."""
+    from inkdigit.engine.segment import Piece, cuts, seams, split
+
+    first = np.zeros((60, 60), np.float32)
+    first[0:60, 0:5] = 1.0  # stem
+    first[0:4, 0:39] = 1.0  # bar, over the second digit's stem
+    second = np.zeros((60, 60), np.float32)
+    second[20:60, 28:33] = 1.0  # a stem under the bar, not touching it ...
+    second[55:60, 28:60] = 1.0  # ... and its foot, reaching further right than the bar
+    piece = Piece((10, 20, 60, 60), np.maximum(first, second))
+
+    def crossed(halves: tuple[Piece, Piece]) -> float:
+        left, right = halves
+        rebuilt = np.zeros_like(piece.ink)
+        x, y, w, h = left.box
+        rebuilt[y - 20:y - 20 + h, x - 10:x - 10 + w] += left.ink
+        return float(np.abs(rebuilt - first).sum())
+
+    straight = [split(piece, c) for c in cuts(piece, height=60.0, candidates=20)]
+    assert all(h is None or crossed(h) > 0 for h in straight)
+    found = seams(piece, height=60.0)
+    assert found
+    halves = split(piece, found[0])
+    assert halves is not None and crossed(halves) == 0.0
+    assert halves[1].box == (10 + 28, 20 + 20, 32, 40)  # the second digit alone
+
+
 @pytest.fixture(scope="module")
 def example() -> np.ndarray:
     """examples/number.png ("4 217", blue on off-white) in gray."""

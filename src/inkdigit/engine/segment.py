@@ -224,7 +224,67 @@ def cuts(piece: Piece, height: float, candidates: int = 6) -> list[Cut]:
     return chosen
 
 
-def split(piece: Piece, cut: Cut) -> tuple[Piece, Piece] | None:
+#: a seam stays this far (× the digit height, or the piece's width if narrower) from either side
+SEAM_MARGIN = 0.15
+#: what a seam pays for each column it moves sideways, against 1 for each inked pixel it crosses
+SEAM_STEP = 0.02
+
+
+@dataclass(frozen=True, eq=False)
+class Seam:
+    """A curved cut: ``boundary[row]`` is the column left of which a row's pixels go left."""
+
+    boundary: np.ndarray
+
+    def left_of(self, shape: tuple[int, int]) -> np.ndarray:
+        """(H, W) mask of the pixels left of the seam."""
+        return np.arange(shape[1], dtype=np.float32)[None, :] < self.boundary[:shape[0], None]
+
+
+def seams(piece: Piece, height: float, candidates: int = 6) -> list[Seam]:
+    """Curved cuts from the piece's top to its bottom that cross the least ink, best first.
+
+    Why besides the straight :func:`cuts`: touching digits interleave (a 7's bar over the next
+    digit, a 2's tail under it), so any straight line through them cuts a stroke off one of them;
+    a seam (each row one column left or right of the row above, as in seam carving) goes round the
+    strokes and crosses only where the digits touch. Measured on numbers of MNIST *training*
+    digits with a touching pair (300 canvases, 300 photos): straight cuts alone read 64.3 % of the
+    whole numbers, seams alone 58.7 %, both 67.5 %; the classifier picks among them."""
+    h, w = piece.box[3], piece.box[2]
+    margin = max(1, int(SEAM_MARGIN * min(height, w)))
+    if w < 2 * margin + 2 or h < 2:
+        return []
+    cost = (piece.ink > INK).astype(np.float32)
+    cost[:, :margin] = np.inf
+    cost[:, w - margin:] = np.inf
+    total = cost[0].copy()
+    step = np.zeros((h, w), np.int64)  # per row: where the cheapest seam to here came from (−1, 0, +1)
+    for r in range(1, h):
+        came = np.stack([np.concatenate([[np.inf], total[:-1]]) + SEAM_STEP, total,
+                         np.concatenate([total[1:], [np.inf]]) + SEAM_STEP])
+        k = came.argmin(axis=0)
+        step[r] = k - 1
+        total = came[k, np.arange(w)] + cost[r]
+    paths = np.empty((h, w), np.int64)  # column c: the cheapest seam ending at the bottom in c
+    paths[-1] = np.arange(w)
+    for r in range(h - 1, 0, -1):
+        paths[r - 1] = paths[r] + step[r, paths[r]]
+    # ink left of each seam (a seam may go round a whole stroke: each side keeps a tenth of the ink)
+    inked = (piece.ink > INK).astype(np.float32)
+    before = np.concatenate([np.zeros((h, 1), np.float32), inked.cumsum(axis=1)], axis=1)
+    left = before[np.arange(h)[:, None], paths + 1].sum(axis=0)  # a seam's own column goes left
+    enough = np.minimum(left, inked.sum() - left) >= 0.1 * inked.sum()
+    chosen: list[np.ndarray] = []
+    apart = max(2.0, 0.15 * height)
+    for c in np.argsort(total, kind="stable"):
+        if not np.isfinite(total[c]) or len(chosen) == candidates:
+            break
+        if enough[c] and all(np.abs(paths[:, c] - p).mean() >= apart for p in chosen):
+            chosen.append(paths[:, c])
+    return [Seam(p.astype(np.float32) + 0.5) for p in chosen]
+
+
+def split(piece: Piece, cut: Cut | Seam) -> tuple[Piece, Piece] | None:
     """The piece cut in two along ``cut``, each half trimmed to its ink (None if one is empty)."""
     left = cut.left_of(piece.ink.shape)
     halves = []
