@@ -36,7 +36,7 @@ T = TypeVar("T")
 app = typer.Typer(help="Read handwritten digits: train, evaluate and use the models.",
                   no_args_is_help=True, add_completion=False)
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line, however long its path
 plain_help_types()
 
 

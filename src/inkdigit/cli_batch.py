@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from inkdigit.batch.summary import Summary
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line, however long its path
 
 
 class RateColumn(ProgressColumn):

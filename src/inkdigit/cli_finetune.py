@@ -34,7 +34,7 @@ def _since(value: str | None) -> datetime | None:
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
     return typer.Exit(1)
 
 

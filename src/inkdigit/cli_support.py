@@ -96,5 +96,5 @@ def service_database() -> Iterator[Engine]:
 
 def fail(message: str) -> typer.Exit:
     """Print ``message`` on stderr (plain text: brackets in it are not markup) and give the exit to raise."""
-    Console(stderr=True).print(f"[red]error:[/red] {escape(message)}")
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(1)

@@ -93,12 +93,14 @@ def test_archives_to_parquet_a_damaged_one_a_row_of_its_own(tmp_path: Path, digi
 
 
 def test_usage_errors_are_one_line_and_exit_1(tmp_path: Path, mixed: Mixed) -> None:
-    for args, words in ((["batch", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o.jsonl")], "no such file"),
+    nowhere = tmp_path / ("nowhere-" + "long-folder-name-" * 8)  # longer than any terminal line
+    for args, words in ((["batch", str(nowhere), "--out", str(tmp_path / "o.jsonl")], "no such file"),
                         (["batch", str(mixed.root), "--out", str(tmp_path / "o.xlsx")], "extension"),
                         (["batch", str(mixed.root), "--out", str(tmp_path / "o.csv"), "--workers", "2",
                           "--scheduler", "tcp://127.0.0.1:9"], "--workers")):
         res = run(*args)
         assert res.returncode == 1 and words in res.stderr and "Traceback" not in res.stderr
+        assert res.stderr.count("\n") == 1, res.stderr
 
 
 def test_without_the_batch_extra_jsonl_works_and_parquet_or_a_cluster_names_the_extra(
