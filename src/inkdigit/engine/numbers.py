@@ -57,6 +57,9 @@ SPLIT_ROUNDS = 3
 #: a piece wider than this × the digit height is tried as two digits: by a model with a piece
 #: scorer, and by one with only a digit-or-not gate (which would split narrow single digits)
 WIDE_SCORED, WIDE = 0.6, 0.95
+#: seams are tried on pieces wider than this × the digit height (narrower pairs, such as a touching
+#: "11", do not interleave)
+SEAM_WIDE = 0.9
 #: how much better than the whole piece its two halves must read, by the piece's width in digit
 #: heights: most digits are narrower than tall, a pair of them is wider (the first row that fits)
 SPLIT_PRIOR = ((1.8, 0.1), (1.4, 0.7), (0.0, 1.5))
@@ -212,7 +215,9 @@ def _split_wide(rec: Recognizer, reads: list[_Read], height: float) -> list[_Rea
         options: list[tuple[int, Piece, Piece]] = []
         seen: set[tuple[int, Box, bytes]] = set()  # a seam through a gap and a straight cut often agree
         for i in wide:
-            tried: list[Cut | Seam] = [*cuts(reads[i].piece, height), *seams(reads[i].piece, height)]
+            tried: list[Cut | Seam] = [*cuts(reads[i].piece, height)]
+            if reads[i].piece.box[2] > SEAM_WIDE * height:
+                tried += seams(reads[i].piece, height)
             for cut in tried:
                 halves = split(reads[i].piece, cut)
                 if halves is not None and (key := (i, halves[0].box, halves[0].ink.tobytes())) not in seen:
