@@ -103,7 +103,8 @@ def test_train_rejects_options_that_do_not_fit_the_family(tmp_path: Path) -> Non
 
 def test_compare_writes_a_report(tmp_path: Path) -> None:
     res = run("compare", "-f", "svm", "-f", "knn", "--skip", "knn", "--no-raw-baselines", "--limit", "300",
-              "--eval-limit", "100", "--out", str(tmp_path / "report"), "--work-dir", str(tmp_path / "work"))
+              "--eval-limit", "100", "--robustness-limit", "5", "--out", str(tmp_path / "report"),
+              "--work-dir", str(tmp_path / "work"))
     assert res.returncode == 0, res.stderr
     md = (tmp_path / "report" / "report.md").read_text()
     assert "### svm" in md and "### knn" not in md and "8×8" in md

@@ -70,7 +70,7 @@ def test_report_has_every_section_and_plot(report: tuple[Path, dict]) -> None:
 def test_families_can_be_chosen_and_baselines_skipped(tmp_path: Path, data_dir: Path) -> None:
     data = compare(CompareConfig(out=str(tmp_path / "r"), work_dir=str(tmp_path / "w"), families=("svm",),
                                  raw_baselines=False, limit=300, eval_limit=100, latency_images=5,
-                                 data_dir=str(data_dir)))
+                                 robustness_limit=0, data_dir=str(data_dir)))
     assert list(data["models"]) == ["svm"]
     md = (tmp_path / "r" / "report.md").read_text()
     assert "### svm" in md and "### knn" not in md and "What PCA features cost" not in md
