@@ -3,10 +3,10 @@
 :mod:`inkdigit.engine.segment` cuts the line into pieces; each piece goes through the very same
 preprocessing as a single digit and one model call reads them all. A piece wider than a digit may
 be two digits that touch: for each such piece the straight cuts crossing the least ink in its
-middle and the curved seams crossing the least ink (which go round a stroke overhanging the next
-digit) are tried, both halves of every cut are read (again in one call), and the piece is split
-where the halves read
-better than the whole, judged by the classifier's confidence and, when the model has one, its
+middle are tried, and on pieces wider than ``SEAM_WIDE`` digit heights also the curved seams
+crossing the least ink (which go round a stroke overhanging the next digit); both halves of every
+cut are read (again in one call), and the piece is split where the halves read better than the
+whole, judged by the classifier's confidence and, when the model has one, its
 piece scorer (a second gate, trained against halves of digits and touching pairs: with it, the
 pieces tried start at 0.6 digit heights wide, so a touching "10" or "11" comes apart too) or else
 its digit-or-not gate (which learnt that two digits side by side are not one digit). Halves still
