@@ -48,6 +48,17 @@ def test_a_run_is_the_same_for_a_seed_whatever_the_processes() -> None:
     assert other.summary() != one.summary()
 
 
+def test_several_models_read_the_same_renderings_as_each_alone() -> None:
+    """run_models renders once for all the models: each figure is what run gives for that model."""
+    names = ["photo/shadow", "canvas/thin-pen"]
+    cards = [CARD_V1, shipped_dir() / f"{paths.default_model()}.json"]
+    both = suite.run_models(cards, "mnist", names, limit=60, seed=5, workers=2)
+    alone = [suite.run(card, "mnist", names, limit=60, seed=5, workers=1) for card in cards]
+    assert [r.summary() for r in both] == [r.summary() for r in alone]
+    assert [r.model for r in both] == ["cnn-v1", paths.default_model()]
+    assert both[0].summary() != both[1].summary()  # two models, two sets of figures
+
+
 def test_the_command_prints_the_json_contract_and_writes_a_plot(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["robustness", "--dataset", "usps", "--limit", "30", "--only", "clean",
                                       "--only", "scan/binarised", "--json", "--out", str(tmp_path)])

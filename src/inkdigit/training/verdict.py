@@ -80,9 +80,10 @@ Progress = Callable[[str], None]
 
 def _figures(card: Path, held_out: Sequence[Correction], m: Measures, say: Progress,
              details: dict[str, Any]) -> dict[str, tuple[float, int]]:
-    """Every figure of one model: name → (value, n); the test sets' full metrics go in ``details``."""
+    """The figures of one model but the robustness suite's: name → (value, n); the test sets'
+    full metrics go in ``details``."""
     from inkdigit.training.evaluate import evaluate
-    from inkdigit.training.robustness import suite, tasks
+    from inkdigit.training.robustness import tasks
 
     rec = Recognizer(card)
     out: dict[str, tuple[float, int]] = {"held-out corrections": (held_out_accuracy(rec, held_out), len(held_out))}
@@ -91,13 +92,6 @@ def _figures(card: Path, held_out: Sequence[Correction], m: Measures, say: Progr
         metrics = evaluate(rec, dataset, m.data_dir, m.eval_limit)  # type: ignore[arg-type]
         details[f"{dataset}_test"] = {k: v for k, v in metrics.items() if k not in ("model", "dataset")}
         out[f"{dataset.upper()} test"] = (float(metrics["accuracy"]), int(metrics["n"]))
-    if m.robustness_limit:
-        for dataset in ("mnist", "usps"):
-            say(f"{rec.name}: {dataset} robustness suite")
-            names = suite.select(list(m.renderings) or None, dataset)
-            result = suite.run(card, dataset, names, m.robustness_limit, m.seed, m.data_dir)  # type: ignore[arg-type]
-            acc = [r.accuracy for r in result.renderings.values()]
-            out[f"{dataset.upper()} robustness (mean of {len(acc)})"] = (float(np.mean(acc)), result.limit * len(acc))
     if m.rejection_limit:
         say(f"{rec.name}: non-digits")
         rej = tasks.run_rejection(str(card), m.rejection_limit, m.seed, m.data_dir, digit_limit=1)
@@ -106,12 +100,39 @@ def _figures(card: Path, held_out: Sequence[Correction], m: Measures, say: Progr
     return out
 
 
+def _robustness(cards: Sequence[Path], m: Measures, say: Progress) -> list[dict[str, tuple[float, int]]]:
+    """Each model's mean over the suite's renderings, per data set: both models read the very same
+    rendered images, rendered once (rendering a photo costs more than reading it)."""
+    from inkdigit.training.robustness import suite
+
+    out: list[dict[str, tuple[float, int]]] = [{} for _ in cards]
+    for dataset in ("mnist", "usps") if m.robustness_limit else ():
+        say(f"{dataset} robustness suite")
+        names = suite.select(list(m.renderings) or None, dataset)
+        results = suite.run_models(cards, dataset, names, m.robustness_limit, m.seed,  # type: ignore[arg-type]
+                                   m.data_dir)
+        for figures, result in zip(out, results, strict=True):
+            acc = [r.accuracy for r in result.renderings.values()]
+            figures[f"{dataset.upper()} robustness (mean of {len(acc)})"] = (float(np.mean(acc)),
+                                                                           result.limit * len(acc))
+    return out
+
+
+def _in_order(figures: dict[str, tuple[float, int]],
+              suite: dict[str, tuple[float, int]]) -> dict[str, tuple[float, int]]:
+    """The rows as the table shows them: corrections, test sets, the suite, then non-digits."""
+    last = {k: v for k, v in figures.items() if k == "non-digits rejected"}
+    return {**{k: v for k, v in figures.items() if k not in last}, **suite, **last}
+
+
 def judge(parent: Path, candidate: Path, held_out: Sequence[Correction], measures: Measures,
           say: Progress = lambda _: None, details: dict[str, Any] | None = None) -> Verdict:
     """Measure both models and apply the rule of the module docstring; the candidate's MNIST and
     USPS test metrics (as a card records them) go in ``details``."""
     before = _figures(parent, held_out, measures, say, {})
     after = _figures(candidate, held_out, measures, say, details if details is not None else {})
+    suite_before, suite_after = _robustness([parent, candidate], measures, say)
+    before, after = _in_order(before, suite_before), _in_order(after, suite_after)
     verdict = Verdict()
     for name, (b, n) in before.items():
         a = after[name][0]

@@ -116,24 +116,19 @@ def sample(dataset: data.DatasetName, limit: int | None, seed: int,
     return digits.images[order].astype(np.float32) / 255.0, digits.labels[order].astype(np.int64)
 
 
-_worker_recognizer: Recognizer | None = None
+_worker_recognizers: list[Recognizer] = []
 
 
-def _init_worker(card: str) -> None:
-    global _worker_recognizer
-    _worker_recognizer = Recognizer(card, threads=1)
+def _init_worker(cards: list[str]) -> None:
+    global _worker_recognizers
+    _worker_recognizers = [Recognizer(card, threads=1) for card in cards]
 
 
 def _chunk_rng(seed: int, name: str, chunk: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode()), chunk])
 
 
-def read_chunk(rec: Recognizer, name: str, images: np.ndarray, labels: np.ndarray, seed: int,
-               chunk: int) -> tuple[int, int, int, int]:
-    """Render and read one chunk: (n, correct, rejected, unreadable)."""
-    render = renderings()[name]
-    rng = _chunk_rng(seed, name, chunk)
-    results = rec.read_many([ReadRequest(render(img, rng)) for img in images])
+def _counts(results: Sequence[Prediction | ImageInputError], labels: np.ndarray) -> tuple[int, int, int, int]:
     correct = rejected = unreadable = 0
     for result, label in zip(results, labels, strict=True):
         if isinstance(result, ImageInputError):
@@ -142,13 +137,24 @@ def read_chunk(rec: Recognizer, name: str, images: np.ndarray, labels: np.ndarra
         assert isinstance(result, Prediction)
         correct += int(result.digit == label)
         rejected += int(result.digit is None)
-    return len(images), correct, rejected, unreadable
+    return len(labels), correct, rejected, unreadable
+
+
+def read_chunk(recs: Sequence[Recognizer], name: str, images: np.ndarray, labels: np.ndarray, seed: int,
+               chunk: int) -> list[tuple[int, int, int, int]]:
+    """Render one chunk once and read it with each of ``recs``: per model (n, correct, rejected,
+    unreadable). Rendering costs more than reading (a photo is 640×480), so models compared on the
+    same images share it."""
+    render = renderings()[name]
+    rng = _chunk_rng(seed, name, chunk)
+    requests = [ReadRequest(render(img, rng)) for img in images]
+    return [_counts(rec.read_many(requests), labels) for rec in recs]
 
 
 def _pooled_chunk(name: str, images: np.ndarray, labels: np.ndarray, seed: int,
-                  chunk: int) -> tuple[int, int, int, int]:
-    assert _worker_recognizer is not None, "the pool initialiser loads the recognizer"
-    return read_chunk(_worker_recognizer, name, images, labels, seed, chunk)
+                  chunk: int) -> list[tuple[int, int, int, int]]:
+    assert _worker_recognizers, "the pool initialiser loads the recognizers"
+    return read_chunk(_worker_recognizers, name, images, labels, seed, chunk)
 
 
 def _chunks(n: int) -> Iterator[tuple[int, slice]]:
@@ -160,29 +166,38 @@ def run(card: Path, dataset: data.DatasetName, names: Sequence[str] | None = Non
         seed: int = 0, root: str | None = None, workers: int | None = None,
         progress: SuiteProgress | None = None) -> SuiteResult:
     """Measure the model of ``card`` on each rendering in ``names`` (default all) of ``dataset``."""
+    return run_models([card], dataset, names, limit, seed, root, workers, progress)[0]
+
+
+def run_models(cards: Sequence[Path], dataset: data.DatasetName, names: Sequence[str] | None = None,
+               limit: int | None = 1000, seed: int = 0, root: str | None = None, workers: int | None = None,
+               progress: SuiteProgress | None = None) -> list[SuiteResult]:
+    """:func:`run` for several models on the very same rendered images, each rendered once: one
+    result per card, in order, each what :func:`run` gives for that card alone."""
     started = time.perf_counter()
     chosen = list(names) if names else select(None, dataset)
     images, labels = sample(dataset, limit, seed, root)
-    model = Recognizer(card, threads=1).name
-    result = SuiteResult(dataset, model, seed, len(labels))
+    results = [SuiteResult(dataset, Recognizer(card, threads=1).name, seed, len(labels)) for card in cards]
     workers = workers or os.cpu_count() or 1
-    totals = {name: np.zeros(4, dtype=np.int64) for name in chosen}
+    totals = {name: np.zeros((len(cards), 4), dtype=np.int64) for name in chosen}
     done, total = 0, len(chosen) * len(labels)
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(str(card),)) as pool:
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=([str(c) for c in cards],)) as pool:
         futures = [(name, pool.submit(_pooled_chunk, name, images[part], labels[part], seed, k))
                    for name in chosen for k, part in _chunks(len(labels))]
         for name, future in futures:
-            counts = future.result()
+            counts = np.array(future.result(), dtype=np.int64)
             totals[name] += counts
-            done += counts[0]
+            done += int(counts[0, 0])
             if progress:
                 progress(name, done, total)
-    for name in chosen:
-        n, correct, rejected, unreadable = (int(v) for v in totals[name])
-        result.renderings[name] = RenderingResult(n, round(correct / max(1, n), 5), round(rejected / max(1, n), 5),
-                                                  unreadable)
-    result.seconds = round(time.perf_counter() - started, 1)
-    return result
+    seconds = round(time.perf_counter() - started, 1)
+    for m, result in enumerate(results):
+        for name in chosen:
+            n, correct, rejected, unreadable = (int(v) for v in totals[name][m])
+            result.renderings[name] = RenderingResult(n, round(correct / max(1, n), 5),
+                                                      round(rejected / max(1, n), 5), unreadable)
+        result.seconds = seconds
+    return results
 
 
 def plot(results: Sequence[SuiteResult], path: Path) -> Path:
