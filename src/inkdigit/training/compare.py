@@ -96,11 +96,17 @@ def compare(cfg: CompareConfig, progress: Progress | None = None) -> dict[str, A
             "size_bytes": (out / f"{key}-v1.onnx").stat().st_size,
             "target": None if key in RAW_BASELINES else TARGETS.get(family),
         }
-        if cfg.robustness_limit:
-            step("robustness suite", 0, 1, {})
-            measured = suite.run(card_path, "mnist", limit=cfg.robustness_limit, seed=cfg.seed, root=cfg.data_dir)
-            results[key]["robustness"] = measured.summary()["renderings"]
         step("done", 1, 1, {})
+    if cfg.robustness_limit:  # every model reads the same rendered images, rendered once for all
+        cards = [Path(r["card"]) for r in results.values()]
+
+        def suite_step(name: str, done: int, total: int) -> None:
+            report(f"robustness suite, {len(cards)} models: {name}", done, total, {})
+
+        measured = suite.run_models(cards, "mnist", limit=cfg.robustness_limit, seed=cfg.seed, root=cfg.data_dir,
+                                    progress=suite_step)
+        for r, figures in zip(results.values(), measured, strict=True):
+            r["robustness"] = figures.summary()["renderings"]
     report("8×8 digits kNN", 0, 1, {})
     small = small_digits_knn(cfg.seed)
     report("writing the report", 0, 1, {})
