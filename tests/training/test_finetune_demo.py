@@ -48,8 +48,9 @@ SMALL = ["--replay", "5000", "--replay-rendered", "10000", "--robustness-limit",
          "--rendering", "canvas", "--rendering", "photo", "--rejection-limit", "100"]
 FULL: list[str] = []  # the command's defaults
 MEASURES = FULL if os.environ.get("INKDIGIT_DEMO_FULL") else SMALL
-#: seconds a command may take: the small measures take 7-10 minutes on two quiet cores (a timeout
-#: of 15 cut one off on a machine busy with other work); the full-size ones about an hour
+#: seconds a command may take: the small measures take 5-9 minutes on two quiet cores since the
+#: gate renders the suite once for both models (a timeout of 15 cut one off on a machine busy with
+#: other work when they took 7-10); the full-size ones about an hour
 CLI_TIMEOUT = 7200 if MEASURES is FULL else 1800
 
 
