@@ -79,9 +79,9 @@ Progress = Callable[[str], None]
 
 
 def _figures(card: Path, held_out: Sequence[Correction], m: Measures, say: Progress,
-             details: dict[str, Any]) -> dict[str, tuple[float, int]]:
-    """The figures of one model but the robustness suite's: name → (value, n); the test sets'
-    full metrics go in ``details``."""
+             details: dict[str, Any], suite_figures: dict[str, tuple[float, int]]) -> dict[str, tuple[float, int]]:
+    """Every figure of one model, its robustness suite's measured already (:func:`_robustness`):
+    name → (value, n), in the table's order; the test sets' full metrics go in ``details``."""
     from inkdigit.training.evaluate import evaluate
     from inkdigit.training.robustness import tasks
 
@@ -92,6 +92,7 @@ def _figures(card: Path, held_out: Sequence[Correction], m: Measures, say: Progr
         metrics = evaluate(rec, dataset, m.data_dir, m.eval_limit)  # type: ignore[arg-type]
         details[f"{dataset}_test"] = {k: v for k, v in metrics.items() if k not in ("model", "dataset")}
         out[f"{dataset.upper()} test"] = (float(metrics["accuracy"]), int(metrics["n"]))
+    out.update(suite_figures)
     if m.rejection_limit:
         say(f"{rec.name}: non-digits")
         rej = tasks.run_rejection(str(card), m.rejection_limit, m.seed, m.data_dir, digit_limit=1)
@@ -118,21 +119,13 @@ def _robustness(cards: Sequence[Path], m: Measures, say: Progress) -> list[dict[
     return out
 
 
-def _in_order(figures: dict[str, tuple[float, int]],
-              suite: dict[str, tuple[float, int]]) -> dict[str, tuple[float, int]]:
-    """The rows as the table shows them: corrections, test sets, the suite, then non-digits."""
-    last = {k: v for k, v in figures.items() if k == "non-digits rejected"}
-    return {**{k: v for k, v in figures.items() if k not in last}, **suite, **last}
-
-
 def judge(parent: Path, candidate: Path, held_out: Sequence[Correction], measures: Measures,
           say: Progress = lambda _: None, details: dict[str, Any] | None = None) -> Verdict:
     """Measure both models and apply the rule of the module docstring; the candidate's MNIST and
     USPS test metrics (as a card records them) go in ``details``."""
-    before = _figures(parent, held_out, measures, say, {})
-    after = _figures(candidate, held_out, measures, say, details if details is not None else {})
     suite_before, suite_after = _robustness([parent, candidate], measures, say)
-    before, after = _in_order(before, suite_before), _in_order(after, suite_after)
+    before = _figures(parent, held_out, measures, say, {}, suite_before)
+    after = _figures(candidate, held_out, measures, say, details if details is not None else {}, suite_after)
     verdict = Verdict()
     for name, (b, n) in before.items():
         a = after[name][0]

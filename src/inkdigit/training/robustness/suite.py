@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from inkdigit.engine.imageio import ImageInputError
-from inkdigit.engine.recognizer import Prediction, ReadRequest, Recognizer
+from inkdigit.engine.recognizer import Prediction, ReadRequest, ReadResult, Recognizer
 from inkdigit.training import data
 from inkdigit.training.robustness.common import Render, encode_png, to_u8
 
@@ -128,7 +128,7 @@ def _chunk_rng(seed: int, name: str, chunk: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode()), chunk])
 
 
-def _counts(results: Sequence[Prediction | ImageInputError], labels: np.ndarray) -> tuple[int, int, int, int]:
+def _counts(results: Sequence[ReadResult], labels: np.ndarray) -> tuple[int, int, int, int]:
     correct = rejected = unreadable = 0
     for result, label in zip(results, labels, strict=True):
         if isinstance(result, ImageInputError):
