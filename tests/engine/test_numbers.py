@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -247,3 +248,14 @@ def test_the_piece_scorer_parts_pairs_the_gate_took_for_one_digit(rec: Recognize
     for pair in ("01", "90"):
         img = _line([clear_digits[int(c)] for c in pair], [-10])
         assert read_number(rec, png_bytes(img)).text == pair
+
+
+@pytest.mark.parametrize("text", ["80", "38", "06"])
+def test_digits_written_with_a_thick_marker_are_read_not_hollowed(rec: Recognizer, clear_digits, text: str) -> None:
+    """A bold stroke fills most of its piece's box; preprocessing must still take the paper, not
+    the ink, for the background (it read an 8 as its hollow outline, a 7, and a 6 as a 0)."""
+    thick = [cv2.dilate(clear_digits[int(c)], np.ones((3, 3), np.uint8)) for c in text]
+    line = 1 - _line(thick, [30]).astype(np.float32) / 255
+    bold = cv2.dilate(line, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
+    got = read_number(rec, png_bytes(((1 - bold) * 255).astype(np.uint8)))
+    assert got.text == text and all(d.confidence > 0.9 for d in got.digits)
