@@ -198,7 +198,10 @@ def _framed(ink: np.ndarray) -> np.ndarray:
     covers a third of its box. Why: the single-digit preprocessing takes an image's commonest
     colour for its background, and a bold stroke filling a tight box would be taken for it (an 8
     written with a thick marker was read as its hollow outline, a 7); with the wide margin,
-    background is most of the image. Only bold pieces get it: it costs time (8 % more per number)."""
+    background is most of the image. Only bold pieces get it: the wide margin on every piece cost 8 %
+    more time per number, on bold ones alone 3 % (median ratios, 160 canvas and photo numbers).
+    A single-digit image cropped tight round a bold digit still has this problem: the margin
+    fixes the number path, where the ink's polarity is known, not the shared preprocessing."""
     bold = np.count_nonzero(ink > 0.5) > ink.size / 3
     return np.pad(ink, 2 + max(ink.shape) // 4 if bold else 2)
 
