@@ -4,6 +4,7 @@ each digit found; drawn with the mouse in Chromium and read by the real server."
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -38,7 +39,8 @@ def test_a_number_drawn_with_the_mouse_is_read_with_a_box_per_digit(page: Page) 
     expect(page.get_by_test_id("prediction-digit")).to_have_text("4170", timeout=TIMEOUT)
     found = page.get_by_test_id("number-digits").locator("li")
     expect(found).to_have_count(4)
-    expect(found.nth(0)).to_have_attribute("aria-label", "digit 1: 4, 100 percent")
+    # the label names the digit's place, the digit and its confidence (whatever the model's figure)
+    expect(found.nth(0)).to_have_attribute("aria-label", re.compile(r"^digit 1: 4, (100|9\d) percent$"))
     expect(page.get_by_test_id("prediction-confidence")).to_contain_text("sure of every digit")
     expect(page.get_by_test_id("number-view")).to_be_visible()
     expect(page.locator("#bars")).to_be_hidden()  # ten bars belong to one digit
