@@ -259,3 +259,17 @@ def test_digits_written_with_a_thick_marker_are_read_not_hollowed(rec: Recognize
     bold = cv2.dilate(line, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
     got = read_number(rec, png_bytes(((1 - bold) * 255).astype(np.uint8)))
     assert got.text == text and all(d.confidence > 0.9 for d in got.digits)
+
+
+def test_a_whole_digit_the_piece_scorer_doubts_is_not_split(rec: Recognizer, data_dir) -> None:
+    """Six MNIST *training* digits drawn as the numbers benchmark draws them (seed 3): its 5 is twice
+    as wide as tall, the piece scorer's logit for it is far below zero, and with that logit taken
+    untempered the classifier's confident halves won ("1159471"). ``WHOLE_TEMPERATURE`` keeps it whole."""
+    from inkdigit.training import data
+    from inkdigit.training.robustness.numbers import RENDERINGS
+
+    train = data.load("mnist", "train", data_dir)
+    pick = [9906, 17159, 10934, 6724, 49866, 9975]
+    assert "".join(str(int(train.labels[i])) for i in pick) == "159471"
+    png = RENDERINGS["canvas"](list(train.images[pick].astype(np.float32) / 255.0), np.random.default_rng(3))
+    assert read_number(rec, png).text == "159471"
