@@ -233,6 +233,31 @@ def test_a_one_written_with_a_thick_marker_is_no_frame(rec: Recognizer) -> None:
     assert read_number(rec, np.asarray(img)).text == "417"
 
 
+def _squarish_zero(draw: ImageDraw.ImageDraw, cx: float, cy: float, width: int) -> None:
+    """A 0 drawn with a marker, squarish as many hands draw it (a superellipse, exponent 4)."""
+    t = np.linspace(0, 2 * np.pi, 200)
+    x = cx + 32 * np.sign(np.cos(t)) * np.abs(np.cos(t)) ** 0.5
+    y = cy + 52 * np.sign(np.sin(t)) * np.abs(np.sin(t)) ** 0.5
+    points = [*zip(x.tolist(), y.tolist(), strict=True), (float(x[0]), float(y[0]))]
+    draw.line(points, fill=0, width=width, joint="curve")
+
+
+@pytest.mark.parametrize("width", [10, 14, 18])
+def test_a_bold_squarish_zero_is_no_frame(rec: Recognizer, width: int) -> None:
+    """A bold 0 has straight runs along all four sides, as a printed frame does; it was erased as
+    one, leaving four arcs, so "701" read "7511" or "71211". A frame around the number still goes."""
+    img = Image.new("L", (330, 160), 255)
+    draw = ImageDraw.Draw(img)
+    draw.line([(40, 30), (90, 30), (60, 135)], fill=0, width=width, joint="curve")  # 7
+    _squarish_zero(draw, 170, 82, width)
+    draw.line([(270, 25), (270, 140)], fill=0, width=width)  # 1
+    assert read_number(rec, np.asarray(img)).text == "701"
+    framed = Image.new("L", (390, 220), 255)
+    framed.paste(img, (30, 30))
+    ImageDraw.Draw(framed).rectangle([(10, 10), (380, 210)], outline=0, width=3)
+    assert read_number(rec, np.asarray(framed)).text == "701"
+
+
 def test_a_transparent_strip_of_a_mostly_opaque_image_is_not_ink(rec: Recognizer, example) -> None:
     """Transparent pixels took the colour black, so a transparent margin of a light image read as
     a stroke ("14 217"); they now take the opaque part's own background colour."""

@@ -104,8 +104,11 @@ def strip_frames(ink: np.ndarray, pieces: int = 3) -> np.ndarray:
     """``ink`` without printed frames around a field, even where the digit touches its frame.
 
     A piece of ink is a frame when straight runs nearly as long as its bounding box lie along all
-    four of its sides and not across most of its inside; those runs are erased (a digit never has
-    all four, and a bar drawn with a thick pen, which has them everywhere, is no frame)."""
+    four of its sides, meet at its four corners and do not lie across most of its inside, and
+    something is written in its middle; those runs are erased. A digit never has all four (a bar
+    drawn with a thick pen has them everywhere, so it is no frame). A bold 0 may: it was cut into
+    four arcs, and "8002072" read "800212172". A round one's curved corners keep its runs apart,
+    and a squarish one, whose corners a thick pen fills, is empty in the middle."""
     mask = (ink > 0.35).view(np.uint8)
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     out = ink
@@ -119,13 +122,20 @@ def strip_frames(ink: np.ndarray, pieces: int = 3) -> np.ndarray:
         bh, bw = max(2, h // 7), max(2, w // 7)
         # a frame is hollow: a solid bar (a 1 written with a marker) has such runs in every row
         hollow = across[bh:-bh].any(axis=1).mean() < 0.5 and down[:, bw:-bw].any(axis=0).mean() < 0.5
-        if hollow and across[:bh].any() and across[-bh:].any() and down[:, :bw].any() and down[:, -bw:].any():
+        middle = box[h // 3:h - h // 3, w // 3:w - w // 3]
+        if hollow and _meet_at_corners(np.minimum(across, down), bh, bw) and middle.any():
             lines = cv2.dilate(np.maximum(across, down), np.ones((3, 3), np.uint8))
             if out is ink:
                 out = ink.copy()
             region = out[y:y + h, x:x + w]
             region[lines > 0] = 0.0
     return out
+
+
+def _meet_at_corners(both: np.ndarray, bh: int, bw: int) -> bool:
+    """Whether the runs along the sides cross (``both``: pixels in a run across and one down) in
+    each corner of the box, ``bh`` rows and ``bw`` columns deep."""
+    return all(corner.any() for corner in (both[:bh, :bw], both[:bh, -bw:], both[-bh:, :bw], both[-bh:, -bw:]))
 
 
 def _is_box(labels: np.ndarray, stats: np.ndarray, i: int) -> bool:
