@@ -145,6 +145,10 @@ def train(
         min=0, help="Train a digit-or-not gate against this many synthetic non-digits; with it, "
                     "--keep is the share of all held-out digits it lets through (0: no gate).")] = 0,
     gate_epochs: Annotated[int, typer.Option(min=1, help="Epochs of the digit-or-not gate.")] = 4,
+    number_keep: Annotated[float, typer.Option(
+        min=0.5, max=1.0, help="With --gate: a digit of a number is rejected only below the gate score "
+                               "that keeps this share of the held-out digits (one rejected digit loses "
+                               "the number).")] = 0.999,
     piece_gate: Annotated[int, typer.Option(
         min=0, help="Also train a piece scorer for reading numbers, against the gate's non-digits and this "
                     "many pieces of lines that are not one digit: halves of digits, touching pairs "
@@ -176,7 +180,7 @@ def train(
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
                       usps=usps, usps_copies=usps_copies, rendered=rendered, styles=styles,
                       style_set=style_set, keep=keep, calibration_rendered=calibration_rendered, gate=gate,
-                      gate_epochs=gate_epochs, piece_gate=piece_gate,
+                      gate_epochs=gate_epochs, number_keep=number_keep, piece_gate=piece_gate,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
     if usps_copies > 1 and not usps:
         raise fail("--usps-copies needs --usps")

@@ -67,6 +67,36 @@ def test_is_digit_follows_the_gate_threshold(gated: Path) -> None:
     assert answer.confidence > 0  # the reading is still reported, only not called a digit
 
 
+def test_a_digit_of_a_number_passes_the_more_lenient_threshold_set_from_the_same_digits(gated: Path) -> None:
+    """The card records a second gate threshold, for digits of a number (one rejected digit loses
+    the whole number): set from the same held-out digits at ``number_keep`` (0.999 by default),
+    so never stricter than ``min_score``. A number's digits are judged by it, a single image is not."""
+    from PIL import Image, ImageDraw
+
+    from inkdigit.engine.numbers import read_number
+
+    card = ModelCard.load(gated / f"{NAME}.json")
+    assert card.rejection.number_keep == 0.999 and card.training.config["number_keep"] == 0.999
+    assert card.rejection.number_min_score is not None
+    assert card.rejection.number_min_score <= card.rejection.min_score
+    img = Image.new("L", (120, 100), 255)
+    ImageDraw.Draw(img).line([(60, 15), (60, 85)], fill=0, width=8)  # a 1, alone on its line
+    pixels = np.asarray(img)
+    rec = Recognizer(gated / f"{NAME}.json")
+    assert rec.number_min_score == card.rejection.number_min_score
+    rec.min_score, rec.number_min_score = 1e9, -1e9  # single images: nothing passes; digits of numbers: all
+    assert not rec.predict(pixels).is_digit
+    digits = read_number(rec, pixels).digits
+    assert len(digits) == 1 and digits[0].is_digit and digits[0].digit is not None
+    rec.min_score, rec.number_min_score = -1e9, 1e9  # and the other way round
+    assert rec.predict(pixels).is_digit
+    assert not read_number(rec, pixels).digits[0].is_digit
+    # a card written before the second threshold judges a number's digits by its one threshold
+    card.rejection.number_min_score = card.rejection.number_keep = None
+    assert "number_min_score" not in card.to_dict()["rejection"]
+    assert Recognizer(card, weights=gated / f"{NAME}.onnx").number_min_score == card.rejection.min_score
+
+
 def test_a_gated_card_keeps_its_rejection_section_through_a_round_trip(gated: Path, tmp_path: Path) -> None:
     card = ModelCard.load(gated / f"{NAME}.json")
     card.save(tmp_path / "again.json")

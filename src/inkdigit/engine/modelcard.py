@@ -97,19 +97,31 @@ class Rejection:
     ``fitted_on`` names the held-out real digits the gate's threshold was set from.
     ``piece_output``, when set, is the ONNX output of a piece scorer that reading a number uses to
     decide where one digit ends; it decides nothing about ``is_digit``, so an inkdigit that does not
-    know it still reads the model correctly (and splits numbers by the gate instead)."""
+    know it still reads the model correctly (and splits numbers by the gate instead).
+    ``number_min_score``, when set, replaces ``min_score`` for each digit of a number: the gate's
+    score that keeps ``number_keep`` of the same held-out digits. Why a second, more lenient
+    threshold: one digit wrongly rejected loses the whole number, so a number of n digits is
+    rejected about n times as often as one digit would be; and a mark among the digits of a number
+    is a digit far more often than an image sent on its own is. Unset: ``min_score`` everywhere."""
 
     min_confidence: float = 0.0
     output: str = ""
     min_score: float = 0.0
     fitted_on: str = ""
     piece_output: str = ""
+    number_min_score: float | None = None
+    number_keep: float | None = None
+
+    @property
+    def digit_in_number_min_score(self) -> float:
+        """The gate threshold a digit of a number must pass."""
+        return self.min_score if self.number_min_score is None else self.number_min_score
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object; a model without a gate writes its threshold alone, as cards always did."""
         if not self.output and not self.piece_output:
             return {"min_confidence": self.min_confidence}
-        out = _flat(self)
+        out = _flat(self, drop_none=True)
         if not self.piece_output:  # gated cards without a piece scorer read as they always did
             del out["piece_output"]
         return out

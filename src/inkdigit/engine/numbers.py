@@ -279,7 +279,7 @@ def _digit(rec: Recognizer, r: _Read, scale: tuple[float, float], size: tuple[in
     order = np.argsort(r.probs)[::-1][:top_k]
     conf = float(r.probs[order[0]])
     gate = None if r.gate is None else np.array([r.gate])
-    ok = bool(rec.accepts(r.probs[None, :], gate)[0])
+    ok = bool(rec.accepts(r.probs[None, :], gate, in_number=True)[0])
     return DigitReading(int(order[0]) if ok else None, conf, box, [(int(d), float(r.probs[d])) for d in order], ok,
                         r.image)
 

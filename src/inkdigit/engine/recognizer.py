@@ -121,6 +121,7 @@ class Recognizer:
         if self._gate and self._gate not in outputs:
             raise ModelCardError(f"Model {self.name!r} has no gate output {self._gate!r} (it has {outputs}).")
         self.min_score = float(self.card.rejection.min_score)
+        self.number_min_score = float(self.card.rejection.digit_in_number_min_score)
         # the piece scorer, when the model has one: a third output, read only when reading numbers
         self._piece = self.card.rejection.piece_output
         if self._piece and not self._gate:
@@ -164,10 +165,12 @@ class Recognizer:
         """Calibrated class probabilities for preprocessed (N, 28, 28) images in [0, 1]."""
         return self.scores(batch)[0]
 
-    def accepts(self, probs: np.ndarray, gate: np.ndarray | None) -> np.ndarray:
-        """Which rows the card's rejection rule calls digits: confident enough, and past the gate."""
+    def accepts(self, probs: np.ndarray, gate: np.ndarray | None, in_number: bool = False) -> np.ndarray:
+        """Which rows the card's rejection rule calls digits: confident enough, and past the gate
+        (``in_number``: the threshold for a digit of a number, see ``Rejection.number_min_score``)."""
         ok = np.asarray(probs).max(axis=1) >= self.min_confidence
-        return ok if gate is None else ok & (np.asarray(gate) >= self.min_score)
+        threshold = self.number_min_score if in_number else self.min_score
+        return ok if gate is None else ok & (np.asarray(gate) >= threshold)
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         """Same as :meth:`probabilities`: the scikit-learn name, so a loaded model answers like a fitted one."""

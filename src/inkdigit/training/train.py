@@ -68,6 +68,9 @@ class TrainConfig:
     styles: int = 0
     style_set: int = 1  # which writing-style variants (realistic.STYLE_SETS): 2 adds open 4s, straight 9s, looped 2s
     keep: float = 0.995  # the rejection threshold keeps this fraction of correct calibration answers
+    # with a gate, a digit of a number is rejected only below the score that keeps this fraction of
+    # the calibration digits (modelcard.Rejection.number_min_score says why it is more lenient)
+    number_keep: float = 0.999
     # the calibration digits (USPS train's held-out tail) rendered this many times more, as canvas
     # drawings, photos, resizes and scans: a threshold set on clean scans alone rejected 1-3 % of the
     # robustness suite's renderings of real digits
@@ -163,7 +166,8 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
         x_cal, y_cal, calibration_source = _rendered_calibration(cfg, x_cal, y_cal, calibration_source, extra_data)
     model.calibrate(x_cal, y_cal, keep=cfg.keep, source=calibration_source)
     if cfg.gate:
-        model.calibrate_gate(x_cal, keep=cfg.keep, source=calibration_source)  # type: ignore[attr-defined]
+        model.calibrate_gate(x_cal, keep=cfg.keep, source=calibration_source,  # type: ignore[attr-defined]
+                             number_keep=cfg.number_keep)
 
     # 5. write the weights, then measure them as serving runs them, then write the card once
     weights = model.write_weights(out, cfg.name)

@@ -69,6 +69,8 @@ class TorchDigits(DigitEstimator):
     gate_epochs_: int = 0
     piece_gate_: nn.Module | None = None
     min_score_: float = 0.0
+    number_min_score_: float | None = None
+    number_keep_: float | None = None
     gate_source_: str = ""
 
     @abstractmethod
@@ -184,11 +186,16 @@ class TorchDigits(DigitEstimator):
             raise ValueError("this model has no digit-or-not gate (fit_gate first)")
         return gate_scores(self.gate_, x)
 
-    def calibrate_gate(self, x: np.ndarray, keep: float, source: str) -> Self:
+    def calibrate_gate(self, x: np.ndarray, keep: float, source: str, number_keep: float | None = None) -> Self:
         """Set the gate's threshold to the score that keeps ``keep`` of the held-out real digits
-        ``x`` (every one of them, read right or wrong: a misread digit is still a digit). The
+        ``x`` (every one of them, read right or wrong: a misread digit is still a digit), and the
+        threshold for a digit of a number to the one that keeps ``number_keep`` of them. The
         gate then decides what is a digit, so the confidence threshold is dropped."""
-        self.min_score_ = float(np.quantile(self.digit_scores(x), 1 - keep))
+        scores = self.digit_scores(x)
+        self.min_score_ = float(np.quantile(scores, 1 - keep))
+        if number_keep is not None:
+            self.number_min_score_ = min(self.min_score_, float(np.quantile(scores, 1 - number_keep)))
+            self.number_keep_ = number_keep
         self.gate_source_ = source
         self.min_confidence_ = 0.0
         return self
@@ -198,8 +205,10 @@ class TorchDigits(DigitEstimator):
 
         card = super().card(name, **extra)
         if self.gate_ is not None:
-            card.rejection = Rejection(0.0, SCORE_OUTPUT, round(self.min_score_, 4), self.gate_source_,
-                                       PIECE_OUTPUT if self.piece_gate_ is not None else "")
+            card.rejection = Rejection(
+                0.0, SCORE_OUTPUT, round(self.min_score_, 4), self.gate_source_,
+                PIECE_OUTPUT if self.piece_gate_ is not None else "",
+                None if self.number_min_score_ is None else round(self.number_min_score_, 4), self.number_keep_)
         return card
 
     def scores(self, x: np.ndarray) -> np.ndarray:
