@@ -72,6 +72,7 @@ class Dataset(StrEnum):
     mnist = "mnist"
     usps = "usps"
     optdigits = "optdigits"  # test only: UCI's real 8×8 scans, shipped by scikit-learn
+    fonts = "fonts"  # digits in public handwriting fonts (training/fonts.py); the test fonts are never trained on
 
 
 

@@ -60,6 +60,12 @@ def data_mirrors() -> tuple[str, ...] | None:
     return tuple(b.strip().rstrip("/") for b in value.split(",") if b.strip())
 
 
+def font_registry() -> str:
+    """Where handwriting-font tarballs come from (``INKDIGIT_FONT_REGISTRY``, a mirror laid out as
+    npm's registry is), else npm's registry."""
+    return (os.environ.get("INKDIGIT_FONT_REGISTRY") or "https://registry.npmjs.org").rstrip("/")
+
+
 def model_dir() -> Path | None:
     """An extra directory searched first for recognizers (``INKDIGIT_MODEL_DIR``)."""
     return _env_path("INKDIGIT_MODEL_DIR")

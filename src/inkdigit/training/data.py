@@ -28,7 +28,7 @@ import numpy as np
 from inkdigit import paths
 
 Split = Literal["train", "test"]
-DatasetName = Literal["mnist", "usps", "optdigits"]
+DatasetName = Literal["mnist", "usps", "optdigits", "fonts"]
 
 
 class DataError(RuntimeError):
@@ -216,11 +216,15 @@ def load_optdigits(split: Split) -> Digits:
 
 def load(dataset: DatasetName, split: Split, root: str | os.PathLike[str] | None = None,
          download: bool = True) -> Digits:
-    """Load ``dataset`` (``mnist``, ``usps`` or ``optdigits``) ``split`` (``train`` or ``test``)."""
+    """Load ``dataset`` (``mnist``, ``usps``, ``optdigits`` or ``fonts``) ``split`` (``train`` or ``test``)."""
     if dataset == "mnist":
         return load_mnist(split, root, download)
     if dataset == "usps":
         return load_usps(split, root, download)
     if dataset == "optdigits":
         return load_optdigits(split)
-    raise DataError(f"Unknown data set {dataset!r}; choose mnist, usps or optdigits.")
+    if dataset == "fonts":
+        from inkdigit.training.fonts import load_fonts  # Pillow's font code, only when asked
+
+        return load_fonts(split, root, download)
+    raise DataError(f"Unknown data set {dataset!r}; choose mnist, usps, optdigits or fonts.")
