@@ -40,10 +40,10 @@ def _tarball(font_file: Path, package: str, version: str) -> tuple[bytes, str]:
     return blob, "sha512-" + base64.b64encode(hashlib.sha512(blob).digest()).decode()
 
 
-@pytest.fixture
-def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[fonts.Font]:
+@pytest.fixture(params=["test"])
+def registry(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[fonts.Font]:
     """A loopback registry serving one font (Matplotlib's DejaVu Sans, a printed face) as the only
-    test font."""
+    font of the split ``request.param``."""
     import matplotlib
 
     dejavu = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -51,7 +51,7 @@ def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[fonts.
     served = tmp_path / "registry" / "@fontsource" / "print-sans" / "-"
     served.mkdir(parents=True)
     (served / "print-sans-1.0.0.tgz").write_bytes(blob)
-    font = fonts.Font("print-sans", "1.0.0", integrity, "test", "OFL-1.1")
+    font = fonts.Font("print-sans", "1.0.0", integrity, request.param, "OFL-1.1")
     monkeypatch.setattr(fonts, "FONTS", (font,))
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "registry"))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -111,3 +111,29 @@ def test_a_reserved_font_is_refused_by_name(tmp_path: Path) -> None:
     reserved = fonts.Font("dancing-script", "5.0.0", "sha512-x", "train", "OFL-1.1")
     with pytest.raises(data.DataError, match="reserved"):
         fonts.font_bytes(reserved, tmp_path)
+
+
+@pytest.mark.parametrize("registry", ["train"], indirect=True)
+def test_a_training_run_learns_from_the_train_fonts_and_records_them(registry: fonts.Font, tmp_path: Path) -> None:
+    """``--fonts N``: the train fonts' own images and N renderings of them join the training set; the
+    card says how many and which fonts, and its data section holds each font file's checksum."""
+    pytest.importorskip("torch")
+    from inkdigit import paths
+    from inkdigit.engine.modelcard import ModelCard
+    from inkdigit.training.train import TrainConfig, train
+
+    root = tmp_path / "data"  # MNIST and USPS from the shared folder; the font lands here, not there
+    root.mkdir()
+    for name in ("mnist", "usps"):
+        (root / name).symlink_to(paths.data_dir() / name)
+    out = tmp_path / "run"
+    train(TrainConfig(name="fonts-dry", out_dir=str(out), dry_run=True, limit=256, eval_limit=200, fonts=5000,
+                      data_dir=str(root)))
+    assert (root / "fonts" / registry.tarball).exists()
+    card = ModelCard.load(out / "fonts-dry.json")
+    record = card.training.extra["fonts"]
+    assert record["clean"] == 10 * fonts.VARIANTS and record["fonts"] == ["print-sans"]
+    assert record["rendered"] == 100 and sum(record["by_kind"].values()) == 100  # a dry run makes 2 %
+    assert "checksums" not in record and card.training.config["fonts"] == 5000
+    assert card.data["fonts/print-sans-latin-400-normal.woff"] == hashlib.sha256(
+        fonts.font_bytes(registry, root)).hexdigest()

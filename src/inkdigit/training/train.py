@@ -67,6 +67,9 @@ class TrainConfig:
     rendered: int = 0
     styles: int = 0
     style_set: int = 1  # which writing-style variants (realistic.STYLE_SETS): 2 adds open 4s, straight 9s, looped 2s
+    # digits in the *train* split of the handwriting fonts (training/fonts.py): their own images, and
+    # this many renderings of them as the suite renders test digits (0: no fonts)
+    fonts: int = 0
     keep: float = 0.995  # the rejection threshold keeps this fraction of correct calibration answers
     # with a gate, a digit of a number is rejected only below the score that keeps this fraction of
     # the calibration digits (modelcard.Rejection.number_min_score says why it is more lenient)
@@ -171,10 +174,12 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
 
     # 5. write the weights, then measure them as serving runs them, then write the card once
     weights = model.write_weights(out, cfg.name)
+    font_checksums = extra_data.get("fonts", {}).pop("checksums", {})  # the card's data section holds them
     training = Training(command=command_line(), config=asdict(cfg), seed=cfg.seed, epochs_run=model.epochs_run_,
                         train_images=int(np.sum(y_train != NOT_A_DIGIT)), train_seconds=round(model.train_seconds_, 1),
                         machine=_machine(), extra={"family": cfg.family, **extra_data})
-    checksums = {**train_set.checksums, **test_set.checksums, **usps_cal.checksums, **usps_test.checksums}
+    checksums = {**train_set.checksums, **test_set.checksums, **usps_cal.checksums, **usps_test.checksums,
+                 **font_checksums}
     card = model.card(cfg.name, training=training, data=checksums)
     rec = Recognizer(card, weights=weights)
     card.metrics = {"mnist_test": evaluate_prepared(rec, test_set),
@@ -200,7 +205,7 @@ def _with_realistic(cfg: TrainConfig, x: np.ndarray, y: np.ndarray,
                     record: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """``x``/``y`` plus ``cfg.rendered`` rendered and ``cfg.styles`` style-variant training images,
     made from the raw MNIST (and, with ``cfg.usps``, USPS) training digits."""
-    if not cfg.rendered and not cfg.styles:
+    if not cfg.rendered and not cfg.styles and not cfg.fonts:
         return x, y
     from inkdigit.training import realistic
 
@@ -223,6 +228,18 @@ def _with_realistic(cfg: TrainConfig, x: np.ndarray, y: np.ndarray,
         record[kind] = {"n": int(len(extra.labels)), "by_kind": extra.kinds}
         if kind == "styles":
             record[kind]["set"] = cfg.style_set
+    if cfg.fonts:  # the train fonts' digits as they are, and rendered (never a test font)
+        from inkdigit.training.fonts import FONTS
+
+        typed = data.load("fonts", "train", cfg.data_dir)
+        clean = prepare("fonts", "train", cfg.data_dir, DEFAULT_CONFIG, None)
+        n = max(1, int(cfg.fonts * scale))
+        extra = realistic.make("rendered", typed.images, typed.labels, n, cfg.seed + 17, dict(typed.checksums))
+        x = np.concatenate([x, clean.images.astype(np.float32) / 255.0, extra.images.astype(np.float32) / 255.0])
+        y = np.concatenate([y, clean.labels, extra.labels])
+        record["fonts"] = {"clean": int(len(clean.labels)), "rendered": int(len(extra.labels)),
+                           "by_kind": extra.kinds, "fonts": [f.package for f in FONTS if f.split == "train"],
+                           "checksums": dict(typed.checksums)}
     return x, y
 
 
