@@ -69,7 +69,7 @@ def test_a_font_is_downloaded_verified_and_drawn_as_a_data_set(registry: fonts.F
     assert digits.images.dtype == np.uint8
     assert list(digits.labels[:: fonts.VARIANTS]) == list(range(10))
     assert (tmp_path / "data" / "fonts" / registry.tarball).exists()
-    assert set(digits.checksums) == {"fonts/print-sans-latin-400-normal.woff"}
+    assert set(digits.checksums) == {"fonts/print-sans-latin-400-normal.woff", "fonts/test-images"}
     # ink bright on black, centred, 70 % of the height at most: a data set's digit
     first = digits.images[0]
     assert first[0].max() == 0 and first[:, 0].max() == 0 and first.max() > 200

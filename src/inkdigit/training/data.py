@@ -19,6 +19,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -112,26 +113,34 @@ def _read_verified(path: Path, file: DataFile) -> bytes:
     return raw
 
 
+def download_to(url: str, dest: Path, check: Callable[[Path], object]) -> None:
+    """``url`` saved as ``dest`` through a ``.part`` file beside it, which ``check`` must accept (it
+    raises :class:`DataError` otherwise); on any failure nothing is left behind. Raises what
+    ``check`` raises, or ``OSError`` (``URLError`` included) and ``TimeoutError`` for the network."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part: Path | None = None
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp, tempfile.NamedTemporaryFile(
+            dir=dest.parent, delete=False, suffix=".part"
+        ) as tmp:
+            part = Path(tmp.name)
+            shutil.copyfileobj(resp, tmp)
+        check(part)
+        part.replace(dest)
+    except BaseException:
+        if part is not None:
+            part.unlink(missing_ok=True)
+        raise
+
+
 def _download(file: DataFile, dest: Path) -> None:
     errors = []
     for base in _mirrors(file):
         url = base + file.name
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with urllib.request.urlopen(url, timeout=30) as resp, tempfile.NamedTemporaryFile(
-                dir=dest.parent, delete=False, suffix=".part"
-            ) as tmp:
-                shutil.copyfileobj(resp, tmp)
-            tmp_path = Path(tmp.name)
-            try:
-                _read_verified(tmp_path, file)
-            except DataError as exc:
-                tmp_path.unlink(missing_ok=True)
-                errors.append(f"{url}: {exc}")
-                continue
-            tmp_path.replace(dest)
+            download_to(url, dest, lambda part: _read_verified(part, file))
             return
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        except (DataError, OSError, TimeoutError) as exc:
             errors.append(f"{url}: {exc}")
     raise DataError(
         f"{file.dataset.upper()} file {file.name} is not in {dest.parent} and could not be "

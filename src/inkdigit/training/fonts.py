@@ -20,23 +20,18 @@ import base64
 import hashlib
 import io
 import os
-import shutil
 import tarfile
-import tempfile
-import urllib.error
-import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from inkdigit import paths
-from inkdigit.training.data import DataError, Digits
+from inkdigit.training import data
+from inkdigit.training.data import DataError, Digits, Split
 
-Split = Literal["train", "test"]
 SIDE = 56  #: side of each image (px): room for a font's fine strokes, still small
 VARIANTS = 30  #: images of each digit per font
 #: families the robustness issue keeps for its held-out evaluation (Debian font packages): never used
@@ -119,21 +114,11 @@ def _verified(raw: bytes, font: Font, where: str) -> bytes:
 def _download(font: Font, dest: Path) -> None:
     url = f"{paths.font_registry()}/@fontsource/{font.package}/-/{font.tarball}"
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with urllib.request.urlopen(url, timeout=30) as resp, tempfile.NamedTemporaryFile(
-                dir=dest.parent, delete=False, suffix=".part") as tmp:
-            shutil.copyfileobj(resp, tmp)
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        data.download_to(url, dest, lambda part: _verified(part.read_bytes(), font, url))
+    except (OSError, TimeoutError) as exc:
         raise DataError(f"The font {font.package} {font.version} is not in {dest.parent} and could not be "
                         f"downloaded from {url} ({exc}); copy {font.tarball} there or point --data-dir / "
                         "INKDIGIT_DATA_DIR at a directory whose fonts/ folder holds it.") from exc
-    part = Path(tmp.name)
-    try:
-        _verified(part.read_bytes(), font, url)
-    except DataError:
-        part.unlink(missing_ok=True)
-        raise
-    part.replace(dest)
 
 
 def font_bytes(font: Font, root: str | os.PathLike[str] | None = None, download: bool = True) -> bytes:
@@ -191,4 +176,8 @@ def load_fonts(split: Split, root: str | os.PathLike[str] | None = None, downloa
             labels += [digit] * VARIANTS
     if not images:
         raise DataError(f"There are no {split} fonts; the fonts data set's splits are train and test.")
-    return Digits(np.stack(images), np.array(labels, dtype=np.int64), checksums)
+    stack, digits = np.stack(images), np.array(labels, dtype=np.int64)
+    # the drawn images themselves too: a cache keyed by these checksums (dataset.prepare) then
+    # follows any change to how the glyphs are drawn, not only to the font files
+    checksums[f"fonts/{split}-images"] = hashlib.sha256(stack.tobytes() + digits.tobytes()).hexdigest()
+    return Digits(stack, digits, checksums)
