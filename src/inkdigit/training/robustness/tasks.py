@@ -3,7 +3,8 @@
 ``numbers``: numbers of 2–10 *test* digits laid out as people write them (:mod:`.numbers`), as canvas
 drawings and photos, with and without a touching pair, read by ``Recognizer.read_number`` and scored
 on the whole string. ``rejection``: synthetic non-digits of every kind (:mod:`inkdigit.training.negatives`,
-drawn from generators no training run uses, pairs made of *test* digits) and blanks, scored as the
+drawn from generators no training run uses, pairs made of *test* digits), blank images and photos
+of empty sheets (paper, a shadow's edge, ruled lines, an empty form box), scored as the
 fraction answered "not a digit"; beside them the fraction of real test digits (MNIST, USPS) that
 are rejected. Both return a :class:`~.suite.SuiteResult`, so the CLI prints, plots and writes them
 in the digit suite's JSON shape.
@@ -75,6 +76,20 @@ def _blank(rng: np.random.Generator) -> Image.Image:
     return Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8))
 
 
+#: what an empty sheet's photo may hold besides paper: nothing, a shadow's edge, ruled lines, a form's empty box
+_EMPTY_SHEETS = ("paper", "shadow", "ruled", "box")
+
+
+def _blank_photo(rng: np.random.Generator) -> bytes:
+    """A phone photo of a sheet with nothing written on it, as the photo renderings take them: paper
+    with its lighting, and maybe a shadow's edge, ruled lines or a form's empty box. Not a digit."""
+    from inkdigit.training.robustness.photo import Extras, render_photo
+
+    sheet = _EMPTY_SHEETS[int(rng.integers(len(_EMPTY_SHEETS)))]
+    extras = Extras(shadow=sheet == "shadow", ruled=sheet == "ruled", box=sheet == "box")
+    return render_photo(np.zeros((28, 28), np.float32), rng, extras)
+
+
 def _non_digit(kind: str, rng: np.random.Generator, pairs_from: np.ndarray) -> Image.Image | bytes:
     from inkdigit.training import negatives
 
@@ -82,6 +97,8 @@ def _non_digit(kind: str, rng: np.random.Generator, pairs_from: np.ndarray) -> I
         return negatives._pair(rng, pairs_from)
     if kind == "blank":
         return _blank(rng)
+    if kind == "blank-photo":
+        return _blank_photo(rng)
     made: Image.Image | bytes = getattr(negatives, f"_{kind}")(rng)
     return made
 
@@ -98,7 +115,7 @@ def run_rejection(card: str, limit: int = 200, seed: int = 0, root: str | None =
     rec = Recognizer(card)
     result = SuiteResult("negatives", rec.name, seed, limit)
     pairs_from = data.load("mnist", "test", root).images
-    kinds = [*negatives.KINDS, "blank"]
+    kinds = [*negatives.KINDS, "blank", "blank-photo"]
     done, total = 0, limit * len(kinds)
     for kind in kinds:
         rng = _rng(seed, kind)
