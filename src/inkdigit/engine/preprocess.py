@@ -137,6 +137,20 @@ def _quantile(a: np.ndarray, q: float) -> float:
     return float(np.sort(pos)[i]) if i >= 0 else 0.0
 
 
+def _sample(strength: np.ndarray) -> np.ndarray:
+    """About 4k pixels of ``strength``, evenly spread."""
+    step = max(1, int(np.sqrt(strength.size / 4096)))
+    return strength[::step, ::step]
+
+
+def _top(strength: np.ndarray, sample: np.ndarray | None = None) -> float:
+    """The strength of a digit's core in ``strength``: its 99.7th percentile, or half its maximum
+    where a thin stroke is fewer pixels than that. An image whose top is under ``min_contrast`` is blank."""
+    sample = _sample(strength) if sample is None else sample
+    peak = float(strength.max())
+    return max(_quantile(sample, 0.997) if sample.size > 400 else peak, 0.5 * peak)
+
+
 def _normalise(strength: np.ndarray, min_contrast: float, crop: bool = True) -> np.ndarray | None:
     """Map raw ink strength to [0, 1], background noise → 0 and the digit's core → 1, cropped to
     the box holding every inked pixel (everything outside it is 0) unless ``crop`` is False; None
@@ -146,10 +160,8 @@ def _normalise(strength: np.ndarray, min_contrast: float, crop: bool = True) -> 
     canvas in well under a millisecond. The full-image maximum guards against a subsample that
     misses every pixel of a thin stroke.
     """
-    step = max(1, int(np.sqrt(strength.size / 4096)))
-    sample = strength[::step, ::step]
-    peak = float(strength.max())
-    top = max(_quantile(sample, 0.997) if sample.size > 400 else peak, 0.5 * peak)
+    sample = _sample(strength)
+    top = _top(strength, sample)
     if top < min_contrast:
         return None
     quiet = sample[sample < 0.25 * top]  # background-like pixels: their spread is the noise
