@@ -152,3 +152,16 @@ def test_a_faint_pencil_digit_is_read_and_a_blank_or_ruled_sheet_stays_empty(dig
     for extras, most in ((photo.Extras(), 0), (photo.Extras(pencil=True), 0), (photo.Extras(ruled=True), 8)):
         shots = [photo.render_photo(zero, np.random.default_rng([12, i]), extras) for i in range(20)]
         assert sum(not preprocess(s).is_empty for s in shots) <= most, extras
+
+
+def test_a_vignettes_band_along_an_edge_is_no_ruled_line() -> None:
+    from inkdigit.engine.preprocess_v2 import _ruled
+
+    page = np.zeros((120, 200), np.float32)
+    page[116:, :] = page[:3, :] = 1.0  # dark bands along the bottom and top edges
+    assert not _ruled(page, 200)
+    page[60:62, :] = 1.0  # a printed line across the middle
+    assert _ruled(page, 200)
+    page[:] = 0.0
+    page[5:7, :] = 1.0  # a line near the edge but apart from it
+    assert _ruled(page, 200)
