@@ -58,6 +58,7 @@ _RULE = 0.6  # horizontal runs longer than this fraction of a photo's width are 
 _FAINT = 0.05  # v3: ink fainter than this never links a piece to the digit
 _FAINT_PHOTO = 0.6  # a photo under min_contrast is looked at again at this × min_contrast ...
 _BORDER = 0.06  # ... when its middle (this fraction of its shorter side in from each edge) holds that much
+_RULE_GAP = 0.03  # ... and it is not ruled (a faint rule's breaks up to this × its width closed)
 
 
 def photo_ink(px: Pixels, cfg: PreprocessConfig) -> np.ndarray | None:
@@ -112,7 +113,7 @@ def _faint_ink(strength: np.ndarray, cfg: PreprocessConfig) -> np.ndarray | None
 
 def _ruled(ink: np.ndarray, width: int) -> bool:
     """Whether ``ink`` holds a rule other than a dark band along the top or bottom edge (a vignette's)."""
-    rules = _rules(ink, width)
+    rules = _rules(ink, width, _RULE_GAP)
     if rules is None:
         return False
     rows: np.ndarray = np.asarray(rules.any(axis=1))
@@ -124,12 +125,16 @@ def _ruled(ink: np.ndarray, width: int) -> bool:
     return bool(rows.any())
 
 
-def _rules(ink: np.ndarray, width: int) -> np.ndarray | None:
-    """The horizontal lines of ``ink`` much longer than a digit (ruled paper) as a mask, or None."""
+def _rules(ink: np.ndarray, width: int, gap: float = 0.0) -> np.ndarray | None:
+    """The horizontal lines of ``ink`` much longer than a digit (ruled paper) as a mask, or None;
+    ``gap``: breaks up to this fraction of ``width`` are closed first (a faint line, broken by noise)."""
     length = int(_RULE * width)
     if length < 8 or ink.shape[1] < length:  # in an image a few pixels wide, no line is a rule
         return None
     mask = (ink > 0.35).view(np.uint8)
+    if gap > 0:
+        bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (int(gap * width) | 1, 1))
+        mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, bridge), dtype=np.uint8)
     if int(cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).max()) < length:
         return None  # no row holds that much ink, so none holds a run that long
     rules = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
