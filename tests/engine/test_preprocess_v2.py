@@ -112,7 +112,6 @@ def test_specks_far_from_the_digit_leave_the_crop(digits: data.Digits) -> None:
     assert _similarity(preprocess(page).image, clean) > 0.99
 
 
-
 def _strength(shot: bytes) -> np.ndarray:
     """The photo path's raw ink strength of ``shot`` (before it is normalised)."""
     from inkdigit.engine import preprocess_v2
@@ -147,7 +146,7 @@ def test_a_faint_pencil_digit_is_read_and_a_blank_or_ruled_sheet_stays_empty(dig
     assert len(faint) >= 4, len(faint)
     reads = [(i, preprocess(shot)) for i, shot in faint]
     assert sum(not r.is_empty and _similarity(r.image, preprocess(digits.images[i]).image) > 0.7
-               for i, r in reads) >= 0.6 * len(reads)  # 11 of 15 here; all 15 were empty before
+               for i, r in reads) >= 0.8 * len(reads)  # 14 of 15 here; all 15 were empty before
     zero = np.zeros((28, 28), np.float32)
     for extras, most in ((photo.Extras(), 0), (photo.Extras(pencil=True), 0), (photo.Extras(ruled=True), 8)):
         shots = [photo.render_photo(zero, np.random.default_rng([12, i]), extras) for i in range(20)]
