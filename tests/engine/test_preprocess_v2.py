@@ -114,24 +114,12 @@ def test_specks_far_from_the_digit_leave_the_crop(digits: data.Digits) -> None:
 
 def _strength(shot: bytes) -> np.ndarray:
     """The photo path's raw ink strength of ``shot`` (before it is normalised)."""
-    from inkdigit.engine import preprocess_v2
-    from inkdigit.engine.imageio import DEFAULT_LIMITS, to_pixels
+    from inkdigit.engine.imageio import DEFAULT_LIMITS, Pixels, to_pixels
+    from inkdigit.engine.preprocess_v2 import photo_strength
 
-    seen: list[np.ndarray] = []
-    original = preprocess_v2._normalise
-
-    def spy(strength: np.ndarray, min_contrast: float, crop: bool = True) -> np.ndarray | None:
-        seen.append(strength)
-        return original(strength, min_contrast, crop)
-
-    preprocess_v2._normalise = spy
-    try:
-        found = plain_ink(to_pixels(shot, DEFAULT_LIMITS), DEFAULT_CONFIG, strict=True)
-        assert not isinstance(found, np.ndarray) and found is not None, "not read as a photo"
-        preprocess_v2.photo_ink(found, DEFAULT_CONFIG)
-    finally:
-        preprocess_v2._normalise = original
-    return seen[0]
+    found = plain_ink(to_pixels(shot, DEFAULT_LIMITS), DEFAULT_CONFIG, strict=True)
+    assert isinstance(found, Pixels), "not read as a photo"
+    return photo_strength(found)
 
 
 def test_a_faint_pencil_digit_is_read_and_a_blank_or_ruled_sheet_stays_empty(digits: data.Digits) -> None:

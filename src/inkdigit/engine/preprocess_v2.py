@@ -64,6 +64,16 @@ _RULE_GAP = 0.03  # ... and it is not ruled (a faint rule's breaks up to this ×
 def photo_ink(px: Pixels, cfg: PreprocessConfig) -> np.ndarray | None:
     """Ink of a photo: the difference from a local background estimate, relative to it, with ruled
     lines removed."""
+    strength = photo_strength(px)
+    ink = _normalise(strength, cfg.min_contrast, crop=False)
+    if ink is None:
+        return _faint_ink(strength, cfg)
+    return _without_rules(ink, px.shape[1])
+
+
+def photo_strength(px: Pixels) -> np.ndarray:
+    """A photo's raw ink strength, float32 ≥ 0: the darkening (or, for light ink, brightening)
+    relative to a local background estimate, before it is normalised."""
     # sensor noise first (it would pass for ink in the shadows): scipy.ndimage's gaussian_filter
     # (mode "reflect"), computed by OpenCV in a tenth of the time
     sigma = max(0.8, max(px.color.shape[:2]) / 500)
@@ -81,11 +91,7 @@ def photo_ink(px: Pixels, cfg: PreprocessConfig) -> np.ndarray | None:
     if small > 1:
         background = cv2.resize(background, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
     strength = (background - gray) / np.maximum(background, 0.1) if dark_ink else gray - background
-    strength = np.maximum(strength, 0).astype(np.float32)
-    ink = _normalise(strength, cfg.min_contrast, crop=False)
-    if ink is None:
-        return _faint_ink(strength, cfg)
-    return _without_rules(ink, px.shape[1])
+    return np.maximum(strength, 0).astype(np.float32)
 
 
 def _faint_ink(strength: np.ndarray, cfg: PreprocessConfig) -> np.ndarray | None:
