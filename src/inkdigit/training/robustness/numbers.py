@@ -3,7 +3,8 @@
 Each digit's skeleton is traced into pen strokes (as the canvas renderings do) and the digits are
 set on one line the way a hand writes them: sizes that vary by ±12 %, baselines that wander by
 ±6 % of the height, one slant for the whole line, and gaps from a hair to a whole digit wide. In
-the ``touching`` renderings one neighbouring pair is pushed together until their strokes touch. The
+the ``touching`` renderings one neighbouring pair is pushed together until their strokes touch; in the
+``pen-lifts`` ones the pen is lifted at some of the places where a digit's strokes meet. The
 line is then drawn on a wide canvas (antialiased round pen, any colour, opaque or transparent) or
 photographed on paper (the single-digit photo's paper, light, noise, blur and JPEG). Renderings
 never see labels: the caller keeps the digits' labels as the expected text.
@@ -34,10 +35,45 @@ NumberRender = Callable[[list[np.ndarray], np.random.Generator], bytes]
 
 @dataclass(frozen=True)
 class Layout:
-    """How the digits are set: gap range (× digit height) and whether one pair touches."""
+    """How the digits are set: gap range (× digit height), whether one pair touches, and whether
+    the pen is lifted where strokes meet (see :func:`pen_lifts`)."""
 
     gap: tuple[float, float] = (0.08, 0.6)
     touching: bool = False
+    lifts: bool = False
+
+
+#: with ``lifts``, each stroke end that meets another stroke is pulled back with this chance ...
+LIFT_CHANCE = 0.5
+#: ... leaving this gap (× digit height) between the pen's edges
+LIFT_GAP = (0.02, 0.06)
+
+
+def pen_lifts(strokes: list[np.ndarray], rng: np.random.Generator, pen: float) -> list[np.ndarray]:
+    """The digit written with the pen lifted at some of the places where its strokes meet: a 4's
+    stem apart from its bar, a 5's flag off its body, a 7's bar short of its stem. Each stroke end
+    that lies on another stroke is pulled back along its stroke, with chance ``LIFT_CHANCE``,
+    far enough to leave a visible gap (``LIFT_GAP`` beyond the ``pen`` width, both in units of the
+    digit height); a stroke too short to lose that much stays whole. Why: traced digits are one
+    connected skeleton, while a hand lifts the pen inside digits, and a number reader must join
+    the pieces again (the numbers issue names a 5 or a 4 in two strokes and a 7 with a detached
+    bar)."""
+    out = []
+    for i, s in enumerate(strokes):
+        for end in (0, -1):
+            point = s[end]
+            meets = any(np.min(np.linalg.norm(t - point, axis=1)) < 1e-6 for j, t in enumerate(strokes) if j != i)
+            if len(s) < 3 or not meets or rng.random() >= LIFT_CHANCE:
+                continue
+            gap = pen + float(rng.uniform(*LIFT_GAP))
+            path = s if end == 0 else s[::-1]
+            along = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
+            if along[-1] <= 3 * gap:
+                continue
+            path = path[along >= gap]
+            s = path if end == 0 else path[::-1]
+        out.append(s)
+    return out
 
 
 def _line_strokes(digits: list[np.ndarray], rng: np.random.Generator, layout: Layout,
@@ -52,6 +88,8 @@ def _line_strokes(digits: list[np.ndarray], rng: np.random.Generator, layout: La
         strokes = trace_strokes(digit)
         if not strokes:
             continue
+        if layout.lifts:
+            strokes = pen_lifts(strokes, rng, pen)
         size = float(rng.uniform(0.88, 1.12))
         base = float(rng.uniform(-0.06, 0.06))
         moved = [_slanted(s * size + np.array([0.0, 1.0 - size + base]), slant) for s in strokes]
@@ -153,4 +191,6 @@ RENDERINGS: dict[str, NumberRender] = {
     "canvas-touching": lambda d, rng: render_canvas(d, rng, Layout(touching=True)),
     "photo": lambda d, rng: render_photo(d, rng, Layout()),
     "photo-touching": lambda d, rng: render_photo(d, rng, Layout(touching=True)),
+    "canvas-pen-lifts": lambda d, rng: render_canvas(d, rng, Layout(lifts=True)),
+    "photo-pen-lifts": lambda d, rng: render_photo(d, rng, Layout(lifts=True)),
 }
