@@ -103,6 +103,40 @@ def test_a_digit_drawn_in_two_strokes_is_one_digit(rec: Recognizer) -> None:
     assert len(got.digits) == 2, got
 
 
+def test_a_digit_in_three_pieces_side_by_side_is_one_digit(rec: Recognizer) -> None:
+    """A 4 written with two pen lifts, its three pieces side by side (the pairwise merge this
+    replaced read "61" and a dot), and a 5 whose flag is lifted off its back."""
+    img = Image.new("L", (460, 220), 255)
+    d = ImageDraw.Draw(img)
+    d.line([(100, 40), (60, 125), (118, 125)], fill=0, width=12)  # a 4's slanted stroke and bar ...
+    d.line([(138, 45), (138, 190)], fill=0, width=12)  # ... its stem, the pen lifted before it ...
+    d.line([(156, 125), (172, 125)], fill=0, width=12)  # ... and the bar's end, lifted again
+    d.line([(290, 40), (285, 105)], fill=0, width=12)  # a 5: its back ...
+    d.arc([(262, 92), (352, 190)], start=215, end=150, fill=0, width=12)  # ... its belly ...
+    d.line([(304, 38), (350, 38)], fill=0, width=12)  # ... and its flag, lifted off the back
+    got = read_number(rec, png_bytes(np.asarray(img)))
+    assert got.text == "45", got
+    assert got.separators == [], got  # the bar's end is part of the 4, not a decimal point
+    assert got.digits[0].box[0] < 60 and got.digits[0].box[0] + got.digits[0].box[2] > 165  # all three pieces
+
+
+def test_a_dot_beside_a_digit_stays_a_separator_and_a_line_of_separate_digits_is_not_joined(
+        rec: Recognizer, clear_digits) -> None:
+    """The grouping takes a mark into a digit only when it lies over or under it, and two close
+    whole digits stay two."""
+    img = _line([clear_digits[int(c)] for c in "7411"], [10, 10, 10])
+    assert read_number(rec, png_bytes(img)).text == "7411"
+    line = _line([clear_digits[1], clear_digits[5]], [40])
+    inked = (line < 128).any(axis=0)
+    right_of_one = int(np.flatnonzero(inked[:-1] & ~inked[1:])[0]) + 1
+    dotted = Image.fromarray(line)
+    draw = ImageDraw.Draw(dotted)
+    x = right_of_one + 12  # in the gap, close to the 1 (the 5 begins 40 px on)
+    draw.ellipse((x - 6, dotted.height - 42, x + 6, dotted.height - 30), fill=0)
+    got = read_number(rec, png_bytes(np.asarray(dotted)))
+    assert got.text == "15" and got.formatted == "1.5", got
+
+
 def test_two_touching_digits_are_split(rec: Recognizer, clear_digits) -> None:
     img = _line([clear_digits[2], clear_digits[5]], [-6])
     got = read_number(rec, png_bytes(img))

@@ -64,11 +64,25 @@ class Separator:
 
 
 @dataclass
+class Mark:
+    """A stroke too small to be a digit on its own: a separator (``separator``), or a stray mark
+    high in the line (None) — unless it is part of the digit beside or under it (a 5's flag, a
+    2's base written with the pen lifted), which only the classifier can tell."""
+
+    piece: Piece
+    separator: Separator | None
+    low: bool = False  # on the line's baseline, where a decimal point or a comma is written
+
+
+@dataclass
 class Line:
-    """One line of handwriting cut into digit pieces and separators, left to right."""
+    """One line of handwriting cut into digit pieces and separators, left to right. ``marks``: the
+    small strokes behind the separators (and the stray marks dropped), each of which may yet turn
+    out to belong to a digit."""
 
     pieces: list[Piece] = field(default_factory=list)
     separators: list[Separator] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
     height: float = 0.0  # typical digit height, work pixels
     scale: tuple[float, float] = (1.0, 1.0)  # input pixels per work pixel, across and down
 
@@ -164,14 +178,21 @@ def cut_line(px: Pixels, cfg: PreprocessConfig) -> Line:
         x, y, w, h = p.box
         if max(w, h) < SMALL * height:
             kind: SeparatorKind = "comma" if h > 1.3 * w and y + h / 2 > mid else "dot"
-            if y + h / 2 > mid - 0.1 * height:  # a mark in the upper part of the line is no separator
-                line.separators.append(Separator(kind, p.box))
+            # a mark in the upper part of the line is no separator
+            _mark(line, p, Separator(kind, p.box) if y + h / 2 > mid - 0.1 * height else None,
+                  low=y + h / 2 > mid + 0.25 * height)
             continue
         if h < SMALL * height and w >= SMALL * height and abs(y + h / 2 - mid) < 0.25 * height:
-            line.separators.append(Separator("dash", p.box))
+            _mark(line, p, Separator("dash", p.box))
             continue
         line.pieces.append(p)
     return line
+
+
+def _mark(line: Line, p: Piece, separator: Separator | None, low: bool = False) -> None:
+    line.marks.append(Mark(p, separator, low))
+    if separator is not None:
+        line.separators.append(separator)
 
 
 #: a cut stays this far (× the digit height, or the piece's width if narrower) from either side
