@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from inkdigit.engine.imageio import ImageInputError
+from inkdigit.engine import numbers
+from inkdigit.engine.imageio import ImageInputError, to_pixels
 from inkdigit.engine.numbers import NumberLimits, read_number
 from inkdigit.engine.recognizer import Recognizer
+from inkdigit.engine.segment import Mark, Piece, Separator, cut_line
 from inkdigit.paths import default_model, store
 from tests.conftest import png_bytes
 
@@ -104,8 +106,9 @@ def test_a_digit_drawn_in_two_strokes_is_one_digit(rec: Recognizer) -> None:
 
 
 def test_a_digit_in_three_pieces_side_by_side_is_one_digit(rec: Recognizer) -> None:
-    """A 4 written with two pen lifts, its three pieces side by side (the pairwise merge this
-    replaced read "61" and a dot), and a 5 whose flag is lifted off its back."""
+    """A 4 written with two pen lifts, its three pieces side by side, the last a mark small enough
+    for a dot: the pairwise merge this replaced read "615" and reported a decimal point. The 5
+    beside it, its flag lifted off its back, is read as before."""
     img = Image.new("L", (460, 220), 255)
     d = ImageDraw.Draw(img)
     d.line([(100, 40), (60, 125), (118, 125)], fill=0, width=12)  # a 4's slanted stroke and bar ...
@@ -120,12 +123,50 @@ def test_a_digit_in_three_pieces_side_by_side_is_one_digit(rec: Recognizer) -> N
     assert got.digits[0].box[0] < 60 and got.digits[0].box[0] + got.digits[0].box[2] > 165  # all three pieces
 
 
-def test_a_dot_beside_a_digit_stays_a_separator_and_a_line_of_separate_digits_is_not_joined(
-        rec: Recognizer, clear_digits) -> None:
-    """The grouping takes a mark into a digit only when it lies over or under it, and two close
-    whole digits stay two."""
-    img = _line([clear_digits[int(c)] for c in "7411"], [10, 10, 10])
+def _items(boxes: list[tuple[int, int, int, int]], low: frozenset[int] = frozenset()) -> list[numbers._Item]:
+    """Items for ``numbers._runs``: a piece per box (a ``_Read`` without a reading, which ``_runs``
+    does not look at), a small mark where the box's index is in ``low`` (on the baseline)."""
+    out = []
+    for k, (x, y, w, h) in enumerate(boxes):
+        piece = Piece((x, y, w, h), np.ones((h, w), np.float32))
+        if k in low:
+            out.append(numbers._Item(piece, mark=Mark(piece, Separator("dot", piece.box), low=True)))
+        else:
+            out.append(numbers._Item(piece, read=numbers._Read(piece, None, None)))
+    return out
+
+
+def _spans(runs: list[numbers._Run]) -> set[tuple[int, int]]:
+    return {(r.first, r.end) for r in runs}
+
+
+def test_runs_take_up_to_four_close_pieces_and_only_the_baseline_marks_under_them() -> None:
+    five = _items([(x, 0, 20, 100) for x in (0, 25, 50, 75, 100)])  # five tall strokes 5 px apart
+    spans = _spans(numbers._runs(five, 100.0))
+    assert (0, 4) in spans and (1, 5) in spans and (0, 5) not in spans  # four pieces at most ...
+    wide = _items([(x, 0, 65, 100) for x in (0, 70, 140)])  # ... and three only within 1.5 heights
+    assert _spans(numbers._runs(wide, 100.0)) == {(0, 2), (1, 3)}  # (a pair always is tried)
+    apart = _items([(0, 0, 60, 100), (100, 0, 60, 100)])  # 40 px apart: more than NEAR heights
+    assert numbers._runs(apart, 100.0) == []
+    # a dot on the baseline under a digit may join it; one just after it, in the gap, may not ...
+    under = numbers._runs(_items([(0, 0, 60, 100), (40, 90, 10, 10)], low=frozenset({1})), 100.0)
+    assert _spans(under) == {(0, 2)} and len(under[0].marks) == 1
+    beside = _items([(0, 0, 60, 100), (61, 90, 8, 10), (70, 0, 60, 100)], low=frozenset({1}))  # 10 px apart: close
+    assert numbers._runs(beside, 100.0) == []  # ... and it keeps the digits either side apart
+    assert _spans(numbers._runs(_items([(0, 0, 60, 100), (70, 0, 60, 100)]), 100.0)) == {(0, 2)}  # (without it)
+
+
+def test_two_close_whole_digits_are_tried_together_and_stay_two(rec: Recognizer, clear_digits) -> None:
+    """Close pieces are tried as one digit whatever their height, and the classifier keeps whole
+    digits apart (here 4 px apart: the reader did try them together)."""
+    img = _line([clear_digits[int(c)] for c in "7411"], [4, 4, 4])
+    line = cut_line(to_pixels(png_bytes(img)), rec.preprocess_config)
+    items = [numbers._Item(p, read=numbers._Read(p, None, None)) for p in line.pieces]
+    assert len(items) == 4 and {(0, 2), (1, 3), (2, 4)} <= _spans(numbers._runs(items, line.height))
     assert read_number(rec, png_bytes(img)).text == "7411"
+
+
+def test_a_dot_just_after_a_digit_stays_a_decimal_point(rec: Recognizer, clear_digits) -> None:
     line = _line([clear_digits[1], clear_digits[5]], [40])
     inked = (line < 128).any(axis=0)
     right_of_one = int(np.flatnonzero(inked[:-1] & ~inked[1:])[0]) + 1

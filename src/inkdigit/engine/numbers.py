@@ -84,32 +84,37 @@ LOW = 0.9
 WHOLE_TEMPERATURE = 2.0
 #: pieces this close (× the digit height) or overlapping are tried together, as one digit
 NEAR = 0.12
-#: up to this many neighbouring pieces are tried as one digit (a 4 written in three strokes) ...
+#: up to this many neighbouring pieces (and the marks among them) are tried as one digit (a 4
+#: written in three strokes) ...
 MAX_GROUP = 4
-#: ... while three or more together are at most this wide (× the digit height; a pair always is:
-#: a 5's flag may reach far beyond its body)
+#: ... while three pieces or more together are at most this wide (× the digit height; a pair always
+#: is tried: a 5's flag may reach far beyond its body)
 GROUP_WIDE = 1.5
-#: a small mark joins a digit only if it lies over or under it by this much of the narrower's width
+#: a small mark on the baseline joins a digit only if one lies under the other by this much of the
+#: narrower's width
 MARK_OVERLAP = 0.3
-#: two or more pieces as tall as a digit are one digit only if it reads this much better than they
-#: do apart: close tall pieces are more often two digits (a 7 beside a 4) than one with a pen lift.
-#: Measured on numbers of MNIST *training* digits (300 per rendering, seed 7): 1 → 2 took photos
-#: with a touching pair from 196 to 199 right (4: 200), and changed nothing else
+#: a digit made of two or more pieces each at least ``SHORT`` of the digit height tall must read
+#: this much better than they do apart: close tall pieces are more often two digits (a 7 beside a 4)
+#: than one with a pen lift. Measured on numbers of MNIST *training* digits (300 per rendering,
+#: seed 7): 1 → 2 took photos with a touching pair from 196 to 199 right (4: 200), and changed
+#: nothing else
 TALL_PRIOR = 2.0
 
 
 def _joinable(group: Piece, nxt: Piece, height: float, mark: Mark | None = None) -> bool:
-    """Whether ``nxt`` may be the same digit as ``group`` (the pieces left of it): it overlaps it by
-    half the narrower one's width, or it is close (a 5's bar, a 4's stem lifted off its bar, a 2's
-    base). Close pieces are tried whatever their height: a 4's stem is as tall as a digit, and
-    whether two tall pieces are one digit or two is the classifier's to say. A small ``mark`` (a
-    separator, unless it belongs to a digit) on the baseline must lie under the group, by
-    ``MARK_OVERLAP`` of the narrower's width: a decimal point in the gap after a digit stays one.
-    Higher up, a close mark is tried too (a 4's bar end, lifted off beyond its stem)."""
+    """Whether ``nxt`` (right of the items taken, by its left edge) may belong to the digit that
+    ``group`` holds: when it begins less than ``NEAR`` digit heights past the group's right edge
+    (it overlaps it, or the pen was lifted: a 5's bar, a 4's stem lifted off its bar, a 2's base).
+    Close pieces are tried whatever their height (a 4's stem is as tall as a digit): whether two
+    tall pieces are one digit or two is the classifier's to say, with ``TALL_PRIOR`` against it.
+    When ``nxt`` or the group is a small ``mark`` (a separator unless it belongs to a digit; ``mark``
+    is that mark), a mark on the baseline must lie under the other by ``MARK_OVERLAP`` of the
+    narrower's width, so a decimal point just after a digit stays one; a higher mark is tried when
+    close, like a piece (a 4's bar end lifted off beyond its stem)."""
     close = nxt.x0 - group.x1 < NEAR * height
-    if mark is not None:
-        return overlap(group, nxt) >= MARK_OVERLAP or (close and not mark.low)
-    return close or overlap(group, nxt) >= 0.5
+    if mark is not None and mark.low:
+        return overlap(group, nxt) >= MARK_OVERLAP
+    return close
 
 
 @dataclass
@@ -130,25 +135,36 @@ class _Run:
     end: int
     ink: Piece
     marks: list[Mark]
-    tall: int = 0  # how many of its pieces are as tall as a digit
+    tall: int = 0  # how many of its pieces are at least SHORT of the digit height tall
 
 
 def _runs(items: list[_Item], height: float) -> list[_Run]:
-    """Every run of neighbouring items that may be one digit."""
+    """Every run of neighbouring items (sorted by their left edges) that may be one digit: two to
+    ``MAX_GROUP`` pieces, or one piece and marks; a single item is no run (it is read alone).
+
+    Items are taken left to right while the next one is :func:`_joinable` to those taken. A piece
+    that is not ends the run; so does a mark on the baseline that is not (a decimal point between
+    two digits keeps them apart); a higher mark that is not is passed over: left out of the run's
+    ink and marks, it stays what it was. Three pieces or more must span at most ``GROUP_WIDE``
+    digit heights."""
     runs: list[_Run] = []
     for i in range(len(items)):
         group, pieces = items[i].piece, int(items[i].read is not None)
         marks = [m for m in (items[i].mark,) if m is not None]
-        for j in range(i + 1, min(len(items), i + MAX_GROUP)):
+        for j in range(i + 1, min(len(items), i + 2 * MAX_GROUP)):
             mark = items[j].mark
-            if not _joinable(group, items[j].piece, height, mark or (None if pieces else items[i].mark)):
-                if mark is not None:
-                    continue
+            if mark is None and pieces == MAX_GROUP:
                 break
+            if not _joinable(group, items[j].piece, height, mark or (None if pieces else items[i].mark)):
+                if mark is None or mark.low:
+                    break
+                continue
             group = merge(group, items[j].piece)
-            pieces += items[j].read is not None
-            marks = marks + [mark] if mark is not None else marks
-            if j > i + 1 and group.box[2] > GROUP_WIDE * height:  # (a pair is always tried)
+            if mark is None:
+                pieces += 1
+            else:
+                marks = [*marks, mark]
+            if pieces > 2 and group.box[2] > GROUP_WIDE * height:
                 break
             if pieces:
                 tall = sum(1 for it in items[i:j + 1] if it.read is not None and it.piece.box[3] >= SHORT * height)
@@ -162,11 +178,10 @@ def _merge_broken(rec: Recognizer, reads: list[_Read], height: float,
     drawn in two strokes, a 7 whose bar does not touch its stem, a 4 or a 2 written with two pen
     lifts, a 5 whose flag is a mere tick. Returns the digits' reads and the marks they took in.
 
-    Every run of up to ``MAX_GROUP`` neighbours that chain by :func:`_joinable`, span at most
-    ``GROUP_WIDE`` digit heights (if more than two) and hold a piece is read (in one model call), and the grouping of
-    the whole line whose digits' qualities have the largest product wins (dynamic programming, left
-    to right). A mark left alone stays what it was (a separator, or nothing) and scores 1, so it
-    joins a digit only when the digit reads better with it. Two pieces are grouped only when the
+    Every run of :func:`_runs` is read (in one model call), and the grouping of the whole line
+    whose digits' qualities have the largest product wins (dynamic programming, left to right). A
+    mark left alone stays what it was (a separator, or a stray mark that is dropped) and scores 1,
+    so it joins a digit only when the digit reads better with it. Two pieces are grouped only when the
     one reads better than the two, as the pairwise merge this replaces did; unlike it, a digit may
     take three or four pieces, and one piece's merge no longer blocks its neighbour's."""
     items = sorted([_Item(r.piece, read=r) for r in reads] + [_Item(m.piece, mark=m) for m in marks if reads],
@@ -189,6 +204,8 @@ def _merge_broken(rec: Recognizer, reads: list[_Read], height: float,
         alone = items[j - 1].read
         best[j], choice[j] = best[j - 1] + (0.0 if alone is None else score(alone)), (j - 1, alone, [])
         for run, r in options.get(j, []):
+            if r.quality(rec, height) <= 0.0:  # a blank read joins nothing: two unreadable pieces stay two
+                continue
             total = best[run.first] + score(r) - (math.log(TALL_PRIOR) if run.tall > 1 else 0.0)
             if total > best[j] + 1e-9:  # grouping must read better, not as well
                 best[j], choice[j] = total, (run.first, r, run.marks)

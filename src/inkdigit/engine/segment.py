@@ -67,7 +67,7 @@ class Separator:
 class Mark:
     """A stroke too small to be a digit on its own: a separator (``separator``), or a stray mark
     high in the line (None) — unless it is part of the digit beside or under it (a 5's flag, a
-    2's base written with the pen lifted), which only the classifier can tell."""
+    4's bar end, written with the pen lifted), which only the classifier can tell."""
 
     piece: Piece
     separator: Separator | None
@@ -77,8 +77,8 @@ class Mark:
 @dataclass
 class Line:
     """One line of handwriting cut into digit pieces and separators, left to right. ``marks``: the
-    small strokes behind the separators (and the stray marks dropped), each of which may yet turn
-    out to belong to a digit."""
+    small strokes behind the dots, commas and dashes among ``separators``, and the stray marks high
+    in the line that are no separator, each of which may yet turn out to belong to a digit."""
 
     pieces: list[Piece] = field(default_factory=list)
     separators: list[Separator] = field(default_factory=list)
@@ -190,6 +190,8 @@ def cut_line(px: Pixels, cfg: PreprocessConfig) -> Line:
 
 
 def _mark(line: Line, p: Piece, separator: Separator | None, low: bool = False) -> None:
+    """Keep ``p`` as a mark; its ``separator`` (the very object, which is how a mark a digit takes
+    in is later struck off the separators) is listed too."""
     line.marks.append(Mark(p, separator, low))
     if separator is not None:
         line.separators.append(separator)

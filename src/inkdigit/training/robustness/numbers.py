@@ -52,12 +52,13 @@ LIFT_GAP = (0.02, 0.06)
 def pen_lifts(strokes: list[np.ndarray], rng: np.random.Generator, pen: float) -> list[np.ndarray]:
     """The digit written with the pen lifted at some of the places where its strokes meet: a 4's
     stem apart from its bar, a 5's flag off its body, a 7's bar short of its stem. Each stroke end
-    that lies on another stroke is pulled back along its stroke, with chance ``LIFT_CHANCE``,
-    far enough to leave a visible gap (``LIFT_GAP`` beyond the ``pen`` width, both in units of the
-    digit height); a stroke too short to lose that much stays whole. Why: traced digits are one
-    connected skeleton, while a hand lifts the pen inside digits, and a number reader must join
-    the pieces again (the numbers issue names a 5 or a 4 in two strokes and a 7 with a detached
-    bar)."""
+    that lies on another stroke is pulled back along its stroke, with chance ``LIFT_CHANCE``, by
+    ``LIFT_GAP`` beyond the ``pen`` width (both in units of the digit height): a visible gap where
+    strokes meet at a wide angle (where they meet at a shallow one, the ends may still touch); a
+    stroke too short to lose three such gaps stays whole. The strokes given are left as they were.
+    Why: traced digits are one connected skeleton, while a hand lifts the pen inside digits, and a
+    number reader must join the pieces again (the numbers issue names a 5 or a 4 in two strokes and
+    a 7 with a detached bar)."""
     out = []
     for i, s in enumerate(strokes):
         for end in (0, -1):
