@@ -8,9 +8,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.conftest import png_bytes
 from tests.web.test_app import ONE, SEVEN, TIMEOUT, ZERO, draw, expect_digit
 from tests.web.test_number_mode import write
 
@@ -91,11 +93,17 @@ def _error(page: Page, tmp_path: Path) -> None:
 
 
 def _offline(page: Page) -> None:
+    """Offline, with the error an upload gets (an upload always needs the server; a drawing may be
+    read in the page, once its reader has loaded, and then shows no error: a race this avoids)."""
     page.context.set_offline(True)
-    draw(page, ONE)
+    page.get_by_test_id("file-input").set_input_files(files=[{"name": "one.png", "mimeType": "image/png",
+                                                              "buffer": png_bytes(_A_ONE)}])
     expect(page.locator("#connection")).to_have_attribute("data-state", "offline", timeout=TIMEOUT)
-    expect(page.locator("#error")).to_be_visible()
+    expect(page.locator("#error")).to_be_visible(timeout=TIMEOUT)
 
+
+_A_ONE = np.zeros((64, 64), np.uint8)
+_A_ONE[8:56, 29:35] = 255
 
 STATES: dict[str, Callable[..., None]] = {
     "empty": _empty, "answer": _answer, "stages": _stages, "number": _number, "history": _history,

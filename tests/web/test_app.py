@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from inkdigit.engine.defaults import DEFAULT_MODEL
 from inkdigit.engine.store import shipped_dir
-from tests.conftest import render
+from tests.conftest import png_bytes, render
 
 TIMEOUT = 8000
 
@@ -181,9 +181,13 @@ def test_server_unreachable_is_visible(browser, web_server: str) -> None:
     page.goto(web_server)
     expect(page.locator("#connection")).to_have_attribute("data-state", "online", timeout=TIMEOUT)
     context.set_offline(True)
-    draw(page, ONE)
+    # an upload: it always needs the server (a drawing is read in the page once its reader has loaded)
+    one = np.zeros((64, 64), np.uint8)
+    one[8:56, 29:35] = 255
+    page.get_by_test_id("file-input").set_input_files(files=[{"name": "one.png", "mimeType": "image/png",
+                                                              "buffer": png_bytes(one)}])
     expect(page.locator("#connection")).to_have_attribute("data-state", "offline", timeout=TIMEOUT)
-    expect(page.locator("#error")).to_contain_text("cannot be reached")
+    expect(page.locator("#error")).to_contain_text("cannot be reached", timeout=TIMEOUT)
     context.close()
 
 
