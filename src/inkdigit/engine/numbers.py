@@ -111,10 +111,9 @@ def _joinable(group: Piece, nxt: Piece, height: float, mark: Mark | None = None)
     is that mark), a mark on the baseline must lie under the other by ``MARK_OVERLAP`` of the
     narrower's width, so a decimal point just after a digit stays one; a higher mark is tried when
     close, like a piece (a 4's bar end lifted off beyond its stem)."""
-    close = nxt.x0 - group.x1 < NEAR * height
     if mark is not None and mark.low:
         return overlap(group, nxt) >= MARK_OVERLAP
-    return close
+    return nxt.x0 - group.x1 < NEAR * height
 
 
 @dataclass
@@ -149,7 +148,9 @@ def _runs(items: list[_Item], height: float) -> list[_Run]:
     digit heights."""
     runs: list[_Run] = []
     for i in range(len(items)):
-        group, pieces = items[i].piece, int(items[i].read is not None)
+        group, pieces, tall = items[i].piece, 0, 0
+        if items[i].read is not None:
+            pieces, tall = 1, int(group.box[3] >= SHORT * height)
         marks = [m for m in (items[i].mark,) if m is not None]
         for j in range(i + 1, min(len(items), i + 2 * MAX_GROUP)):
             mark = items[j].mark
@@ -162,12 +163,12 @@ def _runs(items: list[_Item], height: float) -> list[_Run]:
             group = merge(group, items[j].piece)
             if mark is None:
                 pieces += 1
+                tall += items[j].piece.box[3] >= SHORT * height
             else:
                 marks = [*marks, mark]
             if pieces > 2 and group.box[2] > GROUP_WIDE * height:
                 break
             if pieces:
-                tall = sum(1 for it in items[i:j + 1] if it.read is not None and it.piece.box[3] >= SHORT * height)
                 runs.append(_Run(i, j + 1, group, marks, tall))
     return runs
 
@@ -204,9 +205,10 @@ def _merge_broken(rec: Recognizer, reads: list[_Read], height: float,
         alone = items[j - 1].read
         best[j], choice[j] = best[j - 1] + (0.0 if alone is None else score(alone)), (j - 1, alone, [])
         for run, r in options.get(j, []):
-            if r.quality(rec, height) <= 0.0:  # a blank read joins nothing: two unreadable pieces stay two
+            q = r.quality(rec, height)
+            if q <= 0.0:  # a blank read joins nothing: two unreadable pieces stay two
                 continue
-            total = best[run.first] + score(r) - (math.log(TALL_PRIOR) if run.tall > 1 else 0.0)
+            total = best[run.first] + math.log(q) - (math.log(TALL_PRIOR) if run.tall > 1 else 0.0)
             if total > best[j] + 1e-9:  # grouping must read better, not as well
                 best[j], choice[j] = total, (run.first, r, run.marks)
     out: list[_Read] = []
