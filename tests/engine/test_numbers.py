@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from inkdigit.engine import numbers
+from inkdigit.engine import grouping
 from inkdigit.engine.imageio import ImageInputError, to_pixels
 from inkdigit.engine.numbers import NumberLimits, read_number
+from inkdigit.engine.pieces import PieceRead
 from inkdigit.engine.recognizer import Recognizer
 from inkdigit.engine.segment import Mark, Piece, Separator, cut_line
 from inkdigit.paths import default_model, store
@@ -123,37 +124,37 @@ def test_a_digit_in_three_pieces_side_by_side_is_one_digit(rec: Recognizer) -> N
     assert got.digits[0].box[0] < 60 and got.digits[0].box[0] + got.digits[0].box[2] > 165  # all three pieces
 
 
-def _items(boxes: list[tuple[int, int, int, int]], low: frozenset[int] = frozenset()) -> list[numbers._Item]:
-    """Items for ``numbers._runs``: a piece per box (a ``_Read`` without a reading, which ``_runs``
+def _items(boxes: list[tuple[int, int, int, int]], low: frozenset[int] = frozenset()) -> list[grouping.Item]:
+    """Items for ``grouping.runs``: a piece per box (a ``PieceRead`` without a reading, which ``runs``
     does not look at), a small mark where the box's index is in ``low`` (on the baseline)."""
     out = []
     for k, (x, y, w, h) in enumerate(boxes):
         piece = Piece((x, y, w, h), np.ones((h, w), np.float32))
         if k in low:
-            out.append(numbers._Item(piece, mark=Mark(piece, Separator("dot", piece.box), low=True)))
+            out.append(grouping.Item(piece, mark=Mark(piece, Separator("dot", piece.box), low=True)))
         else:
-            out.append(numbers._Item(piece, read=numbers._Read(piece, None, None)))
+            out.append(grouping.Item(piece, read=PieceRead(piece, None, None)))
     return out
 
 
-def _spans(runs: list[numbers._Run]) -> set[tuple[int, int]]:
+def _spans(runs: list[grouping.Run]) -> set[tuple[int, int]]:
     return {(r.first, r.end) for r in runs}
 
 
 def test_runs_take_up_to_four_close_pieces_and_only_the_baseline_marks_under_them() -> None:
     five = _items([(x, 0, 20, 100) for x in (0, 25, 50, 75, 100)])  # five tall strokes 5 px apart
-    spans = _spans(numbers._runs(five, 100.0))
+    spans = _spans(grouping.runs(five, 100.0))
     assert (0, 4) in spans and (1, 5) in spans and (0, 5) not in spans  # four pieces at most ...
     wide = _items([(x, 0, 65, 100) for x in (0, 70, 140)])  # ... and three only within 1.5 heights
-    assert _spans(numbers._runs(wide, 100.0)) == {(0, 2), (1, 3)}  # (a pair always is tried)
+    assert _spans(grouping.runs(wide, 100.0)) == {(0, 2), (1, 3)}  # (a pair always is tried)
     apart = _items([(0, 0, 60, 100), (100, 0, 60, 100)])  # 40 px apart: more than NEAR heights
-    assert numbers._runs(apart, 100.0) == []
+    assert grouping.runs(apart, 100.0) == []
     # a dot on the baseline under a digit may join it; one just after it, in the gap, may not ...
-    under = numbers._runs(_items([(0, 0, 60, 100), (40, 90, 10, 10)], low=frozenset({1})), 100.0)
+    under = grouping.runs(_items([(0, 0, 60, 100), (40, 90, 10, 10)], low=frozenset({1})), 100.0)
     assert _spans(under) == {(0, 2)} and len(under[0].marks) == 1
     beside = _items([(0, 0, 60, 100), (61, 90, 8, 10), (70, 0, 60, 100)], low=frozenset({1}))  # 10 px apart: close
-    assert numbers._runs(beside, 100.0) == []  # ... and it keeps the digits either side apart
-    assert _spans(numbers._runs(_items([(0, 0, 60, 100), (70, 0, 60, 100)]), 100.0)) == {(0, 2)}  # (without it)
+    assert grouping.runs(beside, 100.0) == []  # ... and it keeps the digits either side apart
+    assert _spans(grouping.runs(_items([(0, 0, 60, 100), (70, 0, 60, 100)]), 100.0)) == {(0, 2)}  # (without it)
 
 
 def test_two_close_whole_digits_are_tried_together_and_stay_two(rec: Recognizer, clear_digits) -> None:
@@ -161,8 +162,8 @@ def test_two_close_whole_digits_are_tried_together_and_stay_two(rec: Recognizer,
     digits apart (here 4 px apart: the reader did try them together)."""
     img = _line([clear_digits[int(c)] for c in "7411"], [4, 4, 4])
     line = cut_line(to_pixels(png_bytes(img)), rec.preprocess_config)
-    items = [numbers._Item(p, read=numbers._Read(p, None, None)) for p in line.pieces]
-    assert len(items) == 4 and {(0, 2), (1, 3), (2, 4)} <= _spans(numbers._runs(items, line.height))
+    items = [grouping.Item(p, read=PieceRead(p, None, None)) for p in line.pieces]
+    assert len(items) == 4 and {(0, 2), (1, 3), (2, 4)} <= _spans(grouping.runs(items, line.height))
     assert read_number(rec, png_bytes(img)).text == "7411"
 
 
