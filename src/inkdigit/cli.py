@@ -137,6 +137,12 @@ def train(
         min=0, help="Writing-style variants: flagged 1s, crossed 7s, slashed and dotted 0s (0: none).")] = 0,
     style_set: Annotated[int, typer.Option(
         min=1, max=2, help="Which variants: 1 as above; 2 adds open-top 4s, straight-tailed 9s, looped 2s.")] = 1,
+    pen_lifts: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Share of rendered canvas digits and style variants drawn with the pen lifted "
+                               "where strokes meet (0: none).")] = 0.0,
+    style_scans: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Share of style variants drawn as scans and 8x8 thumbnails instead of "
+                               "canvas drawings (0: none).")] = 0.0,
     fonts: Annotated[int, typer.Option(
         min=0, help="Digits in the train split of the handwriting fonts: their own images and this many "
                     "renderings of them (0: none; the test fonts are never trained on).")] = 0,
@@ -183,7 +189,8 @@ def train(
     cfg = TrainConfig(name=name, out_dir=str(out), family=family.value, params={**given, **params},
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
                       usps=usps, usps_copies=usps_copies, rendered=rendered, styles=styles,
-                      style_set=style_set, fonts=fonts, keep=keep, calibration_rendered=calibration_rendered, gate=gate,
+                      style_set=style_set, pen_lifts=pen_lifts, style_scans=style_scans, fonts=fonts, keep=keep,
+                      calibration_rendered=calibration_rendered, gate=gate,
                       gate_epochs=gate_epochs, number_keep=number_keep, piece_gate=piece_gate,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
     if usps_copies > 1 and not usps:

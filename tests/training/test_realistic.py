@@ -3,11 +3,13 @@ that uses them (dry run)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from inkdigit.training import data, realistic
 from inkdigit.training.robustness import canvas
@@ -104,6 +106,49 @@ def test_extra_images_are_deterministic_cached_and_labelled(train_digits: data.D
     assert (rendered.images.reshape(len(rendered.labels), -1).max(axis=1) > 0).all()
 
 
+def _pieces(png: bytes) -> int:
+    """How many separate strokes of ink a drawing holds (8-connected)."""
+    import cv2
+
+    ink = np.asarray(Image.open(io.BytesIO(png)).convert("L")) < 128  # dark ink on an opaque ground
+    return int(cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)[0]) - 1
+
+
+def test_pen_lifts_break_canvas_drawings_into_pieces_and_only_when_asked(train_digits: data.Digits) -> None:
+    strokes = canvas.trace_strokes(_first(train_digits, 4))
+    pen = {"dark_ink": True, "transparent": False}
+    plain = [canvas.render_strokes(strokes, np.random.default_rng(s), **pen) for s in range(12)]
+    # without lifts a drawing is what it was before lifts existed: no extra random number drawn
+    assert plain == [canvas.render_strokes(strokes, np.random.default_rng(s), lifts=False, **pen) for s in range(12)]
+    lifted = [canvas.render_strokes(strokes, np.random.default_rng(s), lifts=True, **pen) for s in range(12)]
+    assert all(_pieces(p) == 1 for p in plain)
+    assert sum(_pieces(p) > 1 for p in lifted) >= 4  # each meeting end is lifted with chance 1/2
+
+
+def test_a_scanned_style_variant_is_an_mnist_like_digit_through_a_scale_rendering(train_digits: data.Digits) -> None:
+    strokes = realistic._unit(realistic.continental_one(realistic._unit(
+        canvas.trace_strokes(_first(train_digits, 1))), np.random.default_rng(0)))
+    inked = realistic._inked(strokes, np.random.default_rng(1))
+    rows, cols = np.nonzero(inked > 0.1)
+    assert inked.shape == (28, 28) and 18 <= np.ptp(rows) + 1 <= 21 and abs((rows.min() + rows.max()) / 2 - 13.5) < 1.5
+    one = _first(train_digits, 1)
+    scans = [realistic._render_one("styles", one, 1, np.random.default_rng(s), 2, realistic.Variation(scans=1.0))
+             for s in range(6)]
+    modes = {Image.open(io.BytesIO(b)).mode for b in scans if b is not None}
+    assert modes == {"L"}  # grey scans and resizes; a canvas drawing would be RGB or RGBA
+
+
+def test_a_variation_changes_the_drawings_and_their_cache_key_and_none_keeps_both(train_digits: data.Digits) -> None:
+    images, labels = train_digits.images[:300], train_digits.labels[:300]
+    base = realistic.make("styles", images, labels, 24, 6, train_digits.checksums, workers=1, style_set=2)
+    same = realistic.make("styles", images, labels, 24, 6, train_digits.checksums, workers=1, style_set=2,
+                          variation=realistic.Variation())
+    varied = realistic.make("styles", images, labels, 24, 6, train_digits.checksums, workers=1, style_set=2,
+                            variation=realistic.Variation(lifts=0.5, scans=0.5))
+    assert np.array_equal(base.images, same.images)
+    assert np.array_equal(base.labels, varied.labels) and not np.array_equal(base.images, varied.images)
+
+
 def test_a_training_run_records_the_extra_data_and_its_calibration_source(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     from inkdigit.engine.modelcard import ModelCard
@@ -111,9 +156,10 @@ def test_a_training_run_records_the_extra_data_and_its_calibration_source(tmp_pa
     from inkdigit.training.train import TrainConfig, train
 
     card = train(TrainConfig(name="cnn-x", out_dir=str(tmp_path), dry_run=True, limit=512, eval_limit=300,
-                             usps=True, rendered=1000, styles=500))
+                             usps=True, rendered=1000, styles=500, pen_lifts=0.5, style_scans=0.3))
     extra = ModelCard.load(tmp_path / "cnn-x.json").training.extra
     assert extra["usps_train"] == 150 and extra["rendered"]["n"] >= 18 and extra["styles"]["n"] == 10
     assert extra["styles"]["set"] == 1  # the variants cnn-v2 and cnn-v3 were trained on
+    assert extra["styles"]["variation"] == extra["rendered"]["variation"] == {"pen_lifts": 0.5, "style_scans": 0.3}
     assert card.calibration.fitted_on == "usps/train[150:]"
     assert card.preprocessing.version == VERSION

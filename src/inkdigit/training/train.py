@@ -67,6 +67,10 @@ class TrainConfig:
     rendered: int = 0
     styles: int = 0
     style_set: int = 1  # which writing-style variants (realistic.STYLE_SETS): 2 adds open 4s, straight 9s, looped 2s
+    # the share of rendered canvas digits and style variants drawn with pen lifts, and of style
+    # variants drawn as scans and thumbnails instead (realistic.Variation says why; 0: neither)
+    pen_lifts: float = 0.0
+    style_scans: float = 0.0
     # digits in the *train* split of the handwriting fonts (training/fonts.py): their own images, and
     # this many renderings of them as the suite renders test digits (0: no fonts)
     fonts: int = 0
@@ -221,13 +225,16 @@ def _with_realistic(cfg: TrainConfig, x: np.ndarray, y: np.ndarray,
     scale = 0.02 if cfg.dry_run else 1.0
     for kind, n in (("rendered", cfg.rendered), ("styles", cfg.styles)):
         n = max(1, int(n * scale)) if n else 0
-        extra = realistic.make(kind, raw, labels, n, cfg.seed, checksums, style_set=cfg.style_set)
+        extra = realistic.make(kind, raw, labels, n, cfg.seed, checksums, style_set=cfg.style_set,
+                               variation=realistic.Variation(lifts=cfg.pen_lifts, scans=cfg.style_scans))
         if len(extra.labels):
             x = np.concatenate([x, extra.images.astype(np.float32) / 255.0])
             y = np.concatenate([y, extra.labels])
         record[kind] = {"n": int(len(extra.labels)), "by_kind": extra.kinds}
         if kind == "styles":
             record[kind]["set"] = cfg.style_set
+        if cfg.pen_lifts or cfg.style_scans:
+            record[kind]["variation"] = {"pen_lifts": cfg.pen_lifts, "style_scans": cfg.style_scans}
     if cfg.fonts:  # the train fonts' digits as they are, and rendered (never a test font)
         from inkdigit.training.fonts import FONTS
 

@@ -243,6 +243,40 @@ def _paint(out: np.ndarray, strokes: list[np.ndarray], stroke_px: float, size: t
         box[...] = cv2.LUT(cv2.merge([cover, cover, cover]), lut)
 
 
+#: with pen lifts (:func:`pen_lifts`), each stroke end that meets another stroke is pulled back with this chance ...
+LIFT_CHANCE = 0.5
+#: ... leaving this gap (× digit height) between the pen's edges
+LIFT_GAP = (0.02, 0.06)
+
+
+def pen_lifts(strokes: list[np.ndarray], rng: np.random.Generator, pen: float) -> list[np.ndarray]:
+    """The digit written with the pen lifted at some of the places where its strokes meet: a 4's
+    stem apart from its bar, a 5's flag off its body, a 7's bar short of its stem. Each stroke end
+    that lies on another stroke is pulled back along its stroke, with chance ``LIFT_CHANCE``, by
+    ``LIFT_GAP`` beyond the ``pen`` width (both in units of the digit height): a visible gap where
+    strokes meet at a wide angle (where they meet at a shallow one, the ends may still touch); a
+    stroke too short to lose three such gaps stays whole. The strokes given are left as they were.
+    Why: traced digits are one connected skeleton, while a hand lifts the pen inside digits, and a
+    number reader must join the pieces again (the numbers issue names a 5 or a 4 in two strokes and
+    a 7 with a detached bar)."""
+    out = []
+    for i, s in enumerate(strokes):
+        for end in (0, -1):
+            point = s[end]
+            meets = any(np.min(np.linalg.norm(t - point, axis=1)) < 1e-6 for j, t in enumerate(strokes) if j != i)
+            if len(s) < 3 or not meets or rng.random() >= LIFT_CHANCE:
+                continue
+            gap = pen + float(rng.uniform(*LIFT_GAP))
+            path = s if end == 0 else s[::-1]
+            along = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
+            if along[-1] <= 3 * gap:
+                continue
+            path = path[along >= gap]
+            s = path if end == 0 else path[::-1]
+        out.append(s)
+    return out
+
+
 def _pick(rng: np.random.Generator, options: tuple[RGB, ...]) -> RGB:
     return options[int(rng.integers(len(options)))]
 
@@ -259,12 +293,18 @@ def _render(digit: np.ndarray, rng: np.random.Generator, *, dark_ink: bool | Non
 def render_strokes(strokes: list[np.ndarray], rng: np.random.Generator, *, dark_ink: bool | None = None,
                    transparent: bool | None = None, canvas: tuple[int, int] = (280, 1120),
                    frac: tuple[float, float] = (0.3, 0.9), stroke: tuple[float, float] = (3.0, 30.0),
-                   stroke_frac: tuple[float, float] = (0.03, 0.2)) -> bytes:
-    """:func:`_render` for strokes already traced (or drawn: training's writing-style variants)."""
+                   stroke_frac: tuple[float, float] = (0.03, 0.2), lifts: bool = False) -> bytes:
+    """:func:`_render` for strokes already traced (or drawn: training's writing-style variants),
+    in units of the digit's height. ``lifts``: the pen is lifted where strokes meet
+    (:func:`pen_lifts`, the gaps measured against this drawing's pen); without it no extra random
+    number is drawn, so a drawing is the same as before lifts existed."""
     side = int(rng.integers(canvas[0], canvas[1] + 1))
     digit_frac = float(rng.uniform(*frac))
     height = digit_frac * side
     pen = float(np.clip(rng.uniform(*stroke), stroke_frac[0] * height, stroke_frac[1] * height))
+    if lifts and strokes:
+        extent = max(float(np.concatenate(strokes)[:, 1].max()), 1e-9)
+        strokes = pen_lifts(strokes, rng, pen * extent / max(height - pen, 1e-9))
     dark = bool(rng.integers(2)) if dark_ink is None else dark_ink
     clear = bool(rng.integers(2)) if transparent is None else transparent
     ink = _pick(rng, _DARK_INKS if dark else _LIGHT_INKS)

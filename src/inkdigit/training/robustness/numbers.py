@@ -24,6 +24,7 @@ from inkdigit.training.robustness.canvas import (
     _LIGHT_GROUNDS,
     _LIGHT_INKS,
     _coverage,
+    pen_lifts,
     trace_strokes,
 )
 from inkdigit.training.robustness.common import encode_jpeg, encode_png
@@ -41,40 +42,6 @@ class Layout:
     gap: tuple[float, float] = (0.08, 0.6)
     touching: bool = False
     lifts: bool = False
-
-
-#: with ``lifts``, each stroke end that meets another stroke is pulled back with this chance ...
-LIFT_CHANCE = 0.5
-#: ... leaving this gap (× digit height) between the pen's edges
-LIFT_GAP = (0.02, 0.06)
-
-
-def pen_lifts(strokes: list[np.ndarray], rng: np.random.Generator, pen: float) -> list[np.ndarray]:
-    """The digit written with the pen lifted at some of the places where its strokes meet: a 4's
-    stem apart from its bar, a 5's flag off its body, a 7's bar short of its stem. Each stroke end
-    that lies on another stroke is pulled back along its stroke, with chance ``LIFT_CHANCE``, by
-    ``LIFT_GAP`` beyond the ``pen`` width (both in units of the digit height): a visible gap where
-    strokes meet at a wide angle (where they meet at a shallow one, the ends may still touch); a
-    stroke too short to lose three such gaps stays whole. The strokes given are left as they were.
-    Why: traced digits are one connected skeleton, while a hand lifts the pen inside digits, and a
-    number reader must join the pieces again (the numbers issue names a 5 or a 4 in two strokes and
-    a 7 with a detached bar)."""
-    out = []
-    for i, s in enumerate(strokes):
-        for end in (0, -1):
-            point = s[end]
-            meets = any(np.min(np.linalg.norm(t - point, axis=1)) < 1e-6 for j, t in enumerate(strokes) if j != i)
-            if len(s) < 3 or not meets or rng.random() >= LIFT_CHANCE:
-                continue
-            gap = pen + float(rng.uniform(*LIFT_GAP))
-            path = s if end == 0 else s[::-1]
-            along = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
-            if along[-1] <= 3 * gap:
-                continue
-            path = path[along >= gap]
-            s = path if end == 0 else path[::-1]
-        out.append(s)
-    return out
 
 
 def _line_strokes(digits: list[np.ndarray], rng: np.random.Generator, layout: Layout,
