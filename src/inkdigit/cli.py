@@ -139,7 +139,7 @@ def train(
         min=1, max=2, help="Which variants: 1 as above; 2 adds open-top 4s, straight-tailed 9s, looped 2s.")] = 1,
     pen_lifts: Annotated[float, typer.Option(
         min=0.0, max=1.0, help="Share of rendered canvas digits and style variants drawn with the pen lifted "
-                               "where strokes meet (0: none).")] = 0.0,
+                               "where one stroke ends on another (0: none).")] = 0.0,
     style_scans: Annotated[float, typer.Option(
         min=0.0, max=1.0, help="Share of style variants drawn as scans and 8x8 thumbnails instead of "
                                "canvas drawings (0: none).")] = 0.0,

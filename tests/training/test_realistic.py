@@ -114,39 +114,78 @@ def _pieces(png: bytes) -> int:
     return int(cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)[0]) - 1
 
 
-def test_pen_lifts_break_canvas_drawings_into_pieces_and_only_when_asked(train_digits: data.Digits) -> None:
+def test_pen_lifts_break_canvas_drawings_into_pieces(train_digits: data.Digits) -> None:
     strokes = canvas.trace_strokes(_first(train_digits, 4))
     pen = {"dark_ink": True, "transparent": False}
     plain = [canvas.render_strokes(strokes, np.random.default_rng(s), **pen) for s in range(12)]
-    # without lifts a drawing is what it was before lifts existed: no extra random number drawn
-    assert plain == [canvas.render_strokes(strokes, np.random.default_rng(s), lifts=False, **pen) for s in range(12)]
     lifted = [canvas.render_strokes(strokes, np.random.default_rng(s), lifts=True, **pen) for s in range(12)]
     assert all(_pieces(p) == 1 for p in plain)
     assert sum(_pieces(p) > 1 for p in lifted) >= 4  # each meeting end is lifted with chance 1/2
+
+
+def test_without_a_variation_the_drawings_are_those_made_before_variations_existed(
+        train_digits: data.Digits) -> None:
+    """Older cards' training commands must still reproduce them: with ``Variation()`` a rendered or
+    style image is drawn from exactly the random numbers the code before it drew (replayed here)."""
+    from inkdigit.training.robustness import suite
+
+    found = suite.renderings()
+    for label, family in ((4, "canvas"), (1, "photo"), (0, "styles"), (7, "styles")):
+        digit = _first(train_digits, label)
+        for seed in range(3):
+            got = realistic._render_one(family, digit, label, np.random.default_rng(seed), 2, realistic.Variation())
+            rng = np.random.default_rng(seed)
+            if family == "styles":  # the draw order of the code before variations
+                variants = realistic.STYLE_SETS[2][label]
+                variant = variants[int(rng.integers(len(variants)))]
+                strokes = realistic._unit(canvas.trace_strokes(digit))
+                before = canvas.render_strokes(realistic._unit(variant(strokes, rng)), rng)
+            else:
+                names = [n for n in found if n.startswith(family + "/")]
+                before = found[names[int(rng.integers(len(names)))]](digit, rng)
+            assert got == before, (family, label, seed)
+
+
+def test_a_lifted_canvas_digit_is_a_canvas_drawing_broken_where_strokes_meet(train_digits: data.Digits) -> None:
+    four = _first(train_digits, 4)
+    drawn = [realistic._render_one("canvas", four, 4, np.random.default_rng(s), 2, realistic.Variation(lifts=1.0))
+             for s in range(12)]
+    images = [Image.open(io.BytesIO(b)) for b in drawn if b is not None]
+    assert len(images) == 12 and all(im.mode in ("RGB", "RGBA") and im.size[0] >= 280 for im in images)
+    grey = [np.asarray(im.convert("RGBA"))[..., 3] if im.mode == "RGBA" and np.asarray(im)[0, 0, 3] == 0
+            else np.abs(np.asarray(im.convert("L"), np.float32) - float(np.median(np.asarray(im.convert("L")))))
+            for im in images]
+    import cv2
+
+    pieces = [cv2.connectedComponents((g > 96).astype(np.uint8), connectivity=8)[0] - 1 for g in grey]
+    assert sum(p > 1 for p in pieces) >= 4, pieces
 
 
 def test_a_scanned_style_variant_is_an_mnist_like_digit_through_a_scale_rendering(train_digits: data.Digits) -> None:
     strokes = realistic._unit(realistic.continental_one(realistic._unit(
         canvas.trace_strokes(_first(train_digits, 1))), np.random.default_rng(0)))
     inked = realistic._inked(strokes, np.random.default_rng(1))
-    rows, cols = np.nonzero(inked > 0.1)
+    rows, _ = np.nonzero(inked > 0.1)
     assert inked.shape == (28, 28) and 18 <= np.ptp(rows) + 1 <= 21 and abs((rows.min() + rows.max()) / 2 - 13.5) < 1.5
     one = _first(train_digits, 1)
     scans = [realistic._render_one("styles", one, 1, np.random.default_rng(s), 2, realistic.Variation(scans=1.0))
-             for s in range(6)]
-    modes = {Image.open(io.BytesIO(b)).mode for b in scans if b is not None}
-    assert modes == {"L"}  # grey scans and resizes; a canvas drawing would be RGB or RGBA
+             for s in range(40)]
+    images = [Image.open(io.BytesIO(b)) for b in scans if b is not None]
+    assert {im.mode for im in images} == {"L"}  # grey scans and resizes; a canvas drawing would be RGB or RGBA
+    sides = {im.size[0] for im in images}
+    assert sides & {32, 64}  # 8 × 8 thumbnails enlarged ×4 and ×8 are among them (28 px digits never give these)
 
 
-def test_a_variation_changes_the_drawings_and_their_cache_key_and_none_keeps_both(train_digits: data.Digits) -> None:
+def test_a_variation_changes_the_drawings_and_the_cache_key(train_digits: data.Digits) -> None:
     images, labels = train_digits.images[:300], train_digits.labels[:300]
     base = realistic.make("styles", images, labels, 24, 6, train_digits.checksums, workers=1, style_set=2)
-    same = realistic.make("styles", images, labels, 24, 6, train_digits.checksums, workers=1, style_set=2,
-                          variation=realistic.Variation())
     varied = realistic.make("styles", images, labels, 24, 6, train_digits.checksums, workers=1, style_set=2,
                             variation=realistic.Variation(lifts=0.5, scans=0.5))
-    assert np.array_equal(base.images, same.images)
     assert np.array_equal(base.labels, varied.labels) and not np.array_equal(base.images, varied.images)
+    # scans change style variants only: a rendered set's key ignores them, lifts change both
+    assert realistic._variation_used("rendered", realistic.Variation(scans=0.5)) == {}
+    assert realistic._variation_used("rendered", realistic.Variation(0.5, 0.5)) == {"lifts": 0.5}
+    assert realistic._variation_used("styles", realistic.Variation(0.5, 0.5)) == {"lifts": 0.5, "scans": 0.5}
 
 
 def test_a_training_run_records_the_extra_data_and_its_calibration_source(tmp_path: Path) -> None:
@@ -160,6 +199,7 @@ def test_a_training_run_records_the_extra_data_and_its_calibration_source(tmp_pa
     extra = ModelCard.load(tmp_path / "cnn-x.json").training.extra
     assert extra["usps_train"] == 150 and extra["rendered"]["n"] >= 18 and extra["styles"]["n"] == 10
     assert extra["styles"]["set"] == 1  # the variants cnn-v2 and cnn-v3 were trained on
-    assert extra["styles"]["variation"] == extra["rendered"]["variation"] == {"pen_lifts": 0.5, "style_scans": 0.3}
+    assert extra["styles"]["variation"] == {"pen_lifts": 0.5, "style_scans": 0.3}
+    assert extra["rendered"]["variation"] == {"pen_lifts": 0.5}
     assert card.calibration.fitted_on == "usps/train[150:]"
     assert card.preprocessing.version == VERSION

@@ -44,13 +44,14 @@ def test_touching_layouts_touch_and_apart_ones_do_not(mnist_test) -> None:
 def test_pen_lifts_part_a_digits_strokes_where_they_meet_and_keep_the_rest(mnist_test) -> None:
     """A 4 traced from MNIST is one connected skeleton; with the pen lifted at some of the places
     where its strokes meet, some strokes lose an end, and each stays the same path, only shorter."""
+    from inkdigit.training.robustness import canvas
     from inkdigit.training.robustness.canvas import trace_strokes
 
     four = next(d for d, y in zip(mnist_test.images, mnist_test.labels, strict=True) if y == 4)
     strokes = trace_strokes(four.astype(np.float32) / 255)
     assert len(strokes) >= 2  # the traced 4 has a junction
     rng = np.random.default_rng(3)
-    lifted = numbers.pen_lifts(strokes, rng, 0.05)  # (the traced strokes must stay as they were)
+    lifted = canvas.pen_lifts(strokes, rng, 0.05)  # (the traced strokes must stay as they were)
     assert len(lifted) == len(strokes)
     assert any(len(a) < len(b) for a, b in zip(lifted, strokes, strict=True))  # some end was pulled back
     for a, b in zip(lifted, strokes, strict=True):  # what is left is the same path, only shorter

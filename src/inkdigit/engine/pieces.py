@@ -86,5 +86,5 @@ def read_pieces(rec: Recognizer, pieces: list[Piece]) -> list[PieceRead]:
         probs, gate, whole = rec.piece_scores(np.stack([pres[i].image for i in live]))
         for k, i in enumerate(live):
             out[i] = PieceRead(pieces[i], probs[k], None if gate is None else float(gate[k]), pres[i].image,
-                           None if whole is None else float(whole[k]))
+                               None if whole is None else float(whole[k]))
     return out

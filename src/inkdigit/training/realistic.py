@@ -172,9 +172,13 @@ class Variation:
     as the models before cnn-v7 were trained on).
 
     - ``lifts``: the share of canvas drawings (rendered canvas digits and writing-style variants)
-      drawn with the pen lifted where strokes meet (:func:`canvas.pen_lifts`). A hand lifts the pen
-      inside a digit (a 5's flag, a 4's stem, a 7's bar); a traced skeleton never does, and misread
-      digits with such a gap were most of what the number reader still got wrong.
+      drawn with the pen lifted where one stroke ends on another (:func:`canvas.pen_lifts`: the
+      junctions of a traced skeleton, a continental 1's flag; the templates' strokes and the
+      crossed 7's bar, the zero's slash and dot end on no other stroke, so stay as they are). A hand
+      lifts the pen inside a digit (a 5's flag, a 4's stem, a 7's bar); a traced skeleton never
+      does, and misread digits with such a gap were most of what the number reader still got wrong.
+      A lifted canvas digit is drawn with the default pen and canvas ranges (3–30 px, 280–1120 px),
+      not one of the suite's named canvas renderings.
     - ``scans``: the share of writing-style variants drawn as a scan instead (the strokes inked at
       MNIST's 28 px, then one of the suite's ``scale/`` renderings, 8 × 8 thumbnails included):
       continental 1s shrunk to 8 × 8 were the commonest error on the UCI optdigits scans.
@@ -185,8 +189,8 @@ class Variation:
 
 
 def _inked(strokes: Strokes, rng: np.random.Generator) -> np.ndarray:
-    """Unit-height strokes inked as an MNIST digit: 28 × 28 in [0, 1], ink bright, the ink in a
-    20 px box at the centre, a pen 1.8–3.2 px wide."""
+    """Unit-height strokes inked as an MNIST digit: 28 × 28 in [0, 1], ink bright, the ink 20 px
+    high (a wide variant may be wider) and centred on the box's centre, a pen 1.8–3.2 px wide."""
     from inkdigit.training.robustness import canvas
 
     pen = float(rng.uniform(1.8, 3.2))
@@ -242,6 +246,13 @@ def _plan(labels: np.ndarray, n: int, kind: str, rng: np.random.Generator,
     return rng.choice(len(labels), size=n, replace=n > len(labels)), [families[c] for c in chosen]
 
 
+def _variation_used(kind: str, variation: Variation) -> dict[str, float]:
+    """The fields of ``variation`` that change what ``make(kind, …)`` draws and are not 0 (scans
+    apply to style variants only)."""
+    used = asdict(variation) if kind == "styles" else {"lifts": variation.lifts}
+    return {k: v for k, v in used.items() if v}
+
+
 def make(kind: str, images: np.ndarray, labels: np.ndarray, n: int, seed: int, checksums: dict[str, str],
          cfg: PreprocessConfig = DEFAULT_CONFIG, workers: int | None = None, style_set: int = 1,
          variation: Variation = Variation()) -> Extra:
@@ -255,8 +266,9 @@ def make(kind: str, images: np.ndarray, labels: np.ndarray, n: int, seed: int, c
     key_parts: list[object] = [kind, n, seed, cfg.to_dict(), checksums, len(labels), _code_digest()]
     if kind == "styles" and style_set != 1:
         key_parts.append(style_set)  # set 1's caches keep their keys
-    if variation != Variation():
-        key_parts.append(asdict(variation))
+    drawn_with = _variation_used(kind, variation)
+    if drawn_with:  # none: the key is built as before variations existed
+        key_parts.append(drawn_with)
     key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()[:16]
     path = cache_dir() / "prepared" / f"{kind}-{key}.npz"
     if path.exists():

@@ -233,8 +233,9 @@ def _with_realistic(cfg: TrainConfig, x: np.ndarray, y: np.ndarray,
         record[kind] = {"n": int(len(extra.labels)), "by_kind": extra.kinds}
         if kind == "styles":
             record[kind]["set"] = cfg.style_set
-        if cfg.pen_lifts or cfg.style_scans:
-            record[kind]["variation"] = {"pen_lifts": cfg.pen_lifts, "style_scans": cfg.style_scans}
+        used = {"pen_lifts": cfg.pen_lifts, **({"style_scans": cfg.style_scans} if kind == "styles" else {})}
+        if any(used.values()):
+            record[kind]["variation"] = used
     if cfg.fonts:  # the train fonts' digits as they are, and rendered (never a test font)
         from inkdigit.training.fonts import FONTS
 
