@@ -108,7 +108,7 @@ def runs(items: list[Item], height: float) -> list[Run]:
 
 
 def merge_broken(rec: Recognizer, reads: list[PieceRead], height: float,
-                  marks: Sequence[Mark] = ()) -> tuple[list[PieceRead], list[Mark]]:
+                 marks: Sequence[Mark] = ()) -> tuple[list[PieceRead], list[Mark]]:
     """Group neighbouring pieces (and small marks) into the digits they read best as: a 5 or a 4
     drawn in two strokes, a 7 whose bar does not touch its stem, a 4 or a 2 written with two pen
     lifts, a 5 whose flag is a mere tick. Returns the digits' reads and the marks they took in.
