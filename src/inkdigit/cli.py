@@ -143,6 +143,9 @@ def train(
     style_scans: Annotated[float, typer.Option(
         min=0.0, max=1.0, help="Share of style variants drawn as scans and 8x8 thumbnails instead of "
                                "canvas drawings (0: none).")] = 0.0,
+    gate_on_plain: Annotated[bool, typer.Option(
+        "--gate-on-plain", help="Train the digit-or-not gate and the piece scorer on the digits drawn without "
+                                "pen lifts or scans only (the classifier still learns from all).")] = False,
     fonts: Annotated[int, typer.Option(
         min=0, help="Digits in the train split of the handwriting fonts: their own images and this many "
                     "renderings of them (0: none; the test fonts are never trained on).")] = 0,
@@ -189,7 +192,8 @@ def train(
     cfg = TrainConfig(name=name, out_dir=str(out), family=family.value, params={**given, **params},
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
                       usps=usps, usps_copies=usps_copies, rendered=rendered, styles=styles,
-                      style_set=style_set, pen_lifts=pen_lifts, style_scans=style_scans, fonts=fonts, keep=keep,
+                      style_set=style_set, pen_lifts=pen_lifts, style_scans=style_scans, gate_plain=gate_on_plain,
+                      fonts=fonts, keep=keep,
                       calibration_rendered=calibration_rendered, gate=gate,
                       gate_epochs=gate_epochs, number_keep=number_keep, piece_gate=piece_gate,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)

@@ -182,10 +182,22 @@ def test_a_variation_changes_the_drawings_and_the_cache_key(train_digits: data.D
     varied = realistic.make("styles", images, labels, 24, 6, train_digits.checksums, workers=1, style_set=2,
                             variation=realistic.Variation(lifts=0.5, scans=0.5))
     assert np.array_equal(base.labels, varied.labels) and not np.array_equal(base.images, varied.images)
-    # scans change style variants only: a rendered set's key ignores them, lifts change both
-    assert realistic._variation_used("rendered", realistic.Variation(scans=0.5)) == {}
-    assert realistic._variation_used("rendered", realistic.Variation(0.5, 0.5)) == {"lifts": 0.5}
-    assert realistic._variation_used("styles", realistic.Variation(0.5, 0.5)) == {"lifts": 0.5, "scans": 0.5}
+    assert base.plain.all() and not varied.plain.all()  # which images a variation drew is known
+
+
+def test_the_images_a_variation_drew_are_marked(train_digits: data.Digits) -> None:
+    """With ``lifts`` 1 every style variant and every rendered canvas digit is drawn lifted, and no
+    photo, scan or resize is: the mark tells them apart (``--gate-on-plain`` leaves them out)."""
+    images, labels = train_digits.images[:300], train_digits.labels[:300]
+    styles = realistic.make("styles", images, labels, 30, 8, train_digits.checksums, workers=1,
+                            variation=realistic.Variation(lifts=1.0))
+    assert styles.varied is not None and styles.varied.all()
+    rendered = realistic.make("rendered", images, labels, 60, 8, train_digits.checksums, workers=1,
+                              variation=realistic.Variation(lifts=1.0))
+    assert rendered.varied is not None and 0 < int(rendered.varied.sum()) < len(rendered.labels)
+    again = realistic.make("rendered", images, labels, 60, 8, train_digits.checksums, workers=1,
+                           variation=realistic.Variation(lifts=1.0))  # from the cache
+    assert again.varied is not None and np.array_equal(again.varied, rendered.varied)
 
 
 def test_a_training_run_records_the_extra_data_and_its_calibration_source(tmp_path: Path) -> None:
@@ -195,11 +207,14 @@ def test_a_training_run_records_the_extra_data_and_its_calibration_source(tmp_pa
     from inkdigit.training.train import TrainConfig, train
 
     card = train(TrainConfig(name="cnn-x", out_dir=str(tmp_path), dry_run=True, limit=512, eval_limit=300,
-                             usps=True, rendered=1000, styles=500, pen_lifts=0.5, style_scans=0.3))
+                             usps=True, rendered=1000, styles=500, pen_lifts=0.5, style_scans=0.3,
+                             gate=200, gate_plain=True))
     extra = ModelCard.load(tmp_path / "cnn-x.json").training.extra
     assert extra["usps_train"] == 150 and extra["rendered"]["n"] >= 18 and extra["styles"]["n"] == 10
     assert extra["styles"]["set"] == 1  # the variants cnn-v2 and cnn-v3 were trained on
     assert extra["styles"]["variation"] == {"pen_lifts": 0.5, "style_scans": 0.3}
     assert extra["rendered"]["variation"] == {"pen_lifts": 0.5}
+    # the gate learnt from the digits no variation drew: fewer than all that were trained on
+    assert extra["gate_positives"]["plain_only"] and 0 < extra["gate_positives"]["n"] < card.training.train_images
     assert card.calibration.fitted_on == "usps/train[150:]"
     assert card.preprocessing.version == VERSION

@@ -40,11 +40,18 @@ Strokes = list[np.ndarray]
 
 @dataclass(frozen=True)
 class Extra:
-    """Extra preprocessed training images (N, 28, 28) uint8 and labels, and what made them."""
+    """Extra preprocessed training images (N, 28, 28) uint8 and labels, what made them, and which
+    were drawn with a :class:`Variation` (a pen lift or a scanned style variant; all False without)."""
 
     images: np.ndarray
     labels: np.ndarray
     kinds: dict[str, int]
+    varied: np.ndarray | None = None
+
+    @property
+    def plain(self) -> np.ndarray:
+        """Which images were drawn as the robustness suite draws (no variation)."""
+        return np.ones(len(self.labels), bool) if self.varied is None else ~self.varied
 
 
 def _code_digest() -> str:
@@ -201,6 +208,13 @@ def _inked(strokes: Strokes, rng: np.random.Generator) -> np.ndarray:
 
 def _render_one(kind: str, digit: np.ndarray, label: int, rng: np.random.Generator,
                 style_set: int = 1, variation: Variation = Variation()) -> bytes | None:
+    """One training image of ``kind`` (a rendering family, or "styles"), or None."""
+    return _draw(kind, digit, label, rng, style_set, variation)[0]
+
+
+def _draw(kind: str, digit: np.ndarray, label: int, rng: np.random.Generator,
+          style_set: int, variation: Variation) -> tuple[bytes | None, bool]:
+    """:func:`_render_one`'s image, and whether ``variation`` changed how it was drawn."""
     from inkdigit.training.robustness import canvas, suite
 
     found = suite.renderings()
@@ -208,30 +222,32 @@ def _render_one(kind: str, digit: np.ndarray, label: int, rng: np.random.Generat
     if kind == "styles":
         strokes = canvas.trace_strokes(digit)
         if not strokes:
-            return None
+            return None, False
         variants = STYLE_SETS[style_set][label]
         variant = variants[int(rng.integers(len(variants)))]
         drawn = _unit(variant(_unit(strokes), rng))
         if variation.scans and rng.random() < variation.scans:
             scales = [n for n in found if n.startswith("scale/")]
-            return found[scales[int(rng.integers(len(scales)))]](_inked(drawn, rng), rng)
-        return canvas.render_strokes(drawn, rng, lifts=lifted)
+            return found[scales[int(rng.integers(len(scales)))]](_inked(drawn, rng), rng), True
+        return canvas.render_strokes(drawn, rng, lifts=lifted), lifted
     if lifted:
         strokes = canvas.trace_strokes(digit)
-        return canvas.render_strokes(strokes, rng, lifts=True) if strokes else None
+        return (canvas.render_strokes(strokes, rng, lifts=True) if strokes else None), True
     names = [n for n in found if n.startswith(kind + "/")]
-    return found[names[int(rng.integers(len(names)))]](digit, rng)
+    return found[names[int(rng.integers(len(names)))]](digit, rng), False
 
 
-def _work(args: tuple[str, np.ndarray, np.ndarray, np.ndarray, int, PreprocessConfig, int, Variation]) -> np.ndarray:
+def _work(args: tuple[str, np.ndarray, np.ndarray, np.ndarray, int, PreprocessConfig, int, Variation],
+          ) -> tuple[np.ndarray, np.ndarray]:
     kind, digits, labels, index, seed, cfg, style_set, variation = args
     out = np.zeros((len(digits), cfg.size, cfg.size), dtype=np.uint8)
+    varied = np.zeros(len(digits), bool)
     for k, (digit, label, i) in enumerate(zip(digits, labels, index, strict=True)):
         rng = np.random.default_rng([seed, int(i)])
-        image = _render_one(kind, digit.astype(np.float32) / 255.0, int(label), rng, style_set, variation)
+        image, varied[k] = _draw(kind, digit.astype(np.float32) / 255.0, int(label), rng, style_set, variation)
         if image is not None:
             out[k] = np.rint(preprocess(image, cfg).image * 255).astype(np.uint8)
-    return out
+    return out, varied
 
 
 def _plan(labels: np.ndarray, n: int, kind: str, rng: np.random.Generator,
@@ -273,7 +289,7 @@ def make(kind: str, images: np.ndarray, labels: np.ndarray, n: int, seed: int, c
     path = cache_dir() / "prepared" / f"{kind}-{key}.npz"
     if path.exists():
         with np.load(path) as z:
-            return Extra(z["images"], z["labels"], json.loads(str(z["kinds"])))
+            return Extra(z["images"], z["labels"], json.loads(str(z["kinds"])), z.get("varied"))
     index, families = _plan(labels, n, kind, np.random.default_rng([seed, len(kind)]), style_set)
     workers = workers or os.cpu_count() or 1
     order = np.argsort(families, kind="stable")  # one family per chunk: chunks cost alike
@@ -284,14 +300,15 @@ def make(kind: str, images: np.ndarray, labels: np.ndarray, n: int, seed: int, c
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         parts = list(pool.map(_work, jobs))
     out = np.zeros((n, cfg.size, cfg.size), dtype=np.uint8)
-    for c, part in zip([c for c in chunks if len(c)], parts, strict=True):
-        out[c] = part
+    varied = np.zeros(n, bool)
+    for c, (part, part_varied) in zip([c for c in chunks if len(c)], parts, strict=True):
+        out[c], varied[c] = part, part_varied
     out_labels = labels[index].astype(np.int64)
     kinds = {f: int(np.sum(np.array(families) == f)) for f in sorted(set(families))}
     keep = out.reshape(n, -1).max(axis=1) > 0  # a rendering that left nothing readable teaches nothing
-    result = Extra(out[keep], out_labels[keep], kinds)
+    result = Extra(out[keep], out_labels[keep], kinds, varied[keep])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, images=result.images, labels=result.labels, kinds=json.dumps(kinds))
+    np.savez(tmp, images=result.images, labels=result.labels, kinds=json.dumps(kinds), varied=varied[keep])
     tmp.replace(path)
     return result
