@@ -143,6 +143,9 @@ def train(
     style_scans: Annotated[float, typer.Option(
         min=0.0, max=1.0, help="Share of style variants drawn as scans and 8x8 thumbnails instead of "
                                "canvas drawings (0: none).")] = 0.0,
+    style_lifts: Annotated[bool, typer.Option(
+        "--style-lifts/--no-style-lifts", help="Whether --pen-lifts applies to the style variants too, or "
+                                               "to the rendered canvas digits only.")] = True,
     gate_on_plain: Annotated[bool, typer.Option(
         "--gate-on-plain", help="Train the digit-or-not gate and the piece scorer on the digits drawn without "
                                 "pen lifts or scans only (the classifier still learns from all).")] = False,
@@ -193,6 +196,7 @@ def train(
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
                       usps=usps, usps_copies=usps_copies, rendered=rendered, styles=styles,
                       style_set=style_set, pen_lifts=pen_lifts, style_scans=style_scans, gate_plain=gate_on_plain,
+                      style_lifts=style_lifts,
                       fonts=fonts, keep=keep,
                       calibration_rendered=calibration_rendered, gate=gate,
                       gate_epochs=gate_epochs, number_keep=number_keep, piece_gate=piece_gate,

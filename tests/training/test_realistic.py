@@ -218,3 +218,19 @@ def test_a_training_run_records_the_extra_data_and_its_calibration_source(tmp_pa
     assert extra["gate_positives"]["plain_only"] and 0 < extra["gate_positives"]["n"] < card.training.train_images
     assert card.calibration.fitted_on == "usps/train[150:]"
     assert card.preprocessing.version == VERSION
+
+
+def test_pen_lifts_can_spare_the_style_variants() -> None:
+    """``style_lifts=False``: the rendered canvas digits are lifted, the style variants drawn whole
+    (as cnn-v6 learnt them), and only the lifted images are left out of the gates' digits."""
+    from inkdigit.training import train
+
+    cfg = train.TrainConfig(dry_run=True, rendered=1000, styles=500, pen_lifts=1.0, style_lifts=False)
+    record: dict[str, object] = {}
+    _, y, plain = train._with_realistic(cfg, np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64), record)
+    rendered, styles = record["rendered"], record["styles"]
+    assert isinstance(rendered, dict) and isinstance(styles, dict)
+    assert rendered["variation"] == {"pen_lifts": 1.0} and "variation" not in styles
+    n_rendered = rendered["n"]
+    assert len(plain) == len(y) == n_rendered + styles["n"]
+    assert plain[n_rendered:].all() and not plain[:n_rendered].all()
