@@ -183,6 +183,10 @@ def test_a_variation_changes_the_drawings_and_the_cache_key(train_digits: data.D
                             variation=realistic.Variation(lifts=0.5, scans=0.5))
     assert np.array_equal(base.labels, varied.labels) and not np.array_equal(base.images, varied.images)
     assert base.plain.all() and not varied.plain.all()  # which images a variation drew is known
+    # scans change style variants only: a rendered set's key ignores them, lifts change both
+    assert realistic.Variation(scans=0.5).used_by("rendered") == {}
+    assert realistic.Variation(0.5, 0.5).used_by("rendered") == {"lifts": 0.5}
+    assert realistic.Variation(0.5, 0.5).used_by("styles") == {"lifts": 0.5, "scans": 0.5}
 
 
 def test_the_images_a_variation_drew_are_marked(train_digits: data.Digits) -> None:

@@ -194,6 +194,12 @@ class Variation:
     lifts: float = 0.0
     scans: float = 0.0
 
+    def used_by(self, kind: str) -> dict[str, float]:
+        """The fields that change what ``make(kind, …)`` draws and are not 0 (scans apply to style
+        variants only): what the cache key and the model card record."""
+        used = asdict(self) if kind == "styles" else {"lifts": self.lifts}
+        return {k: v for k, v in used.items() if v}
+
 
 def _inked(strokes: Strokes, rng: np.random.Generator) -> np.ndarray:
     """Unit-height strokes inked as an MNIST digit: 28 × 28 in [0, 1], ink bright, the ink 20 px
@@ -262,13 +268,6 @@ def _plan(labels: np.ndarray, n: int, kind: str, rng: np.random.Generator,
     return rng.choice(len(labels), size=n, replace=n > len(labels)), [families[c] for c in chosen]
 
 
-def _variation_used(kind: str, variation: Variation) -> dict[str, float]:
-    """The fields of ``variation`` that change what ``make(kind, …)`` draws and are not 0 (scans
-    apply to style variants only)."""
-    used = asdict(variation) if kind == "styles" else {"lifts": variation.lifts}
-    return {k: v for k, v in used.items() if v}
-
-
 def make(kind: str, images: np.ndarray, labels: np.ndarray, n: int, seed: int, checksums: dict[str, str],
          cfg: PreprocessConfig = DEFAULT_CONFIG, workers: int | None = None, style_set: int = 1,
          variation: Variation = Variation()) -> Extra:
@@ -282,7 +281,7 @@ def make(kind: str, images: np.ndarray, labels: np.ndarray, n: int, seed: int, c
     key_parts: list[object] = [kind, n, seed, cfg.to_dict(), checksums, len(labels), _code_digest()]
     if kind == "styles" and style_set != 1:
         key_parts.append(style_set)  # set 1's caches keep their keys
-    drawn_with = _variation_used(kind, variation)
+    drawn_with = variation.used_by(kind)
     if drawn_with:  # none: the key is built as before variations existed
         key_parts.append(drawn_with)
     key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()[:16]

@@ -241,8 +241,9 @@ def _with_realistic(cfg: TrainConfig, x: np.ndarray, y: np.ndarray,
     for kind, n in (("rendered", cfg.rendered), ("styles", cfg.styles)):
         n = max(1, int(n * scale)) if n else 0
         lifts = cfg.pen_lifts if kind == "rendered" or cfg.style_lifts else 0.0
+        variation = realistic.Variation(lifts=lifts, scans=cfg.style_scans)
         extra = realistic.make(kind, raw, labels, n, cfg.seed, checksums, style_set=cfg.style_set,
-                               variation=realistic.Variation(lifts=lifts, scans=cfg.style_scans))
+                               variation=variation)
         if len(extra.labels):
             x = np.concatenate([x, extra.images.astype(np.float32) / 255.0])
             y = np.concatenate([y, extra.labels])
@@ -250,9 +251,8 @@ def _with_realistic(cfg: TrainConfig, x: np.ndarray, y: np.ndarray,
         record[kind] = {"n": int(len(extra.labels)), "by_kind": extra.kinds}
         if kind == "styles":
             record[kind]["set"] = cfg.style_set
-        used = {"pen_lifts": lifts, **({"style_scans": cfg.style_scans} if kind == "styles" else {})}
-        if any(used.values()):
-            record[kind]["variation"] = used
+        if used := variation.used_by(kind):  # under the options' names
+            record[kind]["variation"] = {{"lifts": "pen_lifts", "scans": "style_scans"}[k]: v for k, v in used.items()}
     if cfg.fonts:  # the train fonts' digits as they are, and rendered (never a test font)
         from inkdigit.training.fonts import FONTS
 
