@@ -99,6 +99,8 @@ def test_train_rejects_options_that_do_not_fit_the_family(tmp_path: Path) -> Non
     assert res.returncode == 1 and "only apply to mlp and cnn" in res.stderr
     res = run("train", "--family", "knn", "-p", "colour=red", "--limit", "300", "--out", str(tmp_path / "y"))
     assert res.returncode == 1 and "colour" in res.stderr
+    res = run("train", "--usps-rendered", "0.4", "--rendered", "100", "--out", str(tmp_path / "z"))
+    assert res.returncode == 1 and "--usps-rendered needs --usps and --rendered" in res.stderr
 
 
 def test_compare_writes_a_report(tmp_path: Path) -> None:

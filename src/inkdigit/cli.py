@@ -107,6 +107,14 @@ def _parse_params(pairs: list[str]) -> dict[str, object]:
     return params
 
 
+def _check_usps_options(usps: bool, copies: int, rendered_share: float | None, rendered: int) -> None:
+    """The options that weigh USPS train make sense only with it (and with rendered digits)."""
+    if copies > 1 and not usps:
+        raise fail("--usps-copies needs --usps")
+    if rendered_share is not None and not (usps and rendered):
+        raise fail("--usps-rendered needs --usps and --rendered")
+
+
 @app.command()
 def train(
     family: Annotated[Family, typer.Option(help="Model family to train.")] = Family.cnn,
@@ -133,6 +141,9 @@ def train(
         min=1, max=8, help="With --usps: how many times USPS train appears in each epoch.")] = 1,
     rendered: Annotated[int, typer.Option(
         min=0, help="Training digits rendered as canvas drawings, photos, scans and resizes (0: none).")] = 0,
+    usps_rendered: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="With --usps: the share of the rendered digits drawn from USPS train "
+                               "(default: as it comes, about a tenth).")] = None,
     styles: Annotated[int, typer.Option(
         min=0, help="Writing-style variants: flagged 1s, crossed 7s, slashed and dotted 0s (0: none).")] = 0,
     style_set: Annotated[int, typer.Option(
@@ -194,15 +205,14 @@ def train(
         raise fail(f"{', '.join('--' + k.replace('_', '-') for k in given)} only apply to mlp and cnn")
     cfg = TrainConfig(name=name, out_dir=str(out), family=family.value, params={**given, **params},
                       seed=seed, limit=limit, eval_limit=eval_limit, threads=threads, negatives=negatives,
-                      usps=usps, usps_copies=usps_copies, rendered=rendered, styles=styles,
+                      usps=usps, usps_copies=usps_copies, usps_rendered=usps_rendered, rendered=rendered, styles=styles,
                       style_set=style_set, pen_lifts=pen_lifts, style_scans=style_scans, gate_plain=gate_on_plain,
                       style_lifts=style_lifts,
                       fonts=fonts, keep=keep,
                       calibration_rendered=calibration_rendered, gate=gate,
                       gate_epochs=gate_epochs, number_keep=number_keep, piece_gate=piece_gate,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
-    if usps_copies > 1 and not usps:
-        raise fail("--usps-copies needs --usps")
+    _check_usps_options(usps, usps_copies, usps_rendered, rendered)
     try:
         build(cfg)  # refuse an unknown hyper-parameter or option before any data is prepared
     except (TypeError, ValueError) as exc:

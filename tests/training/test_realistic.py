@@ -212,12 +212,13 @@ def test_a_training_run_records_the_extra_data_and_its_calibration_source(tmp_pa
 
     card = train(TrainConfig(name="cnn-x", out_dir=str(tmp_path), dry_run=True, limit=512, eval_limit=300,
                              usps=True, rendered=1000, styles=500, pen_lifts=0.5, style_scans=0.3,
-                             gate=200, gate_plain=True))
+                             gate=200, gate_plain=True, usps_rendered=0.5))
     extra = ModelCard.load(tmp_path / "cnn-x.json").training.extra
     assert extra["usps_train"] == 150 and extra["rendered"]["n"] >= 18 and extra["styles"]["n"] == 10
     assert extra["styles"]["set"] == 1  # the variants cnn-v2 and cnn-v3 were trained on
     assert extra["styles"]["variation"] == {"pen_lifts": 0.5, "style_scans": 0.3}
     assert extra["rendered"]["variation"] == {"pen_lifts": 0.5}
+    assert extra["rendered"]["usps_share"] == 0.5 and "usps_share" not in extra["styles"]
     # the gate learnt from the digits no variation drew: fewer than all that were trained on
     assert extra["gate_positives"]["plain_only"] and 0 < extra["gate_positives"]["n"] < card.training.train_images
     assert card.calibration.fitted_on == "usps/train[150:]"
@@ -238,3 +239,52 @@ def test_pen_lifts_can_spare_the_style_variants() -> None:
     n_rendered = rendered["n"]
     assert len(plain) == len(y) == n_rendered + styles["n"]
     assert plain[n_rendered:].all() and not plain[:n_rendered].all()
+
+
+def test_every_rendered_image_is_drawn_by_its_planned_family_whatever_the_workers(
+        train_digits: data.Digits) -> None:
+    """A chunk is drawn by one family: chunks once straddled two families, and their tails were
+    drawn by the wrong one, differently for each number of processes."""
+    images, labels = train_digits.images[:400], train_digits.labels[:400]
+    n, seed = 48, 11
+    one = realistic.make("rendered", images, labels, n, seed, {"t": "chunks-1"}, workers=1)
+    three = realistic.make("rendered", images, labels, n, seed, {"t": "chunks-3"}, workers=3)
+    assert np.array_equal(one.images, three.images)
+    index, families = realistic._plan(labels, n, "rendered", np.random.default_rng([seed, len("rendered")]))
+    assert len(set(families)) > 1
+    for i in (0, n // 3, n // 2, n - 1):  # each drawn alone, by its own family
+        job = (families[i], images[index[i:i + 1]], labels[index[i:i + 1]], np.array([index[i] * 7919 + i]), seed,
+               realistic.DEFAULT_CONFIG, 1, realistic.Variation())
+        alone, _ = realistic._work(job)
+        assert len(one.labels) == n and np.array_equal(alone[0], one.images[i]), (i, families[i])
+
+
+def test_the_chunks_hold_one_family_each_and_every_image_once() -> None:
+    families = ["canvas"] * 7 + ["photo"] * 5 + ["scale"] * 1 + ["canvas"] * 3
+    chunks = realistic._chunks(families, 4)
+    assert sorted(np.concatenate(chunks).tolist()) == list(range(len(families)))
+    assert all(len({families[i] for i in c}) == 1 for c in chunks)
+
+
+def test_weights_choose_which_digits_are_rendered(train_digits: data.Digits) -> None:
+    images, labels = train_digits.images[:200], train_digits.labels[:200]
+    weights = np.zeros(200)
+    weights[150:] = 1.0  # only the last 50 may be drawn
+    index, _ = realistic._plan(labels, 300, "rendered", np.random.default_rng(0), weights=weights)
+    assert index.min() >= 150
+    plain = realistic.make("rendered", images, labels, 12, 3, {"t": "w"}, workers=1)
+    weighted = realistic.make("rendered", images, labels, 12, 3, {"t": "w"}, workers=1, weights=weights)
+    assert not np.array_equal(plain.images, weighted.images)  # its own cache entry, its own digits
+    assert set(weighted.labels.tolist()) <= set(labels[150:].tolist())
+    with pytest.raises(ValueError, match="one per training digit"):
+        realistic.make("rendered", images, labels, 12, 3, {"t": "w"}, weights=weights[:10])
+
+
+def test_a_share_of_rendered_usps_digits_draws_that_share() -> None:
+    from inkdigit.training.train import _source_weights
+
+    weights = _source_weights(6000, 600, 0.4)
+    drawn = np.random.default_rng(0).choice(6600, size=20000, p=weights / weights.sum())
+    assert abs(float(np.mean(drawn >= 6000)) - 0.4) < 0.02
+    with pytest.raises(ValueError, match="needs USPS train"):
+        _source_weights(6000, 0, 0.4)

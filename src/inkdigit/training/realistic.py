@@ -257,23 +257,43 @@ def _work(args: tuple[str, np.ndarray, np.ndarray, np.ndarray, int, PreprocessCo
 
 
 def _plan(labels: np.ndarray, n: int, kind: str, rng: np.random.Generator,
-          style_set: int = 1) -> tuple[np.ndarray, list[str]]:
-    """Which training digits to draw (indices) and by which family of renderings."""
+          style_set: int = 1, weights: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
+    """Which training digits to draw (indices) and by which family of renderings; ``weights``: how
+    likely each digit is drawn for a rendered image (None: all alike, with the draws made before
+    weights existed)."""
     if kind == "styles":
         pool = np.flatnonzero(np.isin(labels, list(STYLE_SETS[style_set])))
         return rng.choice(pool, size=n, replace=n > len(pool)), ["styles"] * n
     families = list(FAMILY_WEIGHTS)
-    weights = np.array([FAMILY_WEIGHTS[f] for f in families])
-    chosen = rng.choice(len(families), size=n, p=weights / weights.sum())
-    return rng.choice(len(labels), size=n, replace=n > len(labels)), [families[c] for c in chosen]
+    family_weights = np.array([FAMILY_WEIGHTS[f] for f in families])
+    chosen = rng.choice(len(families), size=n, p=family_weights / family_weights.sum())
+    if weights is None:
+        index = rng.choice(len(labels), size=n, replace=n > len(labels))
+    else:
+        index = rng.choice(len(labels), size=n, replace=True, p=weights / weights.sum())
+    return index, [families[c] for c in chosen]
+
+
+def _chunks(families: list[str], pieces: int) -> list[np.ndarray]:
+    """The planned images' positions split into about ``pieces`` chunks of one family each, so
+    every image is drawn by the family it was planned for (a chunk is drawn by one family) and the
+    drawing does not depend on how many processes draw it."""
+    named = np.array(families)
+    chunks: list[np.ndarray] = []
+    for family in dict.fromkeys(families):
+        where = np.flatnonzero(named == family)
+        share = max(1, round(pieces * len(where) / len(families)))
+        chunks += [c for c in np.array_split(where, share) if len(c)]
+    return chunks
 
 
 def make(kind: str, images: np.ndarray, labels: np.ndarray, n: int, seed: int, checksums: dict[str, str],
          cfg: PreprocessConfig = DEFAULT_CONFIG, workers: int | None = None, style_set: int = 1,
-         variation: Variation = Variation()) -> Extra:
+         variation: Variation = Variation(), weights: np.ndarray | None = None) -> Extra:
     """``n`` extra training images of ``kind`` ("rendered" or "styles", the latter from
     ``STYLE_SETS[style_set]``) from raw training ``images`` (uint8, ink bright) and their
-    ``labels``, drawn with ``variation`` and preprocessed with ``cfg`` (cached)."""
+    ``labels``, drawn with ``variation`` and preprocessed with ``cfg`` (cached). ``weights``
+    (rendered only): how likely each digit is drawn, relative to the others."""
     if n <= 0:
         return Extra(np.zeros((0, cfg.size, cfg.size), np.uint8), np.zeros(0, np.int64), {})
     if style_set not in STYLE_SETS:
@@ -284,23 +304,26 @@ def make(kind: str, images: np.ndarray, labels: np.ndarray, n: int, seed: int, c
     drawn_with = variation.used_by(kind)
     if drawn_with:  # none: the key is built as before variations existed
         key_parts.append(drawn_with)
+    if weights is not None:
+        if kind != "rendered" or len(weights) != len(labels):
+            raise ValueError("weights are for rendered images, one per training digit")
+        key_parts.append(hashlib.sha256(np.asarray(weights, np.float64).tobytes()).hexdigest())
     key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()[:16]
     path = cache_dir() / "prepared" / f"{kind}-{key}.npz"
     if path.exists():
         with np.load(path) as z:
             return Extra(z["images"], z["labels"], json.loads(str(z["kinds"])), z.get("varied"))
-    index, families = _plan(labels, n, kind, np.random.default_rng([seed, len(kind)]), style_set)
+    index, families = _plan(labels, n, kind, np.random.default_rng([seed, len(kind)]), style_set, weights)
     workers = workers or os.cpu_count() or 1
-    order = np.argsort(families, kind="stable")  # one family per chunk: chunks cost alike
-    chunks = np.array_split(order, max(1, workers * 8))
+    chunks = _chunks(families, max(1, workers * 8))
     jobs = [(families[c[0]], images[index[c]], labels[index[c]], index[c] * 7919 + c, seed, cfg, style_set, variation)
-            for c in chunks if len(c)]
+            for c in chunks]
     # spawn, not fork: the caller may have started OpenMP threads (PyTorch), which forked children inherit
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         parts = list(pool.map(_work, jobs))
     out = np.zeros((n, cfg.size, cfg.size), dtype=np.uint8)
     varied = np.zeros(n, bool)
-    for c, (part, part_varied) in zip([c for c in chunks if len(c)], parts, strict=True):
+    for c, (part, part_varied) in zip(chunks, parts, strict=True):
         out[c], varied[c] = part, part_varied
     out_labels = labels[index].astype(np.int64)
     kinds = {f: int(np.sum(np.array(families) == f)) for f in sorted(set(families))}
