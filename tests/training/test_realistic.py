@@ -288,3 +288,7 @@ def test_a_share_of_rendered_usps_digits_draws_that_share() -> None:
     assert abs(float(np.mean(drawn >= 6000)) - 0.4) < 0.02
     with pytest.raises(ValueError, match="needs USPS train"):
         _source_weights(6000, 0, 0.4)
+    from inkdigit.training.train import TrainConfig, build
+
+    with pytest.raises(ValueError, match="needs --usps and --rendered"):  # refused before any data is made
+        build(TrainConfig(rendered=100, usps_rendered=0.4))

@@ -123,6 +123,9 @@ def build(cfg: TrainConfig) -> DigitEstimator:
         raise ValueError(f"the digit-or-not gate needs a neural family, not {cfg.family}.")
     if cfg.piece_gate and not cfg.gate:
         raise ValueError("--piece-gate trains a second gate beside the digit-or-not gate: it needs --gate too.")
+    if cfg.usps_rendered is not None and not (cfg.usps and cfg.rendered):
+        raise ValueError("--usps-rendered is a share of the rendered digits drawn from USPS train: "
+                         "it needs --usps and --rendered.")
     return model
 
 
