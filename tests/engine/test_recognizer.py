@@ -131,3 +131,32 @@ def test_read_many_keeps_a_bad_image_in_its_own_slot(rec: inkdigit.Recognizer, s
     assert all(p.elapsed_ms > 0 for p in good)  # type: ignore[union-attr]
     assert "final" in out[2].stages and not out[0].stages  # type: ignore[union-attr]
     assert rec.predict_batch(images)[1].code == "not_an_image"  # type: ignore[union-attr]
+
+
+def test_a_dash_is_no_digit_whatever_the_gate_says(rec: inkdigit.Recognizer) -> None:
+    """A flat mark (a dash, a rule) is never a digit: the rule holds for every model, so a gate that
+    happens to like bars (cnn-v9's) cannot read a "-" as a 2."""
+    from inkdigit.engine.recognizer import is_flat_mark
+
+    bar = np.zeros((28, 28), np.float32)
+    bar[13:16, 4:24] = 1.0
+    flat_two = np.zeros((28, 28), np.float32)
+    flat_two[9:19, 4:24] = 1.0
+    assert is_flat_mark(bar) and not is_flat_mark(flat_two) and not is_flat_mark(np.zeros((28, 28)))
+    strip = np.full((2, 6000), 255, np.uint8)
+    strip[:, :2000] = 0
+    drawn = np.full((280, 280), 255, np.uint8)
+    drawn[130:150, 40:240] = 0  # a dash drawn on a canvas
+    for dash in (strip, drawn):
+        p = rec.predict(dash)
+        assert p.digit is None and not p.is_digit and not p.is_empty
+
+
+def test_no_real_digit_is_a_flat_mark(mnist_test) -> None:
+    """Every MNIST and USPS test digit, as preprocessing leaves it, is taller than the rule's limit."""
+    from inkdigit.engine.recognizer import is_flat_mark
+    from inkdigit.training.dataset import prepare
+
+    for dataset in ("mnist", "usps"):
+        images = prepare(dataset, "test").images.astype(np.float32) / 255.0
+        assert not any(is_flat_mark(x) for x in images), dataset

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 
 import { connectionView, describe as describeAnswer } from "../../../src/inkdigit/web/static/js/format.mjs";
 import {
-  browserModel, createLocalReader, predictionFrom, probabilitiesFrom,
+  browserModel, createLocalReader, isFlatMark, predictionFrom, probabilitiesFrom,
 } from "../../../src/inkdigit/web/static/js/localreader.mjs";
 import { blobFromDataUrl } from "../../../src/inkdigit/web/static/js/drawing.mjs";
 import { createPendingReads } from "../../../src/inkdigit/web/static/js/pendingreads.mjs";
@@ -60,6 +60,18 @@ describe("the answer, as the server computes it", () => {
     assert.equal(blank.is_empty, true);
     assert.deepEqual(blank.top, []);
     assert.equal(describeAnswer(blank).empty, true);
+  });
+  test("a flat mark is a dash, no digit, however the gate scores it (the server's rule)", () => {
+    const bar = new Float32Array(28 * 28);
+    for (let r = 13; r < 16; r++) for (let c = 4; c < 24; c++) bar[r * 28 + c] = 1;  // 3 high, 20 wide
+    assert.equal(isFlatMark(bar, 28), true);
+    const two = new Float32Array(28 * 28);
+    for (let r = 9; r < 19; r++) for (let c = 4; c < 24; c++) two[r * 28 + c] = 1;  // 10 high: a flat 2 is 0.5
+    assert.equal(isFlatMark(two, 28), false);
+    assert.equal(isFlatMark(new Float32Array(28 * 28), 28), false);
+    const body = predictionFrom({ raw: [0, 0, 9, 0, 0, 0, 0, 0, 0, 0], gate: 5, flat: true }, CARD, "cnn-v5", 1);
+    assert.equal(body.digit, null);
+    assert.equal(body.is_digit, false);
   });
   test("the message says the page read it", () => {
     const body = predictionFrom({ raw: [0, 0, 0, 9, 0, 0, 0, 0, 0, 0], gate: 0 }, CARD, "cnn-v5", 2.04);

@@ -44,9 +44,27 @@ export function probabilitiesFrom(raw, card) {
   return e.map((v) => v / total);
 }
 
+/** A preprocessed mark (size × size, ink bright) less than FLAT_MARK high per unit of width: a dash
+ * or a rule, never a digit (the server's rule, `is_flat_mark` in engine/recognizer.py). */
+export const FLAT_MARK = 0.25;
+export function isFlatMark(image, size) {
+  let top = size, bottom = -1, left = size, right = -1;
+  for (let r = 0; r < size; r++) {
+    for (let c = 0; c < size; c++) {
+      if (image[r * size + c] > 0.1) {
+        top = Math.min(top, r); bottom = Math.max(bottom, r);
+        left = Math.min(left, c); right = Math.max(right, c);
+      }
+    }
+  }
+  if (bottom < 0) return false;
+  return bottom - top + 1 < FLAT_MARK * (right - left + 1);
+}
+
 /** The /predict body for one reading: `raw` the model's class output, `gate` its digit-or-not
- * score (or null when the card names none), `empty` when preprocessing found no ink. */
-export function predictionFrom({ raw, gate = null, empty = false }, card, model, elapsedMs, topK = TOP_K) {
+ * score (or null when the card names none), `empty` when preprocessing found no ink, `flat` when
+ * the mark is a dash (isFlatMark). */
+export function predictionFrom({ raw, gate = null, empty = false, flat = false }, card, model, elapsedMs, topK = TOP_K) {
   if (empty) {
     return { digit: null, confidence: 0, is_digit: false, is_empty: true, probabilities: Array(10).fill(0.1),
       top: [], model, elapsed_ms: round6(elapsedMs), stages: null, where: "browser" };
@@ -57,7 +75,7 @@ export function predictionFrom({ raw, gate = null, empty = false }, card, model,
   const confidence = probs[best];
   const rejection = card.rejection || {};
   const isDigit = confidence >= Number(rejection.min_confidence || 0)
-    && (gate === null || gate >= Number(rejection.min_score));
+    && (gate === null || gate >= Number(rejection.min_score)) && !flat;
   const order = probs.map((p, d) => [d, p]).sort((a, b) => b[1] - a[1]).slice(0, topK);
   return {
     digit: isDigit ? best : null, confidence: round6(confidence), is_digit: isDigit, is_empty: false,
@@ -116,7 +134,8 @@ export function createLocalReader({ fetch = (...a) => globalThis.fetch(...a), lo
     const input = new ort.Tensor("float32", pre.image, [1, 1, card.preprocessing.size, card.preprocessing.size]);
     const outputs = await session.run({ [session.inputNames[0]]: input }, gateName ? [outputName, gateName] : [outputName]);
     const gate = gateName ? Number(outputs[gateName].data[0]) : null;
-    return predictionFrom({ raw: outputs[outputName].data, gate }, card, model.name, now() - start);
+    const flat = isFlatMark(pre.image, card.preprocessing.size);
+    return predictionFrom({ raw: outputs[outputName].data, gate, flat }, card, model.name, now() - start);
   }
 
   return {
