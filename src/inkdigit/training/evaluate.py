@@ -54,7 +54,7 @@ def evaluate_prepared(rec: Recognizer, prepared: Prepared, batch: int = 1000) ->
     metrics["mean_confidence"] = round(float(conf.mean()), 5)
     metrics["rejected_below_min_confidence"] = int((conf < rec.min_confidence).sum())
     # everything the card's rule calls "not a digit": below the confidence or (if any) the gate threshold
-    metrics["rejected"] = int((~rec.accepts(probs, gate) & ~blank).sum())
+    metrics["rejected"] = int((~rec.accepts(probs, gate, images=x) & ~blank).sum())
     metrics["blank_after_preprocessing"] = int(blank.sum())
     metrics["inference_ms_per_image"] = round(elapsed / max(1, len(x)) * 1000, 4)
     return metrics

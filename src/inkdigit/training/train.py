@@ -123,6 +123,8 @@ def build(cfg: TrainConfig) -> DigitEstimator:
         raise ValueError(f"the digit-or-not gate needs a neural family, not {cfg.family}.")
     if cfg.piece_gate and not cfg.gate:
         raise ValueError("--piece-gate trains a second gate beside the digit-or-not gate: it needs --gate too.")
+    if cfg.usps_rendered is not None and not 0.0 <= cfg.usps_rendered <= 1.0:
+        raise ValueError(f"--usps-rendered is a share, from 0 to 1 (not {cfg.usps_rendered}).")
     if cfg.usps_rendered is not None and not (cfg.usps and cfg.rendered):
         raise ValueError("--usps-rendered is a share of the rendered digits drawn from USPS train: "
                          "it needs --usps and --rendered.")
@@ -209,9 +211,10 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     card.metrics = {"mnist_test": evaluate_prepared(rec, test_set),
                     "usps_test": evaluate_prepared(rec, usps_test)}
     if held_out_neg is not None:  # other seeds than training's: how many non-digits are rejected
-        probs, gate = rec.scores(held_out_neg.astype(np.float32) / 255.0)
+        neg_images = held_out_neg.astype(np.float32) / 255.0
+        probs, gate = rec.scores(neg_images)
         card.metrics["synthetic_non_digits"] = {
-            "n": int(len(probs)), "rejected": round(float((~rec.accepts(probs, gate)).mean()), 5),
+            "n": int(len(probs)), "rejected": round(float((~rec.accepts(probs, gate, images=neg_images)).mean()), 5),
             "kinds": "scribbles, shapes, letters and symbols, blobs, digit pairs, noise, textures, faces"}
     card.training.total_seconds = round(time.time() - started, 1)
     card.save(out / f"{cfg.name}.json")

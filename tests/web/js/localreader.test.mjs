@@ -130,6 +130,16 @@ describe("the reader", () => {
     const blank = await reader.read({ width: 56, height: 56, data: new Uint8ClampedArray(56 * 56 * 4) });
     assert.equal(blank.is_empty, true);
   });
+  test("a dash drawn on the canvas is no digit, though the fake gate passes everything", async () => {
+    const { reader } = fakes();
+    await reader.prepare(models, "");
+    const data = new Uint8ClampedArray(56 * 56 * 4);
+    for (let y = 26; y < 30; y++) for (let x = 8; x < 48; x++) data[4 * (y * 56 + x) + 3] = 255;
+    const body = await reader.read({ width: 56, height: 56, data });
+    assert.equal(body.is_empty, false);
+    assert.equal(body.is_digit, false);
+    assert.equal(body.digit, null);
+  });
   test("leaves to the server an opaque image, a card version it lacks, and a runtime that fails", async () => {
     const opaque = { width: 8, height: 8, data: new Uint8ClampedArray(8 * 8 * 4).fill(255) };
     const ok = fakes();

@@ -47,11 +47,12 @@ export function probabilitiesFrom(raw, card) {
 /** A preprocessed mark (size × size, ink bright) less than FLAT_MARK high per unit of width: a dash
  * or a rule, never a digit (the server's rule, `is_flat_mark` in engine/recognizer.py). */
 export const FLAT_MARK = 0.25;
+const MARK_INK = Math.fround(0.1); // the server compares float32 pixels with float32(0.1)
 export function isFlatMark(image, size) {
   let top = size, bottom = -1, left = size, right = -1;
   for (let r = 0; r < size; r++) {
     for (let c = 0; c < size; c++) {
-      if (image[r * size + c] > 0.1) {
+      if (image[r * size + c] > MARK_INK) {
         top = Math.min(top, r); bottom = Math.max(bottom, r);
         left = Math.min(left, c); right = Math.max(right, c);
       }
