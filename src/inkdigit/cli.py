@@ -107,14 +107,6 @@ def _parse_params(pairs: list[str]) -> dict[str, object]:
     return params
 
 
-def _check_usps_options(usps: bool, copies: int, rendered_share: float | None, rendered: int) -> None:
-    """The options that weigh USPS train make sense only with it (and with rendered digits)."""
-    if copies > 1 and not usps:
-        raise fail("--usps-copies needs --usps")
-    if rendered_share is not None and not (usps and rendered):
-        raise fail("--usps-rendered needs --usps and --rendered")
-
-
 @app.command()
 def train(
     family: Annotated[Family, typer.Option(help="Model family to train.")] = Family.cnn,
@@ -212,7 +204,8 @@ def train(
                       calibration_rendered=calibration_rendered, gate=gate,
                       gate_epochs=gate_epochs, number_keep=number_keep, piece_gate=piece_gate,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
-    _check_usps_options(usps, usps_copies, usps_rendered, rendered)
+    if usps_copies > 1 and not usps:
+        raise fail("--usps-copies needs --usps")
     try:
         build(cfg)  # refuse an unknown hyper-parameter or option before any data is prepared
     except (TypeError, ValueError) as exc:

@@ -136,6 +136,7 @@ def test_read_many_keeps_a_bad_image_in_its_own_slot(rec: inkdigit.Recognizer, s
 def test_a_dash_is_no_digit_whatever_the_gate_says(rec: inkdigit.Recognizer) -> None:
     """A flat mark (a dash, a rule) is never a digit: the rule holds for every model, so a gate that
     happens to like bars (cnn-v9's) cannot read a "-" as a 2."""
+    from inkdigit import paths
     from inkdigit.engine.recognizer import is_flat_mark
 
     bar = np.zeros((28, 28), np.float32)
@@ -147,8 +148,6 @@ def test_a_dash_is_no_digit_whatever_the_gate_says(rec: inkdigit.Recognizer) -> 
     strip[:, :2000] = 0
     drawn = np.full((280, 280), 255, np.uint8)
     drawn[130:150, 40:240] = 0  # a dash drawn on a canvas
-    from inkdigit import paths
-
     lenient = inkdigit.Recognizer(paths.store().find(rec.name), threads=1)
     lenient.min_score = -1e9  # a gate that lets everything through: the rule alone must refuse them
     for dash in (strip, drawn):

@@ -27,7 +27,7 @@ from inkdigit.engine.defaults import TOP_K_DEFAULT
 from inkdigit.engine.imageio import DEFAULT_LIMITS, ImageInput, ImageInputError, Limits, UnreadableImageError
 from inkdigit.engine.modelcard import ModelCard, ModelCardError
 from inkdigit.engine.numbers import DEFAULT_NUMBER_LIMITS, NumberLimits, NumberReading, read_number
-from inkdigit.engine.preprocess import Preprocessed, preprocess
+from inkdigit.engine.preprocess import Preprocessed, _bbox, preprocess
 
 log = logging.getLogger("inkdigit.engine")
 
@@ -43,12 +43,12 @@ _MARK_INK = 0.1
 
 def is_flat_mark(image: np.ndarray) -> bool:
     """Whether a preprocessed image (28×28 in [0, 1], ink bright) holds a flat mark, not a digit.
-    Ink is compared in float32, as the browser compares it (``Math.fround``)."""
-    inked = np.asarray(image, dtype=np.float32) > np.float32(_MARK_INK)
-    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
-    if not rows.size:
+    The ink's box is preprocessing's own (compared in float32, as the browser's ``bbox`` does)."""
+    box = _bbox(np.asarray(image, dtype=np.float32), _MARK_INK)
+    if box is None:
         return False
-    return bool(rows[-1] - rows[0] + 1 < FLAT_MARK * (cols[-1] - cols[0] + 1))
+    y0, y1, x0, x1 = box
+    return y1 - y0 < FLAT_MARK * (x1 - x0)
 
 
 @dataclass

@@ -126,8 +126,8 @@ def build(cfg: TrainConfig) -> DigitEstimator:
     if cfg.usps_rendered is not None and not 0.0 <= cfg.usps_rendered <= 1.0:
         raise ValueError(f"--usps-rendered is a share, from 0 to 1 (not {cfg.usps_rendered}).")
     if cfg.usps_rendered is not None and not (cfg.usps and cfg.rendered):
-        raise ValueError("--usps-rendered is a share of the rendered digits drawn from USPS train: "
-                         "it needs --usps and --rendered.")
+        raise ValueError("--usps-rendered needs --usps and --rendered: it is the share of the rendered "
+                         "digits drawn from USPS train.")
     return model
 
 

@@ -12,6 +12,7 @@
 // parts, `browserModel` and `predictionFrom`, need no browser; nothing runs at import.
 
 import { VERSIONS, preprocessCanvas } from "./preprocess.mjs";
+import { bbox } from "./preprocess_ops.mjs";
 
 export const RUNTIME_URL = "/static/vendor/onnxruntime-web/ort.wasm.min.mjs";
 export const TOP_K = 10; // as the page asks the server (predictUrl)
@@ -47,19 +48,11 @@ export function probabilitiesFrom(raw, card) {
 /** A preprocessed mark (size × size, ink bright) less than FLAT_MARK high per unit of width: a dash
  * or a rule, never a digit (the server's rule, `is_flat_mark` in engine/recognizer.py). */
 export const FLAT_MARK = 0.25;
-const MARK_INK = Math.fround(0.1); // the server compares float32 pixels with float32(0.1)
 export function isFlatMark(image, size) {
-  let top = size, bottom = -1, left = size, right = -1;
-  for (let r = 0; r < size; r++) {
-    for (let c = 0; c < size; c++) {
-      if (image[r * size + c] > MARK_INK) {
-        top = Math.min(top, r); bottom = Math.max(bottom, r);
-        left = Math.min(left, c); right = Math.max(right, c);
-      }
-    }
-  }
-  if (bottom < 0) return false;
-  return bottom - top + 1 < FLAT_MARK * (right - left + 1);
+  const box = bbox({ h: size, w: size, data: image }, 0.1);
+  if (box === null) return false;
+  const [y0, y1, x0, x1] = box;
+  return y1 - y0 < FLAT_MARK * (x1 - x0);
 }
 
 /** The /predict body for one reading: `raw` the model's class output, `gate` its digit-or-not
