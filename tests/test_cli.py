@@ -101,6 +101,8 @@ def test_train_rejects_options_that_do_not_fit_the_family(tmp_path: Path) -> Non
     assert res.returncode == 1 and "colour" in res.stderr
     res = run("train", "--usps-rendered", "0.4", "--rendered", "100", "--out", str(tmp_path / "z"))
     assert res.returncode == 1 and "--usps-rendered needs --usps and --rendered" in res.stderr
+    res = run("train", "--usps-copies", "2", "--out", str(tmp_path / "c"))
+    assert res.returncode == 1 and "--usps-copies needs --usps" in res.stderr
 
 
 def test_compare_writes_a_report(tmp_path: Path) -> None:

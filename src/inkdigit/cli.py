@@ -204,8 +204,6 @@ def train(
                       calibration_rendered=calibration_rendered, gate=gate,
                       gate_epochs=gate_epochs, number_keep=number_keep, piece_gate=piece_gate,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
-    if usps_copies > 1 and not usps:
-        raise fail("--usps-copies needs --usps")
     try:
         build(cfg)  # refuse an unknown hyper-parameter or option before any data is prepared
     except (TypeError, ValueError) as exc:

@@ -292,3 +292,5 @@ def test_a_share_of_rendered_usps_digits_draws_that_share() -> None:
 
     with pytest.raises(ValueError, match="needs --usps and --rendered"):  # refused before any data is made
         build(TrainConfig(rendered=100, usps_rendered=0.4))
+    with pytest.raises(ValueError, match="--usps-copies needs --usps"):
+        build(TrainConfig(usps_copies=2))

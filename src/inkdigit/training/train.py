@@ -123,6 +123,8 @@ def build(cfg: TrainConfig) -> DigitEstimator:
         raise ValueError(f"the digit-or-not gate needs a neural family, not {cfg.family}.")
     if cfg.piece_gate and not cfg.gate:
         raise ValueError("--piece-gate trains a second gate beside the digit-or-not gate: it needs --gate too.")
+    if cfg.usps_copies > 1 and not cfg.usps:
+        raise ValueError("--usps-copies needs --usps: it is how often USPS train is shown per epoch.")
     if cfg.usps_rendered is not None and not 0.0 <= cfg.usps_rendered <= 1.0:
         raise ValueError(f"--usps-rendered is a share, from 0 to 1 (not {cfg.usps_rendered}).")
     if cfg.usps_rendered is not None and not (cfg.usps and cfg.rendered):

@@ -48,8 +48,9 @@ export function probabilitiesFrom(raw, card) {
 /** A preprocessed mark (size × size, ink bright) less than FLAT_MARK high per unit of width: a dash
  * or a rule, never a digit (the server's rule, `is_flat_mark` in engine/recognizer.py). */
 export const FLAT_MARK = 0.25;
+const MARK_INK = 0.1; // what counts as ink when the mark is measured (_MARK_INK in recognizer.py)
 export function isFlatMark(image, size) {
-  const box = bbox({ h: size, w: size, data: image }, 0.1);
+  const box = bbox({ h: size, w: size, data: image }, MARK_INK);
   if (box === null) return false;
   const [y0, y1, x0, x1] = box;
   return y1 - y0 < FLAT_MARK * (x1 - x0);
