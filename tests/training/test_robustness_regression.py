@@ -13,39 +13,40 @@ import pytest
 from inkdigit import paths
 from inkdigit.training.robustness import suite
 
-#: rendering → (lowest accuracy, highest rejected fraction) on 100 digits, seed 0; cnn-v4 measured
+#: rendering → (lowest accuracy, highest rejected fraction) on 100 digits, seed 0: 3 points under
+#: and 2 over what cnn-v12 measured
 MNIST = {
     "clean/native": (0.96, 0.02),  # measured 0.99 / 0.00
     "scale/x8-bilinear": (0.96, 0.02),  # measured 0.99 / 0.00
-    "scale/from8-x8-nearest": (0.96, 0.02),  # measured 0.99 / 0.00
-    "scale/from8-x8-bilinear": (0.93, 0.02),  # measured 0.96 / 0.00
-    "canvas/opaque-dark-ink": (0.95, 0.02),  # measured 0.98 / 0.00
+    "scale/from8-x8-nearest": (0.97, 0.02),  # measured 1.00 / 0.00
+    "scale/from8-x8-bilinear": (0.95, 0.02),  # measured 0.98 / 0.00
+    "canvas/opaque-dark-ink": (0.96, 0.02),  # measured 0.99 / 0.00
     "canvas/thin-pen": (0.96, 0.02),  # measured 0.99 / 0.00
     "photo/paper": (0.96, 0.02),  # measured 0.99 / 0.00
     "photo/shadow": (0.95, 0.02),  # measured 0.98 / 0.00
     "photo/form-box": (0.95, 0.02),  # measured 0.98 / 0.00
-    "scan/binarised": (0.95, 0.02),  # measured 0.98 / 0.00
-    "scan/impulse-noise": (0.7, 0.1),  # measured 0.73 / 0.08
+    "scan/binarised": (0.95, 0.03),  # measured 0.98 / 0.01
+    "scan/impulse-noise": (0.74, 0.16),  # measured 0.77 / 0.14
 }
 USPS = {
     "clean/native": (0.95, 0.02),  # measured 0.98 / 0.00
     "scale/x8-bilinear": (0.95, 0.02),  # measured 0.98 / 0.00
-    "scale/from8-x8-nearest": (0.95, 0.03),  # measured 0.98 / 0.01
+    "scale/from8-x8-nearest": (0.94, 0.03),  # measured 0.97 / 0.01
     "scale/from8-x8-bilinear": (0.95, 0.02),  # measured 0.98 / 0.00
     "canvas/opaque-dark-ink": (0.95, 0.03),  # measured 0.98 / 0.01
-    "canvas/thin-pen": (0.94, 0.03),  # measured 0.97 / 0.01
-    "photo/paper": (0.94, 0.03),  # measured 0.97 / 0.01
-    "photo/shadow": (0.94, 0.03),  # measured 0.97 / 0.01
-    "photo/form-box": (0.93, 0.04),  # measured 0.96 / 0.02
-    "scan/binarised": (0.94, 0.04),  # measured 0.97 / 0.02
-    "scan/impulse-noise": (0.85, 0.09),  # measured 0.88 / 0.07
+    "canvas/thin-pen": (0.96, 0.02),  # measured 0.99 / 0.00
+    "photo/paper": (0.95, 0.02),  # measured 0.98 / 0.00
+    "photo/shadow": (0.95, 0.02),  # measured 0.98 / 0.00
+    "photo/form-box": (0.94, 0.02),  # measured 0.97 / 0.00
+    "scan/binarised": (0.93, 0.05),  # measured 0.96 / 0.03
+    "scan/impulse-noise": (0.87, 0.05),  # measured 0.90 / 0.03
 }
 #: UCI's real 8×8 scans: the answer must not depend on the size they are enlarged to
 OPTDIGITS = {
-    "clean/native": (0.89, 0.02),  # measured 0.92 / 0.00
-    "scale/x8-nearest": (0.89, 0.02),  # measured 0.92 / 0.00
-    "scale/x8-bilinear": (0.91, 0.02),  # measured 0.94 / 0.00
-    "scale/x16-bicubic": (0.92, 0.02),  # measured 0.95 / 0.00
+    "clean/native": (0.90, 0.02),  # measured 0.93 / 0.00
+    "scale/x8-nearest": (0.90, 0.02),  # measured 0.93 / 0.00
+    "scale/x8-bilinear": (0.95, 0.02),  # measured 0.98 / 0.00
+    "scale/x16-bicubic": (0.93, 0.02),  # measured 0.96 / 0.00
 }
 
 

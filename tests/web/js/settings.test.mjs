@@ -63,10 +63,14 @@ describe("model picker", () => {
   const bare = { name: "x", family: "svm", default: false, metrics: {} };
 
   test("labels show family and measured accuracies to two decimals", () => {
-    assert.equal(modelLabel(cnn), "cnn-v1 (cnn, MNIST 99.23%, USPS 97.31%)");
-    assert.equal(modelLabel(knn), "knn-small (knn, MNIST 90.00%)");
     assert.equal(modelLabel(bare), "x (svm)");
     assert.equal(modelLabel({ name: "y", family: "mlp" }), "y (mlp)");
+    assert.equal(modelLabel({ ...knn, name: "small" }), "small (knn, MNIST 90.00%)");
+  });
+  test("a name that begins with its family does not repeat it", () => {
+    assert.equal(modelLabel(cnn), "cnn-v1 (MNIST 99.23%, USPS 97.31%)");
+    assert.equal(modelLabel(knn), "knn-small (MNIST 90.00%)");
+    assert.equal(modelLabel({ name: "svm-v2", family: "svm" }), "svm-v2");
   });
   test("accuracy is null unless measured as a number", () => {
     assert.equal(accuracy(cnn, "usps_test"), "97.31%");

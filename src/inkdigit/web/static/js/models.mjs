@@ -19,11 +19,17 @@ export function accuracy(model, set) {
   return typeof a === "number" && Number.isFinite(a) ? percent(a, 2) : null;
 }
 
-/** The text of a model's entry in the list. */
+/** The text of a model's entry in the list: its name, then its family unless the name begins with
+ * it ("cnn-v12" says "cnn" already, and on a phone the whole label must fit the list's box), then
+ * its measured accuracies. */
 export function modelLabel(model) {
+  const parts = [];
+  if (!model.name.startsWith(model.family)) parts.push(model.family);
   const mnist = accuracy(model, "mnist_test");
   const usps = accuracy(model, "usps_test");
-  return `${model.name} (${model.family}${mnist ? `, MNIST ${mnist}` : ""}${usps ? `, USPS ${usps}` : ""})`;
+  if (mnist) parts.push(`MNIST ${mnist}`);
+  if (usps) parts.push(`USPS ${usps}`);
+  return parts.length ? `${model.name} (${parts.join(", ")})` : model.name;
 }
 
 /** The name to select: the remembered one while offered, else the server's default, else null. */
