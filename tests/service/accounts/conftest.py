@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.service.accounts.oidc_provider import LocalProvider, Running
@@ -56,9 +57,32 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     try:
         yield admin.set(database=name).render_as_string(hide_password=False)
     finally:
-        with engine.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(engine, name)
         engine.dispose()
+
+
+def drop_database(engine: Engine, name: str, attempts: int = 20) -> None:
+    """Drop a test database whatever is still connected to it.
+
+    Not ``WITH (FORCE)``: that must be allowed to signal *every* backend on the database, and an
+    autovacuum worker (which a test with many writes wakes) belongs to no role the CI role is a
+    member of, so PostgreSQL refuses it ("must be a member of the role whose process is being
+    terminated"). The test's own leftover connections are ended here (a role may end its own),
+    and a plain ``DROP DATABASE`` stops autovacuum workers itself; it is retried while a
+    terminated backend is still on its way out.
+    """
+    for attempt in range(attempts):
+        with engine.connect() as c:
+            c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = :name AND pid <> pg_backend_pid() "
+                           "AND usename = current_user"), {"name": name})
+            try:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                return
+            except OperationalError as e:  # "is being accessed by other users"
+                if attempt == attempts - 1 or getattr(e.orig, "sqlstate", None) != "55006":
+                    raise
+        time.sleep(0.25)
 
 
 @dataclass
