@@ -33,6 +33,28 @@ def test_a_continental_one_gains_a_flag_to_the_left_of_its_top(train_digits: dat
     assert flag[0, 0] < np.concatenate(strokes)[top, 0] and flag[0, 1] > flag[-1, 1]  # from lower left, up
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_a_flagged_one_stands_upright_under_a_long_falling_flag(train_digits: data.Digits, seed: int) -> None:
+    ones = np.flatnonzero(train_digits.labels == 1)
+    strokes = realistic._unit(canvas.trace_strokes(train_digits.images[ones[seed]] / 255.0))
+    styled = realistic.flagged_one(strokes, np.random.default_rng(seed))
+    stem = np.concatenate(styled[:len(strokes)])
+    top, bottom = stem[stem[:, 1].argmin()], stem[stem[:, 1].argmax()]
+    lean = (top[0] - bottom[0]) / (bottom[1] - top[1])
+    assert -0.06 < lean < 0.16  # within a few degrees of upright, whatever the MNIST 1 leaned
+    flag = styled[len(strokes)]
+    (x0, y0), (x1, y1) = flag[0], flag[-1]
+    assert np.allclose((x1, y1), top) and x0 < x1 and y0 > y1  # from lower left up to the top
+    angle = np.degrees(np.arctan2(y0 - y1, x1 - x0))
+    assert 19.9 < angle < 40.1 and 0.34 < np.hypot(x1 - x0, y0 - y1) < 0.61
+
+
+def test_style_set_3_draws_flagged_and_continental_ones(train_digits: data.Digits) -> None:
+    assert realistic.STYLE_SETS[3][1] == (realistic.continental_one, realistic.flagged_one)
+    assert {k: v for k, v in realistic.STYLE_SETS[3].items() if k != 1} == \
+        {k: v for k, v in realistic.STYLE_SETS[2].items() if k != 1}  # set 2 otherwise, unchanged
+
+
 def test_a_crossed_seven_gains_a_bar_across_its_stem(train_digits: data.Digits) -> None:
     strokes = realistic._unit(canvas.trace_strokes(_first(train_digits, 7)))
     bar = realistic.crossed_seven(strokes, np.random.default_rng(0))[-1]
@@ -98,8 +120,8 @@ def test_extra_images_are_deterministic_cached_and_labelled(train_digits: data.D
     assert np.array_equal(first.images, again.images) and set(first.labels.tolist()) <= {0, 1, 7}
     newer = realistic.make("styles", images, labels, 24, 5, train_digits.checksums, workers=2, style_set=2)
     assert set(newer.labels.tolist()) <= {0, 1, 2, 4, 7, 9} and not set(newer.labels.tolist()) <= {0, 1, 7}
-    with pytest.raises(ValueError, match="style set 3 does not exist"):
-        realistic.make("styles", images, labels, 24, 5, train_digits.checksums, style_set=3)
+    with pytest.raises(ValueError, match="style set 4 does not exist"):
+        realistic.make("styles", images, labels, 24, 5, train_digits.checksums, style_set=4)
     rendered = realistic.make("rendered", images, labels, 40, 5, train_digits.checksums, workers=2)
     assert rendered.images.shape[1:] == (28, 28) and len(rendered.labels) >= 36
     assert sum(rendered.kinds.values()) == 40 and set(rendered.kinds) <= set(realistic.FAMILY_WEIGHTS)
