@@ -139,8 +139,9 @@ def train(
     styles: Annotated[int, typer.Option(
         min=0, help="Writing-style variants: flagged 1s, crossed 7s, slashed and dotted 0s (0: none).")] = 0,
     style_set: Annotated[int, typer.Option(
-        min=1, max=3, help="Which variants: 1 as above; 2 adds open-top 4s, straight-tailed 9s, looped 2s; "
-                           "3 adds upright 1s with a long, shallow flag.")] = 1,
+        min=1, max=4, help="Which variants: 1 as above; 2 adds open-top 4s, straight-tailed 9s, looped 2s; "
+                           "3 adds upright 1s with a long flag falling 20-40 degrees; 4 the same falling "
+                           "30-45.")] = 1,
     pen_lifts: Annotated[float, typer.Option(
         min=0.0, max=1.0, help="Share of rendered canvas digits and style variants drawn with the pen lifted "
                                "where one stroke ends on another (0: none).")] = 0.0,

@@ -49,10 +49,20 @@ def test_a_flagged_one_stands_upright_under_a_long_falling_flag(train_digits: da
     assert 19.9 < angle < 40.1 and 0.34 < np.hypot(x1 - x0, y0 - y1) < 0.61
 
 
-def test_style_set_3_draws_flagged_and_continental_ones(train_digits: data.Digits) -> None:
+def test_style_sets_3_and_4_draw_flagged_and_continental_ones(train_digits: data.Digits) -> None:
     assert realistic.STYLE_SETS[3][1] == (realistic.continental_one, realistic.flagged_one)
-    assert {k: v for k, v in realistic.STYLE_SETS[3].items() if k != 1} == \
-        {k: v for k, v in realistic.STYLE_SETS[2].items() if k != 1}  # set 2 otherwise, unchanged
+    assert realistic.STYLE_SETS[4][1] == (realistic.continental_one, realistic.steep_flagged_one)
+    for later in (3, 4):  # set 2 otherwise, unchanged
+        assert {k: v for k, v in realistic.STYLE_SETS[later].items() if k != 1} == \
+            {k: v for k, v in realistic.STYLE_SETS[2].items() if k != 1}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_steep_flag_falls_30_to_45_degrees(train_digits: data.Digits, seed: int) -> None:
+    ones = np.flatnonzero(train_digits.labels == 1)
+    strokes = realistic._unit(canvas.trace_strokes(train_digits.images[ones[seed]] / 255.0))
+    (x0, y0), (x1, y1) = realistic.steep_flagged_one(strokes, np.random.default_rng(seed))[len(strokes)][[0, -1]]
+    assert 29.9 < np.degrees(np.arctan2(y0 - y1, x1 - x0)) < 45.1
 
 
 def test_a_crossed_seven_gains_a_bar_across_its_stem(train_digits: data.Digits) -> None:
@@ -120,8 +130,8 @@ def test_extra_images_are_deterministic_cached_and_labelled(train_digits: data.D
     assert np.array_equal(first.images, again.images) and set(first.labels.tolist()) <= {0, 1, 7}
     newer = realistic.make("styles", images, labels, 24, 5, train_digits.checksums, workers=2, style_set=2)
     assert set(newer.labels.tolist()) <= {0, 1, 2, 4, 7, 9} and not set(newer.labels.tolist()) <= {0, 1, 7}
-    with pytest.raises(ValueError, match="style set 4 does not exist"):
-        realistic.make("styles", images, labels, 24, 5, train_digits.checksums, style_set=4)
+    with pytest.raises(ValueError, match="style set 5 does not exist"):
+        realistic.make("styles", images, labels, 24, 5, train_digits.checksums, style_set=5)
     rendered = realistic.make("rendered", images, labels, 40, 5, train_digits.checksums, workers=2)
     assert rendered.images.shape[1:] == (28, 28) and len(rendered.labels) >= 36
     assert sum(rendered.kinds.values()) == 40 and set(rendered.kinds) <= set(realistic.FAMILY_WEIGHTS)

@@ -88,13 +88,14 @@ def continental_one(strokes: Strokes, rng: np.random.Generator) -> Strokes:
     return out
 
 
-def flagged_one(strokes: Strokes, rng: np.random.Generator) -> Strokes:
+def flagged_one(strokes: Strokes, rng: np.random.Generator, fall: tuple[float, float] = (20.0, 40.0)) -> Strokes:
     """A 1 stood upright with a long, shallow lead-in flag: 0.35–0.6 of its height long, falling
     20–40° from the top, a foot a quarter of the time. Some handwriting fonts (Gochi Hand) and
     writers draw it so; :func:`continental_one`'s flag is shorter and steeper, and models trained
     on it alone read this one as 7. A 7's bar is level and its stem leans, so the stem is stood
-    within a few degrees of upright and the flag always falls: the two stay apart. (Flags longer
-    than the 1 is tall and level are a 7 to most readers; that writer is the fine-tuning demo's.)"""
+    within a few degrees of upright and the flag always falls (``fall``: the range of its angle
+    below level, in degrees): the two stay apart. (Flags longer than the 1 is tall and level are a
+    7 to most readers; that writer is the fine-tuning demo's.)"""
     pts = np.concatenate(strokes)
     top, bottom = pts[np.argmin(pts[:, 1])], pts[np.argmax(pts[:, 1])]
     height = max(float(bottom[1] - top[1]), 1e-6)
@@ -102,13 +103,19 @@ def flagged_one(strokes: Strokes, rng: np.random.Generator) -> Strokes:
     shear = rng.uniform(-0.05, 0.15) - lean
     upright = [np.column_stack([s[:, 0] + shear * (bottom[1] - s[:, 1]), s[:, 1]]) for s in strokes]
     top = np.array([top[0] + shear * height, top[1]])
-    length, angle = rng.uniform(0.35, 0.6), np.deg2rad(rng.uniform(20.0, 40.0))
+    length, angle = rng.uniform(0.35, 0.6), np.deg2rad(rng.uniform(*fall))
     out = [*upright, _line((top[0] - length * np.cos(angle), top[1] + length * np.sin(angle)),
                            (float(top[0]), float(top[1])))]
     if rng.random() < 0.25:
         half = rng.uniform(0.15, 0.3)
         out.append(_line((bottom[0] - half, bottom[1]), (bottom[0] + half, bottom[1])))
     return out
+
+
+def steep_flagged_one(strokes: Strokes, rng: np.random.Generator) -> Strokes:
+    """:func:`flagged_one` with the flag falling 30–45°: cnn-v13, trained on 20–40°, read more
+    narrow 7s (a short level bar on an upright stem) as 1, and a 7's bar is level."""
+    return flagged_one(strokes, rng, fall=(30.0, 45.0))
 
 
 def crossed_seven(strokes: Strokes, rng: np.random.Generator) -> Strokes:
@@ -187,12 +194,14 @@ Style = Callable[[Strokes, np.random.Generator], Strokes]
 #: style set → digit → the style variants drawn for it. A set is never changed once a model is
 #: trained on it (its card's command must reproduce it): set 1 made cnn-v2 and cnn-v3; set 2 adds
 #: the open-top 4, the straight-tailed 9 and the European 2; set 3 the upright 1 with a long,
-#: shallow flag beside the continental 1
+#: shallow flag beside the continental 1 (cnn-v13); set 4 the same with a steeper flag
 STYLE_SETS: dict[int, dict[int, tuple[Style, ...]]] = {
     1: {0: (slashed_zero, dotted_zero), 1: (continental_one,), 7: (crossed_seven,)},
     2: {0: (slashed_zero, dotted_zero), 1: (continental_one,), 2: (european_two,), 4: (open_top_four,),
         7: (crossed_seven,), 9: (straight_nine,)},
     3: {0: (slashed_zero, dotted_zero), 1: (continental_one, flagged_one), 2: (european_two,),
+        4: (open_top_four,), 7: (crossed_seven,), 9: (straight_nine,)},
+    4: {0: (slashed_zero, dotted_zero), 1: (continental_one, steep_flagged_one), 2: (european_two,),
         4: (open_top_four,), 7: (crossed_seven,), 9: (straight_nine,)},
 }
 #: the newest set, every variant there is
