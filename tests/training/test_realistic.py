@@ -33,10 +33,14 @@ def test_a_continental_one_gains_a_flag_to_the_left_of_its_top(train_digits: dat
     assert flag[0, 0] < np.concatenate(strokes)[top, 0] and flag[0, 1] > flag[-1, 1]  # from lower left, up
 
 
+def _a_one(d: data.Digits, k: int) -> list[np.ndarray]:
+    """The ``k``-th MNIST training 1, traced and at unit height."""
+    return realistic._unit(canvas.trace_strokes(d.images[np.flatnonzero(d.labels == 1)[k]] / 255.0))
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_a_flagged_one_stands_upright_under_a_long_falling_flag(train_digits: data.Digits, seed: int) -> None:
-    ones = np.flatnonzero(train_digits.labels == 1)
-    strokes = realistic._unit(canvas.trace_strokes(train_digits.images[ones[seed]] / 255.0))
+    strokes = _a_one(train_digits, seed)
     styled = realistic.flagged_one(strokes, np.random.default_rng(seed))
     stem = np.concatenate(styled[:len(strokes)])
     top, bottom = stem[stem[:, 1].argmin()], stem[stem[:, 1].argmax()]
@@ -59,8 +63,7 @@ def test_style_sets_3_and_4_draw_flagged_and_continental_ones(train_digits: data
 
 @pytest.mark.parametrize("seed", range(6))
 def test_a_steep_flag_falls_30_to_45_degrees(train_digits: data.Digits, seed: int) -> None:
-    ones = np.flatnonzero(train_digits.labels == 1)
-    strokes = realistic._unit(canvas.trace_strokes(train_digits.images[ones[seed]] / 255.0))
+    strokes = _a_one(train_digits, seed)
     (x0, y0), (x1, y1) = realistic.steep_flagged_one(strokes, np.random.default_rng(seed))[len(strokes)][[0, -1]]
     assert 29.9 < np.degrees(np.arctan2(y0 - y1, x1 - x0)) < 45.1
 

@@ -90,16 +90,16 @@ def continental_one(strokes: Strokes, rng: np.random.Generator) -> Strokes:
 
 def flagged_one(strokes: Strokes, rng: np.random.Generator, fall: tuple[float, float] = (20.0, 40.0)) -> Strokes:
     """A 1 stood upright with a long, shallow lead-in flag: 0.35–0.6 of its height long, falling
-    20–40° from the top, a foot a quarter of the time. Some handwriting fonts (Gochi Hand) and
-    writers draw it so; :func:`continental_one`'s flag is shorter and steeper, and models trained
-    on it alone read this one as 7. A 7's bar is level and its stem leans, so the stem is stood
-    within a few degrees of upright and the flag always falls (``fall``: the range of its angle
-    below level, in degrees): the two stay apart. (Flags longer than the 1 is tall and level are a
-    7 to most readers; that writer is the fine-tuning demo's.)"""
+    ``fall`` degrees (20–40 by default) from the top, a foot a quarter of the time. Some
+    handwriting fonts (Gochi Hand) and writers draw it so; :func:`continental_one`'s flag is
+    shorter and steeper, and models trained on it alone read this one as 7. A 7's bar is level and
+    its stem leans, so the stem is stood within a few degrees of upright and the flag always falls:
+    the two stay apart. (Flags longer than the 1 is tall and level are a 7 to most readers; that
+    writer is the fine-tuning demo's.)"""
     pts = np.concatenate(strokes)
     top, bottom = pts[np.argmin(pts[:, 1])], pts[np.argmax(pts[:, 1])]
     height = max(float(bottom[1] - top[1]), 1e-6)
-    lean = (float(top[0] - bottom[0])) / height  # x per unit of height, top to the right > 0
+    lean = float(top[0] - bottom[0]) / height  # x per unit of height, top to the right > 0
     shear = rng.uniform(-0.05, 0.15) - lean
     upright = [np.column_stack([s[:, 0] + shear * (bottom[1] - s[:, 1]), s[:, 1]]) for s in strokes]
     top = np.array([top[0] + shear * height, top[1]])

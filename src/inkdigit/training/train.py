@@ -70,7 +70,7 @@ class TrainConfig:
     # were the suite's weakest digits (95-96 % against MNIST's 97.7-99)
     usps_rendered: float | None = None
     styles: int = 0
-    style_set: int = 1  # realistic.STYLE_SETS: 2 adds open 4s, straight 9s, looped 2s; 3 long-flagged 1s
+    style_set: int = 1  # realistic.STYLE_SETS: 2 adds open 4s, straight 9s, looped 2s; 3, 4 long-flagged 1s
     # the share of rendered canvas digits and style variants drawn with pen lifts, and of style
     # variants drawn as scans and thumbnails instead (realistic.Variation says why; 0: neither)
     pen_lifts: float = 0.0
