@@ -174,6 +174,10 @@ def train(
         min=0, help="Also train a piece scorer for reading numbers, against the gate's non-digits and this "
                     "many pieces of lines that are not one digit: halves of digits, touching pairs "
                     "(needs --gate; 0: none).")] = 0,
+    pair_cuts: Annotated[int, typer.Option(
+        min=0, help="Also teach the piece scorer this many halves of touching pairs cut where the reader "
+                    "cuts them, of each kind: one whole digit (a digit to it) and parts of both (not) "
+                    "(needs --piece-gate; 0: none).")] = 0,
     install: Annotated[bool, typer.Option(
         "--install", help="Also copy the model into the user's models directory, so serving offers it.")] = False,
     dry_run: Annotated[bool, typer.Option(
@@ -205,6 +209,7 @@ def train(
                       fonts=fonts, keep=keep,
                       calibration_rendered=calibration_rendered, gate=gate,
                       gate_epochs=gate_epochs, number_keep=number_keep, piece_gate=piece_gate,
+                      pair_cuts=pair_cuts,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
     try:
         build(cfg)  # refuse an unknown hyper-parameter or option before any data is prepared

@@ -22,7 +22,7 @@ NAME = "gated-dry"
 def gated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("gated")
     train(TrainConfig(name=NAME, out_dir=str(out), dry_run=True, limit=512, eval_limit=300, usps=True,
-                      calibration_rendered=500, gate=300, piece_gate=100, keep=0.99))
+                      calibration_rendered=500, gate=300, piece_gate=100, pair_cuts=40, keep=0.99))
     return out
 
 
@@ -43,7 +43,8 @@ def test_a_gated_model_exports_both_outputs_and_records_its_threshold(gated: Pat
     assert card.rejection.output == SCORE_OUTPUT and card.rejection.min_confidence == 0.0
     assert "renderings of it" in card.rejection.fitted_on
     assert card.training.extra["calibration_rendered"]["n"] >= 1
-    assert card.training.extra["piece_gate"]["fragments"] == 100 and card.training.config["piece_gate"] == 100
+    assert card.training.extra["piece_gate"]["fragments"] == 140 and card.training.config["piece_gate"] == 100
+    assert card.training.extra["piece_gate"]["pair_cuts"] == {"whole": 40, "not_whole": 40}
     assert card.rejection.piece_output == PIECE_OUTPUT and (gated / f"{NAME}-piece-gate.pt").exists()
     assert (gated / f"{NAME}-gate.pt").exists() and card.architecture["gate"]["parameters"] > 1000
     rec = Recognizer(gated / f"{NAME}.json")

@@ -41,6 +41,19 @@ def test_touching_layouts_touch_and_apart_ones_do_not(mnist_test) -> None:
         assert n - 1 <= expected if touching else n - 1 >= expected
 
 
+def test_each_digit_drawn_alone_is_its_part_of_the_line(mnist_test) -> None:
+    """``Layout.only`` draws one digit where it stands on the line: from one generator state, the
+    digits drawn alone make up the line drawn whole, and each alone holds ink the other lacks."""
+    digits = [d.astype(np.float32) / 255 for d in mnist_test.images[:2]]
+    drawn = [numbers.line_coverage(digits, np.random.default_rng(6), numbers.Layout(touching=True, only=only),
+                                   80.0, 8.0) for only in (None, 0, 1)]
+    np.testing.assert_array_equal(drawn[0], np.maximum(drawn[1], drawn[2]))
+    assert ((drawn[1] > 96) & (drawn[2] == 0)).any() and ((drawn[2] > 96) & (drawn[1] == 0)).any()
+    beyond = numbers.line_coverage(digits, np.random.default_rng(6), numbers.Layout(touching=True, only=2),
+                                   80.0, 8.0)
+    assert beyond.shape == drawn[0].shape and not beyond.any()
+
+
 def test_pen_lifts_part_a_digits_strokes_where_they_meet_and_keep_the_rest(mnist_test) -> None:
     """A 4 traced from MNIST is one connected skeleton; with the pen lifted at some of the places
     where its strokes meet, some strokes lose an end, and each stays the same path, only shorter."""

@@ -27,7 +27,7 @@ import numpy as np
 
 from inkdigit.engine.imageio import ImageInputError, to_pixels
 from inkdigit.engine.preprocess import DEFAULT_CONFIG, PreprocessConfig, preprocess, source_digest, stroke_width
-from inkdigit.engine.segment import cut_line, cuts, split
+from inkdigit.engine.segment import INK, Cut, Seam, _reduced, cut_line, cuts, line_ink, seams, split
 from inkdigit.paths import cache_dir
 
 #: a half narrower than this × its height is a stroke (it may be a 1): never a negative
@@ -87,6 +87,101 @@ def _work(args: tuple[int, int, np.ndarray, PreprocessConfig]) -> np.ndarray:
                 if not pre.is_empty and not _is_stroke(pre.image):
                     out.append((pre.image * 255).round().astype(np.uint8))
     return np.stack(out[:n])
+
+
+#: a half of a touching pair holding at least CLEAN of one digit's ink and at most 1 − CLEAN of the
+#: other's is that digit, cut where it meets its neighbour: a whole digit to the piece scorer
+CLEAN = 0.92
+#: a half holding at least MIXED of each digit's ink is a digit with a piece of its neighbour
+#: (or two halves): never one whole digit
+MIXED = 0.2
+
+
+def _shares(own: np.ndarray, left: np.ndarray) -> float:
+    """The share of one digit's ink left of a cut."""
+    total = float(own.sum())
+    return float((own * left).sum()) / total if total > 0 else 0.0
+
+
+def _pair_cuts(args: tuple[int, int, np.ndarray, PreprocessConfig]) -> tuple[np.ndarray, np.ndarray]:
+    """Halves of touching pairs cut where the reader tries to cut them, each labelled by whose ink
+    it holds (each digit drawn alone with the same generator state tells): (whole digits, not)."""
+    from inkdigit.engine.pieces import framed
+    from inkdigit.training.robustness.numbers import Layout, render_canvas, render_photo
+
+    n, seed, digits, cfg = args
+    rng = np.random.default_rng(seed)
+    found: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+    while min(len(found[0]), len(found[1])) < n:
+        chosen = [digits[int(i)].astype(np.float32) / 255.0 for i in rng.integers(len(digits), size=2)]
+        render = render_canvas if rng.random() < 0.6 else render_photo
+        state = rng.bit_generator.state
+        drawn = []
+        for only in (None, 0, 1):  # the pair, then each digit alone on the same line, paper and noise
+            again = np.random.default_rng()
+            again.bit_generator.state = state
+            drawn.append(to_pixels(render(chosen, again, Layout(touching=True, only=only))))
+        rng.bit_generator.state = again.bit_generator.state
+        line = cut_line(drawn[0], cfg)
+        if len(line.pieces) != 1 or line.pieces[0].box[2] < PAIR_WIDE * line.pieces[0].box[3]:
+            continue
+        piece = line.pieces[0]
+        x, y, w, h = piece.box
+        alone = [line_ink(_reduced(px)[0], cfg) for px in drawn[1:]]  # the same size as the pair's
+        if alone[0] is None or alone[1] is None:
+            continue
+        inked = piece.ink > INK
+        own = [np.where(inked, a[y:y + h, x:x + w], 0.0) for a in (alone[0], alone[1])]
+        tried: list[Cut | Seam] = [*cuts(piece, line.height), *seams(piece, line.height)]
+        for cut in tried:
+            halves = split(piece, cut)
+            if halves is None:
+                continue
+            left = cut.left_of(piece.ink.shape)
+            a_left, b_left = _shares(own[0], left), _shares(own[1], left)
+            for half, (a, b) in zip(halves, ((a_left, b_left), (1 - a_left, 1 - b_left)), strict=True):
+                whole = max(a, b) >= CLEAN and min(a, b) <= 1 - CLEAN
+                if not whole and min(a, b) < MIXED:
+                    continue  # a digit less a sliver, or a part of one: the single-digit halves' kind
+                pre = preprocess(framed(half.ink), cfg)
+                if not pre.is_empty:
+                    found[0 if whole else 1].append((pre.image * 255).round().astype(np.uint8))
+    return np.stack(found[0][:n]), np.stack(found[1][:n])
+
+
+def make_pair_cuts(n: int, seed: int, digits: np.ndarray, cfg: PreprocessConfig = DEFAULT_CONFIG,
+                   workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` halves of touching pairs that are one whole digit and ``n`` that are not (each
+    (n, 28, 28) uint8), cut at the reader's candidate cuts; reproducible from ``seed``, cached."""
+    path = _cache_path("pair-cuts", n, seed, digits, cfg)
+    if path.exists():
+        both = np.load(path)
+        return both[:n], both[n:]
+    workers = workers or os.cpu_count() or 1
+    chunks = [(len(c), seed * 1000 + i, digits, cfg) for i, c in enumerate(np.array_split(np.arange(n), CHUNKS))
+              if len(c)]
+    if workers == 1 or n < 500:
+        parts = [_pair_cuts(c) for c in chunks]
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            parts = list(pool.map(_pair_cuts, chunks))
+    whole, not_whole = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, np.concatenate([whole, not_whole]))
+    return whole, not_whole
+
+
+def _cache_path(kind: str, n: int, seed: int, digits: np.ndarray, cfg: PreprocessConfig) -> Path:
+    """Where prepared pieces are cached: keyed by everything that makes them (this module, the
+    segmentation, the renderers, the preprocessing), so a change to any of them makes them anew."""
+    here = Path(__file__).parent
+    sources = (Path(__file__), here.parent / "engine" / "segment.py", here.parent / "engine" / "pieces.py",
+               here / "robustness" / "numbers.py", here / "robustness" / "common.py",
+               here / "robustness" / "canvas.py", here / "robustness" / "photo.py")
+    code = source_digest() + "".join(hashlib.sha256(p.read_bytes()).hexdigest() for p in sources)
+    digest = hashlib.sha256(np.ascontiguousarray(digits).tobytes()).hexdigest()
+    key = hashlib.sha256(f"{n}-{seed}-{code}-{cfg.to_dict()}-{digest}".encode()).hexdigest()[:16]
+    return cache_dir() / "prepared" / f"{kind}-{key}.npy"
 
 
 def make_fragments(n: int, seed: int, digits: np.ndarray, cfg: PreprocessConfig = DEFAULT_CONFIG,

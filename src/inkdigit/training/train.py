@@ -103,6 +103,10 @@ class TrainConfig:
     # non-digits and this many pieces of lines that are not one digit (training/fragments.py: halves
     # of digits, touching pairs), so a number's reader neither splits one digit nor keeps two as one
     piece_gate: int = 0
+    # and this many halves of touching pairs cut where the reader tries to cut them, each kind
+    # (training/fragments.py: those that are one whole digit are digits to the scorer, those
+    # holding parts of both digits are not), so it tells the right cut from a wrong one (0: none)
+    pair_cuts: int = 0
     eval_limit: int | None = None
     data_dir: str | None = None
     dry_run: bool = False
@@ -123,6 +127,8 @@ def build(cfg: TrainConfig) -> DigitEstimator:
         raise ValueError(f"the digit-or-not gate needs a neural family, not {cfg.family}.")
     if cfg.piece_gate and not cfg.gate:
         raise ValueError("--piece-gate trains a second gate beside the digit-or-not gate: it needs --gate too.")
+    if cfg.pair_cuts and not cfg.piece_gate:
+        raise ValueError("--pair-cuts teaches the piece scorer: it needs --piece-gate too.")
     if cfg.usps_copies > 1 and not cfg.usps:
         raise ValueError("--usps-copies needs --usps: it is how often USPS train is shown per epoch.")
     if cfg.usps_rendered is not None and not 0.0 <= cfg.usps_rendered <= 1.0:
@@ -183,13 +189,22 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
         model.fit_gate(gate_digits, x_gate_neg,  # type: ignore[attr-defined]
                        epochs=cfg.gate_epochs, progress=progress)
         if cfg.piece_gate:  # and the piece scorer: the same non-digits, and pieces that are not one digit
-            from inkdigit.training.fragments import make_fragments
+            from inkdigit.training.fragments import make_fragments, make_pair_cuts
 
             n_piece = min(cfg.piece_gate, 256) if cfg.dry_run else cfg.piece_gate
             pieces = make_fragments(n_piece, cfg.seed + 3000, mnist_raw)
-            model.fit_piece_gate(gate_digits,  # type: ignore[attr-defined]
-                                 np.concatenate([x_gate_neg, pieces]), epochs=cfg.gate_epochs, progress=progress)
-            extra_data["piece_gate"] = {"fragments": int(len(pieces)), "non_digits": int(len(x_gate_neg))}
+            whole = not_whole = np.zeros((0, 28, 28), np.uint8)
+            if cfg.pair_cuts:
+                n_cuts = min(cfg.pair_cuts, 64) if cfg.dry_run else cfg.pair_cuts
+                whole, not_whole = make_pair_cuts(n_cuts, cfg.seed + 4000, mnist_raw)
+            model.fit_piece_gate(np.concatenate([gate_digits, whole.astype(np.float32) / 255.0]),  # type: ignore[attr-defined]
+                                 np.concatenate([x_gate_neg, pieces, not_whole]), epochs=cfg.gate_epochs,
+                                 progress=progress)
+            # fragments: every piece of a line that is not one digit, the pair cuts' among them
+            extra_data["piece_gate"] = {"fragments": int(len(pieces) + len(not_whole)),
+                                        "non_digits": int(len(x_gate_neg))}
+            if cfg.pair_cuts:
+                extra_data["piece_gate"]["pair_cuts"] = {"whole": int(len(whole)), "not_whole": int(len(not_whole))}
 
     # 4. calibrate on USPS train: other writers, other scanner, never trained on
     x_cal, y_cal = usps_cal.images.astype(np.float32) / 255.0, usps_cal.labels

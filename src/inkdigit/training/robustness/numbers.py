@@ -37,11 +37,14 @@ NumberRender = Callable[[list[np.ndarray], np.random.Generator], bytes]
 @dataclass(frozen=True)
 class Layout:
     """How the digits are set: gap range (× digit height), whether one pair touches, and whether
-    the pen is lifted where strokes meet (see :func:`pen_lifts`)."""
+    the pen is lifted where strokes meet (see :func:`pen_lifts`). ``only``: draw that digit alone,
+    everything else as with all of them (the same generator state gives the same line, paper and
+    noise), which is how training code learns whose ink each pixel of a touching pair is."""
 
     gap: tuple[float, float] = (0.08, 0.6)
     touching: bool = False
     lifts: bool = False
+    only: int | None = None
 
 
 def _line_strokes(digits: list[np.ndarray], rng: np.random.Generator, layout: Layout,
@@ -108,7 +111,10 @@ def line_coverage(digits: list[np.ndarray], rng: np.random.Generator, layout: La
     if layout.touching and len(placed) >= 2:
         _touch(placed, int(rng.integers(0, len(placed) - 1)), unit, pen)
     masks, _, _ = _masks(placed, unit, pen, pen)
-    return np.maximum.reduce(masks)
+    if layout.only is None:
+        return np.maximum.reduce(masks)
+    # a digit with no strokes to trace is not on the line: drawn alone, it is nothing
+    return masks[layout.only] if layout.only < len(masks) else np.zeros_like(masks[0])
 
 
 def render_canvas(digits: list[np.ndarray], rng: np.random.Generator, layout: Layout = Layout()) -> bytes:
