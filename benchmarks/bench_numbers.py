@@ -1,9 +1,9 @@
-"""Latency of reading a whole number, and what the curved seams for touching digits cost.
+"""Latency of reading a whole number, and what the stroke cuts for touching digits cost.
 
 Renders numbers of 2–10 MNIST *training* digits as the numbers benchmark does (canvas and photo,
 with and without a touching pair; seeded) and reads each with ``Recognizer.read_number`` twice,
-in turn: as shipped (straight cuts and seams) and with seams switched off (straight cuts only, the
-reader before seams), so both are timed on the same inputs in the same run while the machine's
+in turn: as shipped (straight cuts, seams and stroke cuts) and with stroke cuts switched off (the
+reader before them), so both are timed on the same inputs in the same run while the machine's
 speed drifts. Prints median / p90 per reader and the median of the per-number ratio.
 Run: ``INKDIGIT_DATA_DIR=… python benchmarks/bench_numbers.py [--numbers 200] [--model NAME]``.
 """
@@ -43,17 +43,17 @@ def main() -> None:
         for _ in range(args.numbers // len(RENDERINGS)):
             pick = rng.integers(0, len(images), int(rng.integers(2, 11)))
             inputs.append(render(list(images[pick]), rng))
-    with_seams = numbers.seams
+    shipped = numbers.STROKES_WIDE
     both, straight = [], []
     for image in [*inputs[:10], *inputs]:  # the first ten warm up
         both.append(timed(rec, image))
-        numbers.seams = lambda *a, **k: []  # type: ignore[assignment]  # the baseline: no seams
+        numbers.STROKES_WIDE = float("inf")  # the baseline: no piece is wide enough for stroke cuts
         try:
             straight.append(timed(rec, image))
         finally:
-            numbers.seams = with_seams
+            numbers.STROKES_WIDE = shipped
     both, straight = both[10:], straight[10:]
-    for label, ms in (("straight cuts and seams (shipped)", both), ("straight cuts only (baseline)", straight)):
+    for label, ms in (("cuts, seams, stroke cuts (shipped)", both), ("cuts and seams (baseline)", straight)):
         q = np.percentile(ms, [50, 90])
         print(f"{label:<36} median {q[0]:7.1f} ms   p90 {q[1]:7.1f} ms")
     ratio = np.median(np.array(both) / np.array(straight))

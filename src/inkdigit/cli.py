@@ -364,7 +364,7 @@ def robustness(
     from inkdigit.training.robustness import suite, tasks
 
     try:
-        names = suite.select(only, dataset.value)  # imports every rendering: the canvas ones need scikit-image
+        names = suite.select(only, dataset.value)  # imports every rendering (scikit-image, SciPy, OpenCV)
     except ImportError as exc:
         raise _needs_train_extra("the robustness suite", exc) from exc
     except ValueError as exc:

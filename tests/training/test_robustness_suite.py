@@ -91,7 +91,8 @@ def test_an_earlier_result_is_shown_beside_the_new_one(tmp_path: Path) -> None:
 
 
 def test_without_the_train_extra_the_command_says_what_to_install(tmp_path: Path) -> None:
-    """scikit-image (the canvas renderings' skeletons) comes with the 'train' extra."""
+    """A part of the suite that will not import (here scikit-image, the canvas renderings'
+    skeletons, as in an install that lost it) makes the command say what to install, not a traceback."""
     code = ("import sys; sys.modules['skimage'] = None; sys.modules['skimage.morphology'] = None\n"
             "from inkdigit.cli import main; sys.argv = ['inkdigit', 'robustness', '--only', 'clean']; main()")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,

@@ -19,6 +19,14 @@ renderings, against 74.3 % for the digit-or-not gate with 0.95 (and 77.2 % for t
 Seams beside the straight cuts, and a piece's quality falling with its height below 0.9 digit
 heights, took numbers of MNIST training digits from 76.8 to 80.1 % (touching pairs on a canvas
 68.7 → 73.0 %, in a photo 60.0 → 65.3 %; 300 per rendering) and of USPS ones from 73.4 to 76.5 %.
+
+Pieces the piece scorer doubts are one digit are also cut along their strokes
+(:mod:`inkdigit.engine.strokesplit`), which parts digits that interleave. Measured with cnn-v12 on
+numbers of MNIST and USPS *training* digits (150 per rendering, seed 7): touching pairs on a
+canvas 72.7 → 81.3 % (MNIST) and 70.7 → 84.7 % (USPS), in a photo 66.7 → 81.3 % and 61.3 → 75.3 %;
+numbers without a touching pair as before (MNIST canvases 90.7 → 89.3 %, two numbers of 150, the
+rest equal); with cnn-v15's piece scorer, trained on halves of touching pairs, 86.7 / 84.0 % and
+84.0 / 79.3 %. A number takes 1.08 times as long (median; ``benchmarks/bench_numbers.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from inkdigit.engine.segment import (
     spaces,
     split,
 )
+from inkdigit.engine.strokesplit import StrokeCut, stroke_cuts
 
 if TYPE_CHECKING:
     from inkdigit.engine.recognizer import Recognizer
@@ -62,6 +71,19 @@ SEAM_WIDE = 0.9
 #: how much better than the whole piece its two halves must read, by the piece's width in digit
 #: heights: most digits are narrower than tall, a pair of them is wider (the first row that fits)
 SPLIT_PRIOR = ((1.8, 0.1), (1.4, 0.7), (0.0, 1.5))
+
+
+#: stroke cuts (:mod:`inkdigit.engine.strokesplit`) are tried on pieces wider than this × the digit
+#: height that the piece scorer doubts are one digit (its logit below STROKES_LOGIT; without a piece
+#: scorer, on pieces wider than WIDE): most single digits are wider than 0.6 heights, and stroke cuts
+#: on every one of them doubled the time a number takes while only a pair gains from them
+STROKES_WIDE, STROKES_LOGIT = 0.6, 0.0
+
+
+def _strokes_tried(r: PieceRead, height: float) -> bool:
+    if r.whole is None:
+        return r.piece.box[2] > WIDE * height
+    return r.piece.box[2] > STROKES_WIDE * height and r.whole < STROKES_LOGIT
 
 
 def _split_prior(width: float, height: float) -> float:
@@ -135,9 +157,11 @@ def _split_wide(rec: Recognizer, reads: list[PieceRead], height: float) -> list[
         options: list[tuple[int, Piece, Piece]] = []
         seen: set[tuple[int, Box, bytes]] = set()  # a seam through a gap and a straight cut often agree
         for i in wide:
-            tried: list[Cut | Seam] = [*cuts(reads[i].piece, height)]
+            tried: list[Cut | Seam | StrokeCut] = [*cuts(reads[i].piece, height)]
             if reads[i].piece.box[2] > SEAM_WIDE * height:
                 tried += seams(reads[i].piece, height)
+            if _strokes_tried(reads[i], height):
+                tried += stroke_cuts(reads[i].piece.ink)
             for cut in tried:
                 halves = split(reads[i].piece, cut)
                 if halves is not None and (key := (i, halves[0].box, halves[0].ink.tobytes())) not in seen:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import cv2
 import numpy as np
@@ -307,7 +307,13 @@ def seams(piece: Piece, height: float, candidates: int = 6) -> list[Seam]:
     return [Seam(p.astype(np.float32) + 0.5) for p in chosen]
 
 
-def split(piece: Piece, cut: Cut | Seam) -> tuple[Piece, Piece] | None:
+class Divides(Protocol):
+    """Anything that deals a piece's pixels to a left and a right part (a cut, a seam, a stroke cut)."""
+
+    def left_of(self, shape: tuple[int, int]) -> np.ndarray: ...
+
+
+def split(piece: Piece, cut: Divides) -> tuple[Piece, Piece] | None:
     """The piece cut in two along ``cut``, each half trimmed to its ink (None if one is empty)."""
     left = cut.left_of(piece.ink.shape)
     halves = []
