@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -40,7 +41,7 @@ def test_strokes_part_a_foot_from_the_post_standing_on_it() -> None:
     piece = Piece((0, 0, ink.shape[1], ink.shape[0]), ink)
     lines = [*cuts(piece, 60.0), *seams(piece, 60.0)]
     assert lines and all(_left_share(ell, post, c.left_of(ink.shape))[0] < 0.9 for c in lines)
-    proposals = stroke_cuts(ink)
+    proposals = stroke_cuts(ink, 60.0)
     assert proposals and all(isinstance(p, StrokeCut) for p in proposals)
     best = max(proposals, key=lambda p: min(_left_share(ell, post, p.left)[0], 1 - _left_share(ell, post, p.left)[1]))
     own, other = _left_share(ell, post, best.left)
@@ -50,7 +51,7 @@ def test_strokes_part_a_foot_from_the_post_standing_on_it() -> None:
 def test_every_proposal_deals_every_pixel_to_one_side_and_leaves_ink_on_both() -> None:
     ink, _ = _foot_and_post()
     piece = Piece((0, 0, ink.shape[1], ink.shape[0]), ink)
-    for p in stroke_cuts(ink):
+    for p in stroke_cuts(ink, 60.0):
         assert p.left.shape == ink.shape and p.left.dtype == bool
         halves = split(piece, p)
         assert halves is not None
@@ -61,8 +62,8 @@ def test_every_proposal_deals_every_pixel_to_one_side_and_leaves_ink_on_both() -
 def test_a_single_stroke_or_a_blank_has_nothing_to_deal() -> None:
     bar = np.zeros((60, 20), np.float32)
     bar[5:55, 8:13] = 1.0
-    assert stroke_cuts(bar) == []
-    assert stroke_cuts(np.zeros((60, 60), np.float32)) == []
+    assert stroke_cuts(bar, 50.0) == []
+    assert stroke_cuts(np.zeros((60, 60), np.float32), 50.0) == []
 
 
 def test_small_pieces_are_dealt_at_their_own_size() -> None:
@@ -70,8 +71,16 @@ def test_small_pieces_are_dealt_at_their_own_size() -> None:
     proposals come back at the piece's size."""
     ink, ell = _foot_and_post()
     small = ink[::2, ::2].copy()
-    proposals = stroke_cuts(small)
+    proposals = stroke_cuts(small, 30.0)
     assert proposals and all(p.left.shape == small.shape for p in proposals)
+
+
+def test_a_markers_bold_strokes_are_not_dealt() -> None:
+    """Strokes a third of the digit's height wide have a skeleton of spurs: no proposals."""
+    ink, _ = _foot_and_post()
+    assert stroke_cuts(ink, 60.0)
+    bold = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15)))
+    assert stroke_cuts(bold, 60.0) == []
 
 
 @pytest.mark.parametrize(("seed", "text"), [(25, "93"), (33, "69")])

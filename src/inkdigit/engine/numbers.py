@@ -26,7 +26,8 @@ numbers of MNIST and USPS *training* digits (150 per rendering, seed 7): touchin
 canvas 72.7 → 81.3 % (MNIST) and 70.7 → 84.7 % (USPS), in a photo 66.7 → 81.3 % and 61.3 → 75.3 %;
 numbers without a touching pair as before (MNIST canvases 90.7 → 89.3 %, two numbers of 150, the
 rest equal); with cnn-v15's piece scorer, trained on halves of touching pairs, 86.7 / 84.0 % and
-84.0 / 79.3 %. A number takes 1.08 times as long (median; ``benchmarks/bench_numbers.py``).
+84.0 / 79.3 %. A number takes 1.11 times as long with cnn-v15 (median of the per-number ratio,
+120 numbers; 1.09 with cnn-v12; ``benchmarks/bench_numbers.py``).
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def _split_wide(rec: Recognizer, reads: list[PieceRead], height: float) -> list[
             if reads[i].piece.box[2] > SEAM_WIDE * height:
                 tried += seams(reads[i].piece, height)
             if _strokes_tried(reads[i], height):
-                tried += stroke_cuts(reads[i].piece.ink)
+                tried += stroke_cuts(reads[i].piece.ink, height)
             for cut in tried:
                 halves = split(reads[i].piece, cut)
                 if halves is not None and (key := (i, halves[0].box, halves[0].ink.tobytes())) not in seen:
