@@ -20,8 +20,10 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -41,6 +43,8 @@ MOST, LEAST = 0.65, 0.15
 THIN, WIDTH = 0.3, 0.55
 #: a touching pair's piece is at least this wide, × its height
 PAIR_WIDE = 0.75
+T = TypeVar("T")
+
 #: the work is cut into this many chunks, each with its own seed, however many processes run them,
 #: so the pieces depend on the seed alone
 CHUNKS = 8
@@ -157,18 +161,24 @@ def make_pair_cuts(n: int, seed: int, digits: np.ndarray, cfg: PreprocessConfig 
     if path.exists():
         both = np.load(path)
         return both[:n], both[n:]
-    workers = workers or os.cpu_count() or 1
-    chunks = [(len(c), seed * 1000 + i, digits, cfg) for i, c in enumerate(np.array_split(np.arange(n), CHUNKS))
-              if len(c)]
-    if workers == 1 or n < 500:
-        parts = [_pair_cuts(c) for c in chunks]
-    else:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            parts = list(pool.map(_pair_cuts, chunks))
+    parts = _in_chunks(_pair_cuts, n, seed, digits, cfg, workers)
     whole, not_whole = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, np.concatenate([whole, not_whole]))
     return whole, not_whole
+
+
+def _in_chunks(work: Callable[[tuple[int, int, np.ndarray, PreprocessConfig]], T], n: int, seed: int,
+               digits: np.ndarray, cfg: PreprocessConfig, workers: int | None) -> list[T]:
+    """``work`` on CHUNKS chunks of ``n``, each with its own seed, in as many processes as there are
+    cores: the results depend on the seed alone, not on the number of processes."""
+    workers = workers or os.cpu_count() or 1
+    chunks = [(len(c), seed * 1000 + i, digits, cfg) for i, c in enumerate(np.array_split(np.arange(n), CHUNKS))
+              if len(c)]
+    if workers == 1 or n < 500:
+        return [work(c) for c in chunks]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(work, chunks))
 
 
 def _cache_path(kind: str, n: int, seed: int, digits: np.ndarray, cfg: PreprocessConfig) -> Path:
@@ -188,24 +198,10 @@ def make_fragments(n: int, seed: int, digits: np.ndarray, cfg: PreprocessConfig 
                    workers: int | None = None) -> np.ndarray:
     """``n`` preprocessed halves of digits (n, 28, 28) uint8 from raw ``digits`` (N, 28, 28) uint8,
     reproducible from ``seed``; cached like the other prepared data."""
-    here = Path(__file__).parent
-    sources = (Path(__file__), here.parent / "engine" / "segment.py", here / "robustness" / "numbers.py",
-               here / "robustness" / "common.py",
-               here / "robustness" / "canvas.py", here / "robustness" / "photo.py")
-    code = source_digest() + "".join(hashlib.sha256(p.read_bytes()).hexdigest() for p in sources)
-    digest = hashlib.sha256(np.ascontiguousarray(digits).tobytes()).hexdigest()
-    key = hashlib.sha256(f"{n}-{seed}-{code}-{cfg.to_dict()}-{digest}".encode()).hexdigest()[:16]
-    path = cache_dir() / "prepared" / f"fragments-{key}.npy"
+    path = _cache_path("fragments", n, seed, digits, cfg)
     if path.exists():
         return np.load(path)
-    workers = workers or os.cpu_count() or 1
-    chunks = [(len(c), seed * 1000 + i, digits, cfg) for i, c in enumerate(np.array_split(np.arange(n), CHUNKS))
-              if len(c)]
-    if workers == 1 or n < 500:
-        images = np.concatenate([_work(c) for c in chunks])
-    else:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            images = np.concatenate(list(pool.map(_work, chunks)))
+    images = np.concatenate(_in_chunks(_work, n, seed, digits, cfg, workers))
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, images)
     return images
