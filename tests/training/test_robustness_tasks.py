@@ -54,6 +54,14 @@ def test_each_digit_drawn_alone_is_its_part_of_the_line(mnist_test) -> None:
     assert beyond.shape == drawn[0].shape and not beyond.any()
 
 
+def test_drawn_apart_draws_the_line_then_each_digit_and_moves_on_as_one_drawing(mnist_test) -> None:
+    digits = [d.astype(np.float32) / 255 for d in mnist_test.images[:2]]
+    rng, once = np.random.default_rng(8), np.random.default_rng(8)
+    drawn = numbers.drawn_apart(numbers.render_canvas, digits, rng, numbers.Layout(touching=True))
+    assert len(drawn) == 3 and drawn[0] == numbers.render_canvas(digits, once, numbers.Layout(touching=True))
+    assert rng.bit_generator.state == once.bit_generator.state and len(set(drawn)) == 3
+
+
 def test_pen_lifts_part_a_digits_strokes_where_they_meet_and_keep_the_rest(mnist_test) -> None:
     """A 4 traced from MNIST is one connected skeleton; with the pen lifted at some of the places
     where its strokes meet, some strokes lose an end, and each stays the same path, only shorter."""

@@ -26,12 +26,12 @@ from inkdigit.engine.segment import INK, _reduced, cut_line, cuts, line_ink, sea
 from inkdigit.engine.strokesplit import stroke_cuts
 from inkdigit.paths import store
 from inkdigit.training import data
-from inkdigit.training.robustness.numbers import Layout, render_canvas, render_photo
+from inkdigit.training.fragments import _shares
+from inkdigit.training.robustness.numbers import Layout, drawn_apart, render_canvas, render_photo
 
 
 def own_share(own: list[np.ndarray], left: np.ndarray) -> float:
-    a, b = ((o * left).sum() / max(o.sum(), 1e-9) for o in own)
-    return float(min(a, 1 - b))
+    return min(_shares(own[0], left), 1 - _shares(own[1], left))
 
 
 def main() -> None:
@@ -49,13 +49,7 @@ def main() -> None:
             for _ in range(n):
                 pick = rng.integers(0, len(images), 2)
                 truth = "".join(str(int(x)) for x in labels[pick])
-                state = rng.bit_generator.state
-                drawn = []
-                for only in (None, 0, 1):
-                    again = np.random.default_rng()
-                    again.bit_generator.state = state
-                    drawn.append(render(list(images[pick]), again, Layout(touching=True, only=only)))
-                rng.bit_generator.state = again.bit_generator.state
+                drawn = drawn_apart(render, list(images[pick]), rng, Layout(touching=True))
                 if rec.read_number(drawn[0]).text == truth:
                     right += 1
                     continue

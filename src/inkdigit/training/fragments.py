@@ -111,7 +111,7 @@ def _pair_cuts(args: tuple[int, int, np.ndarray, PreprocessConfig]) -> tuple[np.
     """Halves of touching pairs cut where the reader tries to cut them, each labelled by whose ink
     it holds (each digit drawn alone with the same generator state tells): (whole digits, not)."""
     from inkdigit.engine.pieces import framed
-    from inkdigit.training.robustness.numbers import Layout, render_canvas, render_photo
+    from inkdigit.training.robustness.numbers import Layout, drawn_apart, render_canvas, render_photo
 
     n, seed, digits, cfg = args
     rng = np.random.default_rng(seed)
@@ -119,13 +119,7 @@ def _pair_cuts(args: tuple[int, int, np.ndarray, PreprocessConfig]) -> tuple[np.
     while min(len(found[0]), len(found[1])) < n:
         chosen = [digits[int(i)].astype(np.float32) / 255.0 for i in rng.integers(len(digits), size=2)]
         render = render_canvas if rng.random() < 0.6 else render_photo
-        state = rng.bit_generator.state
-        drawn = []
-        for only in (None, 0, 1):  # the pair, then each digit alone on the same line, paper and noise
-            again = np.random.default_rng()
-            again.bit_generator.state = state
-            drawn.append(to_pixels(render(chosen, again, Layout(touching=True, only=only))))
-        rng.bit_generator.state = again.bit_generator.state
+        drawn = [to_pixels(b) for b in drawn_apart(render, chosen, rng, Layout(touching=True))]
         line = cut_line(drawn[0], cfg)
         if len(line.pieces) != 1 or line.pieces[0].box[2] < PAIR_WIDE * line.pieces[0].box[3]:
             continue

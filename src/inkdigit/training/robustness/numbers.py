@@ -13,7 +13,7 @@ never see labels: the caller keeps the digits' labels as the expected text.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -157,6 +157,21 @@ def render_photo(digits: list[np.ndarray], rng: np.random.Generator, layout: Lay
     image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.5, 1.2))
     image += rng.normal(0.0, rng.uniform(0.008, 0.03), size=image.shape).astype(np.float32)
     return encode_jpeg(np.clip(image, 0.0, 1.0), int(rng.integers(60, 91)))
+
+
+def drawn_apart(render: Callable[[list[np.ndarray], np.random.Generator, Layout], bytes], digits: list[np.ndarray],
+                rng: np.random.Generator, layout: Layout) -> list[bytes]:
+    """The number drawn whole, then each digit alone where it stands on that line (``Layout.only``),
+    every drawing from ``rng``'s present state, so the same line, paper and noise; ``rng`` moves
+    on as after one drawing. Why: which pixel is whose ink is known only so."""
+    state = rng.bit_generator.state
+    out = []
+    for only in (None, *range(len(digits))):
+        again = np.random.Generator(type(rng.bit_generator)())
+        again.bit_generator.state = state
+        out.append(render(digits, again, replace(layout, only=only)))
+    rng.bit_generator.state = again.bit_generator.state
+    return out
 
 
 #: the number renderings by name (the benchmark prefixes "numbers/")
