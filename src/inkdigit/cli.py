@@ -178,6 +178,9 @@ def train(
         min=0, help="Also teach the piece scorer this many halves of touching pairs cut where the reader "
                     "cuts them, of each kind: one whole digit (a digit to it) and parts of both (not) "
                     "(needs --piece-gate; 0: none).")] = 0,
+    pair_cut_strokes: Annotated[bool, typer.Option(
+        "--pair-cut-strokes", help="Cut the --pair-cuts pairs along their strokes too, as the reader cuts a "
+                                   "piece its scorer doubts.")] = False,
     install: Annotated[bool, typer.Option(
         "--install", help="Also copy the model into the user's models directory, so serving offers it.")] = False,
     dry_run: Annotated[bool, typer.Option(
@@ -209,7 +212,7 @@ def train(
                       fonts=fonts, keep=keep,
                       calibration_rendered=calibration_rendered, gate=gate,
                       gate_epochs=gate_epochs, number_keep=number_keep, piece_gate=piece_gate,
-                      pair_cuts=pair_cuts,
+                      pair_cuts=pair_cuts, pair_cut_strokes=pair_cut_strokes,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
     try:
         build(cfg)  # refuse an unknown hyper-parameter or option before any data is prepared

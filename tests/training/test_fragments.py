@@ -54,6 +54,11 @@ def test_pair_cuts_without_a_piece_scorer_are_refused(tmp_path) -> None:
         build(TrainConfig(gate=100, pair_cuts=100, out_dir=str(tmp_path)))
 
 
+def test_pair_cut_strokes_without_pair_cuts_are_refused(tmp_path) -> None:
+    with pytest.raises(ValueError, match="needs --pair-cuts"):
+        build(TrainConfig(gate=100, piece_gate=100, pair_cut_strokes=True, out_dir=str(tmp_path)))
+
+
 def test_pair_cut_halves_are_labelled_by_whose_ink_they_hold(raw_digits: np.ndarray, tmp_path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The halves of a touching pair that are one whole digit read as that digit, those holding
@@ -63,16 +68,20 @@ def test_pair_cut_halves_are_labelled_by_whose_ink_they_hold(raw_digits: np.ndar
     from inkdigit.paths import default_model, store
 
     monkeypatch.setenv("INKDIGIT_CACHE_DIR", str(tmp_path))
-    whole, not_whole = fragments.make_pair_cuts(60, seed=3, digits=raw_digits, workers=1)
-    assert whole.shape == not_whole.shape == (60, 28, 28) and whole.dtype == np.uint8
-    for a in (whole, not_whole):
-        assert (a.reshape(60, -1).max(axis=1) > 200).all()
-    again = fragments.make_pair_cuts(60, seed=3, digits=raw_digits, workers=1)
-    np.testing.assert_array_equal(whole, again[0])
-    np.testing.assert_array_equal(not_whole, again[1])
     rec = Recognizer(store().find(default_model()))
-    sure = [float((rec.scores(a.astype(np.float32) / 255)[0].max(axis=1) > 0.9).mean()) for a in (whole, not_whole)]
-    assert sure[0] > 0.9 and sure[1] < 0.7, sure
+    made = []
+    for strokes in (False, True):  # cut straight and along seams; and along the strokes too
+        whole, not_whole = fragments.make_pair_cuts(60, seed=3, digits=raw_digits, workers=1, strokes=strokes)
+        assert whole.shape == not_whole.shape == (60, 28, 28) and whole.dtype == np.uint8
+        for a in (whole, not_whole):
+            assert (a.reshape(60, -1).max(axis=1) > 200).all()
+        again = fragments.make_pair_cuts(60, seed=3, digits=raw_digits, workers=1, strokes=strokes)
+        np.testing.assert_array_equal(whole, again[0])
+        np.testing.assert_array_equal(not_whole, again[1])
+        sure = [float((rec.scores(a.astype(np.float32) / 255)[0].max(axis=1) > 0.9).mean()) for a in (whole, not_whole)]
+        assert sure[0] > 0.9 and sure[1] < 0.7, (strokes, sure)
+        made.append(np.concatenate([whole, not_whole]))
+    assert not np.array_equal(made[0], made[1])  # the stroke cuts made halves of their own
 
 
 def test_the_pieces_depend_on_the_seed_not_on_the_number_of_processes(raw_digits: np.ndarray, tmp_path,

@@ -22,6 +22,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,6 +31,7 @@ import numpy as np
 from inkdigit.engine.imageio import ImageInputError, to_pixels
 from inkdigit.engine.preprocess import DEFAULT_CONFIG, PreprocessConfig, preprocess, source_digest, stroke_width
 from inkdigit.engine.segment import INK, Cut, Seam, _reduced, cut_line, cuts, line_ink, seams, split
+from inkdigit.engine.strokesplit import StrokeCut, stroke_cuts
 from inkdigit.paths import cache_dir
 
 #: a half narrower than this × its height is a stroke (it may be a 1): never a negative
@@ -107,9 +109,17 @@ def _shares(own: np.ndarray, left: np.ndarray) -> float:
     return float((own * left).sum()) / total if total > 0 else 0.0
 
 
-def _pair_cuts(args: tuple[int, int, np.ndarray, PreprocessConfig]) -> tuple[np.ndarray, np.ndarray]:
+#: with ``strokes``, at most this many of a pair's stroke cuts (drawn at random) are kept: the reader
+#: proposes up to 24, and every one kept makes two halves of the same pair
+STROKE_SAMPLE = 8
+
+
+def _pair_cuts(args: tuple[int, int, np.ndarray, PreprocessConfig],
+               strokes: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Halves of touching pairs cut where the reader tries to cut them, each labelled by whose ink
-    it holds (each digit drawn alone with the same generator state tells): (whole digits, not)."""
+    it holds (each digit drawn alone with the same generator state tells): (whole digits, not).
+    With ``strokes``, also along the pair's strokes (``engine.strokesplit``), as the reader cuts a
+    piece its scorer doubts."""
     from inkdigit.engine.pieces import framed
     from inkdigit.training.robustness.numbers import Layout, drawn_apart, render_canvas, render_photo
 
@@ -130,7 +140,11 @@ def _pair_cuts(args: tuple[int, int, np.ndarray, PreprocessConfig]) -> tuple[np.
             continue
         inked = piece.ink > INK
         own = [np.where(inked, a[y:y + h, x:x + w], 0.0) for a in (alone[0], alone[1])]
-        tried: list[Cut | Seam] = [*cuts(piece, line.height), *seams(piece, line.height)]
+        tried: list[Cut | Seam | StrokeCut] = [*cuts(piece, line.height), *seams(piece, line.height)]
+        if strokes:
+            proposed = stroke_cuts(piece.ink, line.height)
+            keep = rng.permutation(len(proposed))[:STROKE_SAMPLE]
+            tried += [proposed[int(i)] for i in sorted(keep)]
         for cut in tried:
             halves = split(piece, cut)
             if halves is None:
@@ -148,14 +162,17 @@ def _pair_cuts(args: tuple[int, int, np.ndarray, PreprocessConfig]) -> tuple[np.
 
 
 def make_pair_cuts(n: int, seed: int, digits: np.ndarray, cfg: PreprocessConfig = DEFAULT_CONFIG,
-                   workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   workers: int | None = None, strokes: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``n`` halves of touching pairs that are one whole digit and ``n`` that are not (each
-    (n, 28, 28) uint8), cut at the reader's candidate cuts; reproducible from ``seed``, cached."""
-    path = _cache_path("pair-cuts", n, seed, digits, cfg)
+    (n, 28, 28) uint8), cut at the reader's candidate cuts (``strokes``: its stroke cuts too);
+    reproducible from ``seed``, cached."""
+    splitter = Path(__file__).parent.parent / "engine" / "strokesplit.py"
+    path = (_cache_path("pair-strokes", n, seed, digits, cfg, (splitter,)) if strokes
+            else _cache_path("pair-cuts", n, seed, digits, cfg))
     if path.exists():
         both = np.load(path)
         return both[:n], both[n:]
-    parts = _in_chunks(_pair_cuts, n, seed, digits, cfg, workers)
+    parts = _in_chunks(partial(_pair_cuts, strokes=strokes), n, seed, digits, cfg, workers)
     whole, not_whole = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, np.concatenate([whole, not_whole]))
@@ -175,13 +192,15 @@ def _in_chunks(work: Callable[[tuple[int, int, np.ndarray, PreprocessConfig]], T
         return list(pool.map(work, chunks))
 
 
-def _cache_path(kind: str, n: int, seed: int, digits: np.ndarray, cfg: PreprocessConfig) -> Path:
+def _cache_path(kind: str, n: int, seed: int, digits: np.ndarray, cfg: PreprocessConfig,
+                extra: tuple[Path, ...] = ()) -> Path:
     """Where prepared pieces are cached: keyed by everything that makes them (this module, the
-    segmentation, the renderers, the preprocessing), so a change to any of them makes them anew."""
+    segmentation, the renderers, the preprocessing, and the ``extra`` sources of this kind), so a
+    change to any of them makes them anew."""
     here = Path(__file__).parent
     sources = (Path(__file__), here.parent / "engine" / "segment.py", here.parent / "engine" / "pieces.py",
                here / "robustness" / "numbers.py", here / "robustness" / "common.py",
-               here / "robustness" / "canvas.py", here / "robustness" / "photo.py")
+               here / "robustness" / "canvas.py", here / "robustness" / "photo.py", *extra)
     code = source_digest() + "".join(hashlib.sha256(p.read_bytes()).hexdigest() for p in sources)
     digest = hashlib.sha256(np.ascontiguousarray(digits).tobytes()).hexdigest()
     key = hashlib.sha256(f"{n}-{seed}-{code}-{cfg.to_dict()}-{digest}".encode()).hexdigest()[:16]

@@ -107,6 +107,9 @@ class TrainConfig:
     # (training/fragments.py: those that are one whole digit are digits to the scorer, those
     # holding parts of both digits are not), so it tells the right cut from a wrong one (0: none)
     pair_cuts: int = 0
+    # the pair cuts also cut along the pairs' strokes (engine/strokesplit.py), as the reader cuts the
+    # pieces its scorer doubts: the scorer then judges those halves having seen their kind
+    pair_cut_strokes: bool = False
     eval_limit: int | None = None
     data_dir: str | None = None
     dry_run: bool = False
@@ -129,6 +132,8 @@ def build(cfg: TrainConfig) -> DigitEstimator:
         raise ValueError("--piece-gate trains a second gate beside the digit-or-not gate: it needs --gate too.")
     if cfg.pair_cuts and not cfg.piece_gate:
         raise ValueError("--pair-cuts teaches the piece scorer: it needs --piece-gate too.")
+    if cfg.pair_cut_strokes and not cfg.pair_cuts:
+        raise ValueError("--pair-cut-strokes says how the pair cuts are made: it needs --pair-cuts too.")
     if cfg.usps_copies > 1 and not cfg.usps:
         raise ValueError("--usps-copies needs --usps: it is how often USPS train is shown per epoch.")
     if cfg.usps_rendered is not None and not 0.0 <= cfg.usps_rendered <= 1.0:
@@ -196,7 +201,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
             whole = not_whole = np.zeros((0, 28, 28), np.uint8)
             if cfg.pair_cuts:
                 n_cuts = min(cfg.pair_cuts, 64) if cfg.dry_run else cfg.pair_cuts
-                whole, not_whole = make_pair_cuts(n_cuts, cfg.seed + 4000, mnist_raw)
+                whole, not_whole = make_pair_cuts(n_cuts, cfg.seed + 4000, mnist_raw, strokes=cfg.pair_cut_strokes)
             model.fit_piece_gate(np.concatenate([gate_digits, whole.astype(np.float32) / 255.0]),  # type: ignore[attr-defined]
                                  np.concatenate([x_gate_neg, pieces, not_whole]), epochs=cfg.gate_epochs,
                                  progress=progress)
@@ -204,7 +209,8 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
             extra_data["piece_gate"] = {"fragments": int(len(pieces) + len(not_whole)),
                                         "non_digits": int(len(x_gate_neg))}
             if cfg.pair_cuts:
-                extra_data["piece_gate"]["pair_cuts"] = {"whole": int(len(whole)), "not_whole": int(len(not_whole))}
+                extra_data["piece_gate"]["pair_cuts"] = {"whole": int(len(whole)), "not_whole": int(len(not_whole)),
+                                                         "strokes": cfg.pair_cut_strokes}
 
     # 4. calibrate on USPS train: other writers, other scanner, never trained on
     x_cal, y_cal = usps_cal.images.astype(np.float32) / 255.0, usps_cal.labels
