@@ -38,9 +38,16 @@ TALL_PRIOR = 2.0
 #: (a 4's bar end beyond its stem), rarely a separator, which sits on the baseline. A model whose
 #: piece scorer doubts a short lifted stub (cnn-v10's: 0.309 with it against 0.323 without, on
 #: the engine test's 4 in three pieces) would otherwise leave it beside the digit as a separator.
-#: With cnn-v6 on the numbers benchmark (test digits, 300 per rendering, seed 0) it changed four
-#: numbers, all to right: MNIST canvas with a touching pair +1, USPS canvas pen lifts +1, photo +2
-MARK_JOIN = 0.9
+#: With cnn-v6 on the numbers benchmark (test digits, 300 per rendering, seed 0) 0.9 changed four
+#: numbers, all to right: MNIST canvas with a touching pair +1, USPS canvas pen lifts +1, photo +2.
+#: Then 0.9 → 0.2: the end of a 7's bar parted from its stem stayed out, because the bare stem reads
+#: as a confident 1 and the piece scorer doubts the hooked stroke (cnn-v15: the 7 at 0.87-0.94
+#: confidence, scorer logit -1.1 to -1.8, scored 0.25-0.35 against the stem's 0.62-0.74). Chosen on
+#: numbers of MNIST and USPS *training* digits (``docs/experiments/cnn-v15/devnum.py``, 150 per
+#: rendering seed 7, 300 seed 11): 7 more of the 5,400 numbers read right, 1 fewer (by rendering:
+#: MNIST canvas +2, canvas pen lifts +3; USPS photo pen lifts +1, canvas touching +1, canvas pen lifts
+#: -1); 0.05 read as 0.2 did; 0.2 for the marks too high to be separators alone: +2, -1 (seed 7)
+MARK_JOIN = 0.2
 
 
 def joinable(group: Piece, nxt: Piece, height: float, mark: Mark | None = None) -> bool:
