@@ -127,18 +127,33 @@ def test_a_digit_in_three_pieces_side_by_side_is_one_digit(rec: Recognizer) -> N
 def test_a_seven_whose_bar_end_is_parted_from_its_stem_is_a_seven(rec: Recognizer,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """``data/seven-parted-bar.png``: MNIST training digit 57071 as the numbers benchmark's canvas
-    renderer drew it (a number of the training digits, seed 11), cropped to it. The end of its bar,
-    parted from the stem, is a small mark high in the line; the bare stem reads as a confident 1 and
-    the piece scorer doubts the hooked stroke, so while a mark had to leave the digit reading 0.9 as
-    well (``MARK_JOIN``), the number read "1" where the single digit reads 7."""
+    renderer drew it alone on its line (``robustness.numbers.drawn_apart``, ``render_canvas``, in the
+    numbers of ``docs/experiments/cnn-v15/devnum.py cnn-v15 400 11``, MNIST canvas), cropped to 60 px
+    either side of it. The end of its bar, parted from the stem, is a small mark high in the line; the
+    bare stem reads as a confident 1 and the piece scorer doubts the hooked stroke, so while a mark had
+    to leave the digit reading 0.9 as well (``MARK_JOIN``), the number read "1" where the digit alone
+    reads 7."""
     from pathlib import Path
 
     png = (Path(__file__).parent / "data" / "seven-parted-bar.png").read_bytes()
     assert rec.predict(png).digit == 7
     got = read_number(rec, png)
     assert got.text == "7" and got.separators == [], got
-    monkeypatch.setattr(grouping, "MARK_JOIN", 0.9)
+    monkeypatch.setattr(grouping, "MARK_CHANGES", grouping.MARK_JOIN)
     assert read_number(rec, png).text == "1"  # the rule is what reads it
+
+
+@pytest.mark.parametrize("gap", [2, 5, 8])
+def test_a_dash_drawn_close_beside_a_digit_stays_a_separator(rec: Recognizer, example, gap: int) -> None:
+    """A mark that leaves a digit's reading as it is stays what it is: with every mark above the
+    baseline joining a digit that read 0.2 as well with it, a dash 2-8 px right of the 4 (or left of
+    the 2) went into the digit and "4-217" read "4 217"."""
+    x4, x2 = 99, 212  # the 4's right edge and the 2's left edge in examples/number.png
+    right_of_4, left_of_2 = example.copy(), example.copy()
+    right_of_4[80:86, x4 + gap:x4 + gap + 30] = 0
+    left_of_2[80:86, x2 - gap - 30:x2 - gap] = 0
+    for img in (right_of_4, left_of_2):
+        assert read_number(rec, img).formatted == "4-217"
 
 
 def _items(boxes: list[tuple[int, int, int, int]], low: frozenset[int] = frozenset()) -> list[grouping.Item]:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from inkdigit.engine.pieces import SHORT, PieceRead, read_pieces
 from inkdigit.engine.segment import Mark, Piece, merge, overlap
 
@@ -38,16 +40,20 @@ TALL_PRIOR = 2.0
 #: (a 4's bar end beyond its stem), rarely a separator, which sits on the baseline. A model whose
 #: piece scorer doubts a short lifted stub (cnn-v10's: 0.309 with it against 0.323 without, on
 #: the engine test's 4 in three pieces) would otherwise leave it beside the digit as a separator.
-#: With cnn-v6 on the numbers benchmark (test digits, 300 per rendering, seed 0) 0.9 changed four
-#: numbers, all to right: MNIST canvas with a touching pair +1, USPS canvas pen lifts +1, photo +2.
-#: Then 0.9 → 0.2: the end of a 7's bar parted from its stem stayed out, because the bare stem reads
-#: as a confident 1 and the piece scorer doubts the hooked stroke (cnn-v15: the 7 at 0.87-0.94
-#: confidence, scorer logit -1.1 to -1.8, scored 0.25-0.35 against the stem's 0.62-0.74). Chosen on
-#: numbers of MNIST and USPS *training* digits (``docs/experiments/cnn-v15/devnum.py``, 150 per
-#: rendering seed 7, 300 seed 11): 7 more of the 5,400 numbers read right, 1 fewer (by rendering:
-#: MNIST canvas +2, canvas pen lifts +3; USPS photo pen lifts +1, canvas touching +1, canvas pen lifts
-#: -1); 0.05 read as 0.2 did; 0.2 for the marks too high to be separators alone: +2, -1 (seed 7)
-MARK_JOIN = 0.2
+#: With cnn-v6 on the numbers benchmark (test digits, 300 per rendering, seed 0) it changed four
+#: numbers, all to right: MNIST canvas with a touching pair +1, USPS canvas pen lifts +1, photo +2
+MARK_JOIN = 0.9
+#: ... and only this well when the marks change which digit it reads (a digit that reads the same
+#: with them keeps a dash beside it as a separator). Why: the end of a 7's bar parted from its stem
+#: stayed out at 0.9, because the bare stem reads as a confident 1 and the piece scorer doubts the
+#: hooked stroke (cnn-v15: the 7 at 0.87-0.94 confidence, scorer logit -1.1 to -1.8, scored 0.25-0.35
+#: against the stem's 0.62-0.74). Chosen on numbers of MNIST and USPS *training* digits
+#: (``docs/experiments/cnn-v15/devnum.py``, 150 per rendering seed 7, 300 seed 11): 0.2 for every
+#: mark read 7 more of the 5,400 numbers right and 1 fewer (MNIST canvas +2, canvas pen lifts +3; USPS
+#: photo pen lifts +1, canvas touching +1, canvas pen lifts -1), 0.05 as 0.2, 0.5 a little less; but
+#: it took a dash drawn close beside a 4 into the 4 ("4-217" read "4 217"), hence only when it changes
+#: the digit (the text is then the same as with 0.2 for every mark, where one piece takes the marks)
+MARK_CHANGES = 0.2
 
 
 def joinable(group: Piece, nxt: Piece, height: float, mark: Mark | None = None) -> bool:
@@ -122,6 +128,15 @@ def runs(items: list[Item], height: float) -> list[Run]:
     return out
 
 
+def _changes(items: list[Item], run: Run, r: PieceRead) -> bool:
+    """Whether the marks of ``run``, read as ``r``, change its digit: a piece that reads another digit
+    alone, or pieces (a digit drawn with pen lifts is assembled from them, its marks with them)."""
+    alone = [it.read for it in items[run.first:run.end] if it.read is not None]
+    if len(alone) != 1:
+        return True
+    return alone[0].probs is None or r.probs is None or int(np.argmax(alone[0].probs)) != int(np.argmax(r.probs))
+
+
 def merge_broken(rec: Recognizer, reads: list[PieceRead], height: float,
                  marks: Sequence[Mark] = ()) -> tuple[list[PieceRead], list[Mark]]:
     """Group neighbouring pieces (and small marks) into the digits they read best as: a 5 or a 4
@@ -132,8 +147,8 @@ def merge_broken(rec: Recognizer, reads: list[PieceRead], height: float,
     whose digits' qualities have the largest product wins (dynamic programming, left to right). A
     mark left alone stays what it was (a separator, or a stray mark that is dropped) and scores 1,
     so it joins a digit only when the digit reads better with it (marks above the baseline: at
-    least ``MARK_JOIN`` as well). Two pieces are grouped only when the
-    one reads better than the two, as the pairwise merge this replaces did; unlike it, a digit may
+    least ``MARK_JOIN`` as well, or ``MARK_CHANGES`` if they change its digit). Two pieces are
+    grouped only when the one reads better than the two, as the pairwise merge this replaces did; unlike it, a digit may
     take three or four pieces, and one piece's merge no longer blocks its neighbour's."""
     items = sorted([Item(r.piece, read=r) for r in reads] + [Item(m.piece, mark=m) for m in marks if reads],
                    key=lambda it: it.piece.x0)
@@ -160,7 +175,7 @@ def merge_broken(rec: Recognizer, reads: list[PieceRead], height: float,
                 continue
             total = best[run.first] + math.log(q) - (math.log(TALL_PRIOR) if run.tall > 1 else 0.0)
             if run.marks and not any(m.low for m in run.marks):
-                total -= math.log(MARK_JOIN)
+                total -= math.log(MARK_CHANGES if _changes(items, run, r) else MARK_JOIN)
             if total > best[j] + 1e-9:  # grouping must read better, not as well
                 best[j], choice[j] = total, (run.first, r, run.marks)
     out: list[PieceRead] = []
