@@ -44,7 +44,7 @@ def test_a_gated_model_exports_both_outputs_and_records_its_threshold(gated: Pat
     assert "renderings of it" in card.rejection.fitted_on
     assert card.training.extra["calibration_rendered"]["n"] >= 1
     assert card.training.extra["piece_gate"]["fragments"] == 140 and card.training.config["piece_gate"] == 100
-    assert card.training.extra["piece_gate"]["pair_cuts"] == {"whole": 40, "not_whole": 40, "strokes": False}
+    assert card.training.extra["piece_gate"]["pair_cuts"] == {"whole": 40, "not_whole": 40}
     assert card.rejection.piece_output == PIECE_OUTPUT and (gated / f"{NAME}-piece-gate.pt").exists()
     assert (gated / f"{NAME}-gate.pt").exists() and card.architecture["gate"]["parameters"] > 1000
     rec = Recognizer(gated / f"{NAME}.json")

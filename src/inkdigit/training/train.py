@@ -209,8 +209,9 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
             extra_data["piece_gate"] = {"fragments": int(len(pieces) + len(not_whole)),
                                         "non_digits": int(len(x_gate_neg))}
             if cfg.pair_cuts:
+                # "strokes" only with --pair-cut-strokes: a card of --pair-cuts alone is as it was
                 extra_data["piece_gate"]["pair_cuts"] = {"whole": int(len(whole)), "not_whole": int(len(not_whole)),
-                                                         "strokes": cfg.pair_cut_strokes}
+                                                         **({"strokes": True} if cfg.pair_cut_strokes else {})}
 
     # 4. calibrate on USPS train: other writers, other scanner, never trained on
     x_cal, y_cal = usps_cal.images.astype(np.float32) / 255.0, usps_cal.labels
