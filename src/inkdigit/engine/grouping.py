@@ -148,8 +148,9 @@ def merge_broken(rec: Recognizer, reads: list[PieceRead], height: float,
     mark left alone stays what it was (a separator, or a stray mark that is dropped) and scores 1,
     so it joins a digit only when the digit reads better with it (marks above the baseline: at
     least ``MARK_JOIN`` as well, or ``MARK_CHANGES`` if they change its digit). Two pieces are
-    grouped only when the one reads better than the two, as the pairwise merge this replaces did; unlike it, a digit may
-    take three or four pieces, and one piece's merge no longer blocks its neighbour's."""
+    grouped only when the one reads better than the two, as the pairwise merge this replaces did;
+    unlike it, a digit may take three or four pieces, and one piece's merge no longer blocks its
+    neighbour's."""
     items = sorted([Item(r.piece, read=r) for r in reads] + [Item(m.piece, mark=m) for m in marks if reads],
                    key=lambda it: it.piece.x0)
     found = runs(items, height)
