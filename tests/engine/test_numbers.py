@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from inkdigit.engine import grouping
+from inkdigit.engine import grouping, segment
 from inkdigit.engine.imageio import ImageInputError, to_pixels
 from inkdigit.engine.numbers import NumberLimits, read_number
 from inkdigit.engine.pieces import PieceRead
@@ -141,6 +141,36 @@ def test_a_seven_whose_bar_end_is_parted_from_its_stem_is_a_seven(rec: Recognize
     assert got.text == "7" and got.separators == [], got
     monkeypatch.setattr(grouping, "MARK_CHANGES", grouping.MARK_JOIN)
     assert read_number(rec, png).text == "1"  # the rule is what reads it
+
+
+@pytest.mark.parametrize(("name", "text", "before"), [("fives-flag-lifted.png", "55", "75"),
+                                                     ("two-base-lifted.png", "0412", "0417")])
+def test_a_flat_stroke_lifted_off_its_digit_is_part_of_it(rec: Recognizer, monkeypatch: pytest.MonkeyPatch,
+                                                          name: str, text: str, before: str) -> None:
+    """``data/fives-flag-lifted.png`` and ``data/two-base-lifted.png``: numbers of USPS *training*
+    digits as the numbers benchmark draws them with pen lifts (``docs/experiments/cnn-v15/devnum.py
+    cnn-v15 150 7``, USPS canvas pen lifts, numbers 26 and 74). A USPS digit is as wide as it is tall,
+    and so are a 5's flag and a 2's base: lifted off the digit, the flat stroke was dropped as an
+    underline (flat and wider than 0.95 digit heights), and the 5 read 7, the 2 read 7."""
+    from pathlib import Path
+
+    png = (Path(__file__).parent / "data" / name).read_bytes()
+    got = read_number(rec, png)
+    assert got.text == text and got.separators == [], got
+    monkeypatch.setattr(segment, "STROKE_WIDE", 0.0)  # every flat piece that wide dropped, as before
+    assert read_number(rec, png).text == before
+
+
+@pytest.mark.parametrize("gap", [0, 3, 6])
+@pytest.mark.parametrize("span", [(370, 452), (360, 462), (30, 112), (205, 296)])
+def test_a_line_drawn_under_one_digit_is_no_part_of_it(rec: Recognizer, example, gap: int,
+                                                       span: tuple[int, int]) -> None:
+    """A flat stroke under a digit is kept as a mark only to be taken in when the digit reads better
+    with it: an underline a little wider than the 7 it is drawn under, taken in whenever the 7 read
+    0.2 as well with it (as a mark above the baseline is, when it changes the digit), made it a 1."""
+    img = example.copy()
+    img[127 + gap:131 + gap, span[0]:span[1]] = 0
+    assert read_number(rec, img).formatted == "4 217"
 
 
 @pytest.mark.parametrize("gap", [2, 5, 8])

@@ -32,8 +32,13 @@ WORK_WIDTH = 6000
 INK = 0.3
 #: pieces whose larger side is below this fraction of the digit height are specks or separators
 SMALL = 0.3
-#: a flat piece wider than this × the digit height is a rule or an underline, never a digit
+#: a flat piece wider than this × the digit height is a rule or an underline, never a digit ...
 WIDE = 0.95
+#: ... but one at most STROKE_WIDE digit heights wide, less than STROKE_GAP of them above or below a
+#: piece that it overlaps by STROKE_OVERLAP of the narrower's width, may be that digit's own stroke
+#: (a 2's base, a 5's flag) written with the pen lifted: it is kept as a mark, which the digit takes
+#: in when it reads better with it (``engine.grouping``), and otherwise dropped
+STROKE_WIDE, STROKE_GAP, STROKE_OVERLAP = 1.6, 0.12, 0.3
 
 SeparatorKind = Literal["space", "dot", "comma", "dash"]
 Box = tuple[int, int, int, int]  # x, y, width, height
@@ -161,9 +166,11 @@ def cut_line(px: Pixels, cfg: PreprocessConfig) -> Line:
     ink = _without_rules(strip_frames(ink), ink.shape[1])
     pieces = sorted(_pieces(ink), key=lambda p: p.x0)
     height = digit_height([p for p in pieces if not _is_rule(p)])
-    # specks: far smaller than a digit; rules: flat pieces wider than a digit (a short underline)
-    pieces = [p for p in pieces if max(p.box[2], p.box[3]) >= 0.08 * height
-              and not (_is_rule(p) and p.box[2] > WIDE * height)]
+    # specks: far smaller than a digit; rules: flat pieces wider than a digit (a short underline),
+    # but for a digit's own flat stroke written with the pen lifted (see STROKE_WIDE)
+    pieces = [p for p in pieces if max(p.box[2], p.box[3]) >= 0.08 * height]
+    flat = [p for p in pieces if _is_rule(p) and p.box[2] > WIDE * height]
+    pieces = [p for p in pieces if not any(p is f for f in flat)]
     merged: list[Piece] = []
     for p in pieces:  # left to right: a stroke inside the previous piece's span is part of it
         small_mark = max(p.box[2], p.box[3]) < SMALL * height  # a dot or comma under an overhang stays one
@@ -186,7 +193,22 @@ def cut_line(px: Pixels, cfg: PreprocessConfig) -> Line:
             _mark(line, p, Separator("dash", p.box))
             continue
         line.pieces.append(p)
+    for f in flat:  # never a separator: a digit takes it in, or it is dropped as before
+        if _lifted_stroke(f, merged, height):
+            _mark(line, f, None, low=f.box[1] + f.box[3] / 2 > mid + 0.25 * height)
     return line
+
+
+def _lifted_stroke(flat: Piece, pieces: list[Piece], height: float) -> bool:
+    """Whether a flat piece too wide for a dash may be a digit's own stroke written with the pen
+    lifted: a 2's base, a 5's flag (a USPS digit is as wide as it is tall, and so are they): at
+    most ``STROKE_WIDE`` digit heights wide and within ``STROKE_GAP`` of a piece above or below
+    it that it lies under or over by ``STROKE_OVERLAP``, not a line drawn apart under the digits."""
+    if flat.box[2] > STROKE_WIDE * height:
+        return False
+    fy0, fy1 = flat.box[1], flat.box[1] + flat.box[3]
+    return any(overlap(flat, p) >= STROKE_OVERLAP
+               and max(p.box[1] - fy1, fy0 - (p.box[1] + p.box[3])) < STROKE_GAP * height for p in pieces)
 
 
 def _mark(line: Line, p: Piece, separator: Separator | None, low: bool = False) -> None:
