@@ -161,15 +161,19 @@ def test_a_flat_stroke_lifted_off_its_digit_is_part_of_it(rec: Recognizer, monke
     assert read_number(rec, png).text == before
 
 
-@pytest.mark.parametrize("gap", [0, 3, 6])
-@pytest.mark.parametrize("span", [(370, 452), (360, 462), (30, 112), (205, 296)])
-def test_a_line_drawn_under_one_digit_is_no_part_of_it(rec: Recognizer, example, gap: int,
-                                                       span: tuple[int, int]) -> None:
-    """A flat stroke under a digit is kept as a mark only to be taken in when the digit reads better
-    with it: an underline a little wider than the 7 it is drawn under, taken in whenever the 7 read
-    0.2 as well with it (as a mark above the baseline is, when it changes the digit), made it a 1."""
+_UNDER = [(127 + gap, span) for gap in (0, 3, 6) for span in ((370, 452), (360, 462), (30, 112), (205, 296))]
+_OVER = [(top, span) for top in (28, 30, 32) for span in ((15, 115), (20, 110), (25, 125))]
+
+
+@pytest.mark.parametrize(("top", "span"), _UNDER + _OVER)
+def test_a_line_drawn_under_or_over_one_digit_is_no_part_of_it(rec: Recognizer, example, top: int,
+                                                                span: tuple[int, int]) -> None:
+    """A flat stroke as wide as a digit beside it is kept as a mark only to be taken in when the
+    digit reads strictly better with it. Taken in whenever the digit read 0.2 as well with it and
+    changed (as a mark above the baseline is), an underline a little wider than the 7 made it a 1,
+    and a line drawn just over the 4 (rows 28-35, 1.1-1.2 digit heights wide) made it a 7."""
     img = example.copy()
-    img[127 + gap:131 + gap, span[0]:span[1]] = 0
+    img[top:top + 4, span[0]:span[1]] = 0
     assert read_number(rec, img).formatted == "4 217"
 
 

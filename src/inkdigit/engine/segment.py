@@ -35,9 +35,10 @@ SMALL = 0.3
 #: a flat piece wider than this × the digit height is a rule or an underline, never a digit ...
 WIDE = 0.95
 #: ... but one at most STROKE_WIDE digit heights wide, less than STROKE_GAP of them above or below a
-#: piece that it overlaps by STROKE_OVERLAP of the narrower's width, may be that digit's own stroke
-#: (a 2's base, a 5's flag) written with the pen lifted: it is kept as a mark, which the digit takes
-#: in when it reads better with it (``engine.grouping``), and otherwise dropped
+#: piece (or level with it) that it overlaps by STROKE_OVERLAP of the narrower's width, may be that
+#: digit's own stroke (a 2's base, a 5's flag) written with the pen lifted: it is kept as a mark,
+#: which the digit takes in only when it reads strictly better with it (``engine.grouping``), and
+#: otherwise dropped
 STROKE_WIDE, STROKE_GAP, STROKE_OVERLAP = 1.6, 0.12, 0.3
 
 SeparatorKind = Literal["space", "dot", "comma", "dash"]
@@ -70,20 +71,26 @@ class Separator:
 
 @dataclass
 class Mark:
-    """A stroke too small to be a digit on its own: a separator (``separator``), or a stray mark
-    high in the line (None) — unless it is part of the digit beside or under it (a 5's flag, a
-    4's bar end, written with the pen lifted), which only the classifier can tell."""
+    """A stroke that is no digit on its own: a small one, a separator (``separator``) or a stray
+    mark high in the line (None), or a flat stroke as wide as a digit beside one (None; see
+    ``STROKE_WIDE``) — unless it is part of the digit beside, over or under it (a 5's flag, a 4's
+    bar end, a 2's base, written with the pen lifted), which only the classifier can tell."""
 
     piece: Piece
     separator: Separator | None
-    low: bool = False  # on the line's baseline, where a decimal point or a comma is written
+    #: judged as a mark on the baseline (where a decimal point or a comma is written) is: it joins
+    #: only a digit it lies under or over, only when the digit reads strictly better with it, and
+    #: one left out keeps the pieces either side apart. Flat strokes as wide as a digit are judged
+    #: so wherever they lie
+    low: bool = False
 
 
 @dataclass
 class Line:
     """One line of handwriting cut into digit pieces and separators, left to right. ``marks``: the
-    small strokes behind the dots, commas and dashes among ``separators``, and the stray marks high
-    in the line that are no separator, each of which may yet turn out to belong to a digit."""
+    small strokes behind the dots, commas and dashes among ``separators``, the stray marks high in
+    the line and the flat strokes as wide as a digit beside one, which are no separator; each may
+    yet turn out to belong to a digit."""
 
     pieces: list[Piece] = field(default_factory=list)
     separators: list[Separator] = field(default_factory=list)
@@ -194,21 +201,32 @@ def cut_line(px: Pixels, cfg: PreprocessConfig) -> Line:
             continue
         line.pieces.append(p)
     for f in flat:  # never a separator: a digit takes it in, or it is dropped as before
-        if _lifted_stroke(f, merged, height):
-            _mark(line, f, None, low=f.box[1] + f.box[3] / 2 > mid + 0.25 * height)
+        if _lifted_stroke(f, line.pieces, height):
+            # one apart above or below a digit is judged as a mark on the baseline is: joined only
+            # where the digit reads strictly better with it (as a mark above the baseline, which
+            # joins a digit that reads 0.2 as well when it changes the digit, a line drawn just over
+            # a 4 made it a 7, one under a 7 a 1); one level with a digit's top (a 7's bar, a 5's
+            # flag) as a mark above the baseline is (a 7's stem alone reads a surer 1 than it a 7)
+            level = any(overlap(f, p) >= STROKE_OVERLAP and _gap(f, p) < 0 for p in line.pieces)
+            _mark(line, f, None, low=not level)
     return line
 
 
 def _lifted_stroke(flat: Piece, pieces: list[Piece], height: float) -> bool:
     """Whether a flat piece too wide for a dash may be a digit's own stroke written with the pen
     lifted: a 2's base, a 5's flag (a USPS digit is as wide as it is tall, and so are they): at
-    most ``STROKE_WIDE`` digit heights wide and within ``STROKE_GAP`` of a piece above or below
-    it that it lies under or over by ``STROKE_OVERLAP``, not a line drawn apart under the digits."""
+    most ``STROKE_WIDE`` digit heights wide, and within ``STROKE_GAP`` of them above or below one of
+    the line's digit ``pieces`` (or level with it: a 5's flag beside the top of its back) that it
+    overlaps by ``STROKE_OVERLAP``. Width and distance alone cannot tell it from an underline drawn
+    close under a digit: whether the digit reads better with it decides."""
     if flat.box[2] > STROKE_WIDE * height:
         return False
-    fy0, fy1 = flat.box[1], flat.box[1] + flat.box[3]
-    return any(overlap(flat, p) >= STROKE_OVERLAP
-               and max(p.box[1] - fy1, fy0 - (p.box[1] + p.box[3])) < STROKE_GAP * height for p in pieces)
+    return any(overlap(flat, p) >= STROKE_OVERLAP and _gap(flat, p) < STROKE_GAP * height for p in pieces)
+
+
+def _gap(a: Piece, b: Piece) -> int:
+    """Rows between two pieces' boxes (negative: they share rows)."""
+    return max(b.box[1] - (a.box[1] + a.box[3]), a.box[1] - (b.box[1] + b.box[3]))
 
 
 def _mark(line: Line, p: Piece, separator: Separator | None, low: bool = False) -> None:
