@@ -37,8 +37,8 @@ WIDE = 0.95
 #: ... but one at most STROKE_WIDE digit heights wide, less than STROKE_GAP of them above or below a
 #: piece (or level with it) that it overlaps by STROKE_OVERLAP of the narrower's width, may be that
 #: digit's own stroke (a 2's base, a 5's flag) written with the pen lifted: it is kept as a mark,
-#: which the digit takes in only when it reads strictly better with it (``engine.grouping``), and
-#: otherwise dropped
+#: which the digit takes in when it reads better with it (``engine.grouping``; how much better:
+#: ``cut_line``), and otherwise dropped
 STROKE_WIDE, STROKE_GAP, STROKE_OVERLAP = 1.6, 0.12, 0.3
 
 SeparatorKind = Literal["space", "dot", "comma", "dash"]
@@ -80,8 +80,8 @@ class Mark:
     separator: Separator | None
     #: judged as a mark on the baseline (where a decimal point or a comma is written) is: it joins
     #: only a digit it lies under or over, only when the digit reads strictly better with it, and
-    #: one left out keeps the pieces either side apart. Flat strokes as wide as a digit are judged
-    #: so wherever they lie
+    #: one left out keeps the pieces either side apart. So are flat strokes as wide as a digit that
+    #: lie apart above or below one, not level with it
     low: bool = False
 
 
