@@ -176,8 +176,9 @@ def cut_line(px: Pixels, cfg: PreprocessConfig) -> Line:
     # specks: far smaller than a digit; rules: flat pieces wider than a digit (a short underline),
     # but for a digit's own flat stroke written with the pen lifted (see STROKE_WIDE)
     pieces = [p for p in pieces if max(p.box[2], p.box[3]) >= 0.08 * height]
-    flat = [p for p in pieces if _is_rule(p) and p.box[2] > WIDE * height]
-    pieces = [p for p in pieces if not any(p is f for f in flat)]
+    too_wide = [_is_rule(p) and p.box[2] > WIDE * height for p in pieces]
+    flat = [p for p, w in zip(pieces, too_wide, strict=True) if w]
+    pieces = [p for p, w in zip(pieces, too_wide, strict=True) if not w]
     merged: list[Piece] = []
     for p in pieces:  # left to right: a stroke inside the previous piece's span is part of it
         small_mark = max(p.box[2], p.box[3]) < SMALL * height  # a dot or comma under an overhang stays one
@@ -201,27 +202,27 @@ def cut_line(px: Pixels, cfg: PreprocessConfig) -> Line:
             continue
         line.pieces.append(p)
     for f in flat:  # never a separator: a digit takes it in, or it is dropped as before
-        if _lifted_stroke(f, line.pieces, height):
-            # one apart above or below a digit is judged as a mark on the baseline is: joined only
-            # where the digit reads strictly better with it (as a mark above the baseline, which
-            # joins a digit that reads 0.2 as well when it changes the digit, a line drawn just over
-            # a 4 made it a 7, one under a 7 a 1); one level with a digit's top (a 7's bar, a 5's
-            # flag) as a mark above the baseline is (a 7's stem alone reads a surer 1 than it a 7)
-            level = any(overlap(f, p) >= STROKE_OVERLAP and _gap(f, p) < 0 for p in line.pieces)
-            _mark(line, f, None, low=not level)
+        if (mark := _lifted_stroke(f, line.pieces, height)) is not None:
+            line.marks.append(mark)
     return line
 
 
-def _lifted_stroke(flat: Piece, pieces: list[Piece], height: float) -> bool:
-    """Whether a flat piece too wide for a dash may be a digit's own stroke written with the pen
-    lifted: a 2's base, a 5's flag (a USPS digit is as wide as it is tall, and so are they): at
-    most ``STROKE_WIDE`` digit heights wide, and within ``STROKE_GAP`` of them above or below one of
-    the line's digit ``pieces`` (or level with it: a 5's flag beside the top of its back) that it
-    overlaps by ``STROKE_OVERLAP``. Width and distance alone cannot tell it from an underline drawn
-    close under a digit: whether the digit reads better with it decides."""
-    if flat.box[2] > STROKE_WIDE * height:
-        return False
-    return any(overlap(flat, p) >= STROKE_OVERLAP and _gap(flat, p) < STROKE_GAP * height for p in pieces)
+def _lifted_stroke(flat: Piece, pieces: list[Piece], height: float) -> Mark | None:
+    """The mark a flat piece too wide for a dash is kept as when it may be a digit's own stroke
+    written with the pen lifted, a 2's base, a 5's flag (a USPS digit is as wide as it is tall, and
+    so are they): at most ``STROKE_WIDE`` digit heights wide, and within ``STROKE_GAP`` of them above
+    or below one of the line's digit ``pieces`` (or level with it: a 5's flag beside the top of its
+    back) that it overlaps by ``STROKE_OVERLAP``; else None. Width and distance alone cannot tell it
+    from an underline drawn close under a digit: whether the digit reads better with it decides, and
+    how much better depends on where it lies. One apart above or below every such piece is judged as
+    a mark on the baseline is (``low``): joined only where the digit reads strictly better with it
+    (joining like a mark above the baseline, 0.2 as well when it changes the digit, a line drawn just
+    over a 4 made it a 7, one under a 7 a 1). One level with a digit's top (a 7's bar, a 5's flag) is
+    judged as a mark above the baseline is: a 7's bare stem reads a surer 1 than the 7 with its bar."""
+    near = [p for p in pieces if overlap(flat, p) >= STROKE_OVERLAP and _gap(flat, p) < STROKE_GAP * height]
+    if flat.box[2] > STROKE_WIDE * height or not near:
+        return None
+    return Mark(flat, None, low=all(_gap(flat, p) >= 0 for p in near))
 
 
 def _gap(a: Piece, b: Piece) -> int:
