@@ -29,9 +29,12 @@ from inkdigit.engine.imageio import DEFAULT_LIMITS, Fit, ImageInput, Limits, Pix
 
 #: the version new models are trained with; every version in VERSIONS stays readable for the
 #: cards that name it (v1: the original pipeline, below; v2: ``preprocess_v2``; v3: v2 reading an
-#: enlarged image at its native size, ``rescale``, and keeping faint ink that links a digit's pieces)
+#: enlarged image at its native size, ``rescale``, and keeping faint ink that links a digit's pieces;
+#: v4: v3 reading thumbnails (8×8 scans, enlarged or not) without cutting their grey strokes, see
+#: ``preprocess_v2.digit``; it differs from v3 on thumbnails only, so a model trained on v3 is served
+#: through it)
 VERSION = "3"
-VERSIONS = ("1", "2", "3")
+VERSIONS = ("1", "2", "3", "4")
 
 _HERE = Path(__file__).parent
 #: every source file whose code defines preprocessing's output (the compiled kernels mirror the
@@ -151,10 +154,13 @@ def _top(strength: np.ndarray, sample: np.ndarray | None = None) -> float:
     return max(_quantile(sample, 0.997) if sample.size > 400 else peak, 0.5 * peak)
 
 
-def _normalise(strength: np.ndarray, min_contrast: float, crop: bool = True) -> np.ndarray | None:
+def _normalise(strength: np.ndarray, min_contrast: float, crop: bool = True,
+               floor_share: float | None = None) -> np.ndarray | None:
     """Map raw ink strength to [0, 1], background noise → 0 and the digit's core → 1, cropped to
     the box holding every inked pixel (everything outside it is 0) unless ``crop`` is False; None
-    if the image is blank.
+    if the image is blank. ``floor_share`` (a made thumbnail, v4): the floor is that share of the
+    peak, with no noise term: a thumbnail has no noise, and the ramps that interpolation leaves
+    around its strokes would pass for it and cut its grey strokes away.
 
     Statistics come from a subsample of ~4k pixels: plenty for a noise level, and it keeps a
     canvas in well under a millisecond. The full-image maximum guards against a subsample that
@@ -165,8 +171,8 @@ def _normalise(strength: np.ndarray, min_contrast: float, crop: bool = True) -> 
     if top < min_contrast:
         return None
     quiet = sample[sample < 0.25 * top]  # background-like pixels: their spread is the noise
-    floor = 0.18 * top
-    if quiet.size and quiet.any():  # an exactly clean background (a canvas) has no noise to measure
+    floor = 0.18 * top if floor_share is None else floor_share * top
+    if floor_share is None and quiet.size and quiet.any():  # a clean background (a canvas) has no noise to measure
         med = _quantile(quiet, 0.5)
         floor = max(floor, med + 6.0 * 1.4826 * _quantile(np.abs(quiet - med), 0.5))
     if floor >= top * 0.9:
@@ -283,7 +289,7 @@ def ink_map(px: Pixels, cfg: PreprocessConfig = DEFAULT_CONFIG) -> np.ndarray | 
 
 
 def plain_ink(px: Pixels, cfg: PreprocessConfig, strict: bool = False,
-              crop: bool = True) -> np.ndarray | Pixels | None:
+              crop: bool = True, floor_share: float | None = None) -> np.ndarray | Pixels | None:
     """The ink of an image with transparency or a uniform background (None if blank); for a photo
     (neither), the pixels its ink must be estimated from, transparency composited away. ``strict``
     (v2) tells made images (a background of exactly one colour) from photos of lit paper. The ink
@@ -328,7 +334,7 @@ def plain_ink(px: Pixels, cfg: PreprocessConfig, strict: bool = False,
     bg = _flat_background(color, int(cfg.version) if strict else 1)
     if bg is not None:
         strength = _distance(color, bg) if color.ndim == 2 else _distance(color, bg) * np.float32(3 ** -0.5)
-        return _normalise(strength.astype(np.float32, copy=False), cfg.min_contrast, crop)
+        return _normalise(strength.astype(np.float32, copy=False), cfg.min_contrast, crop, floor_share)
     return px
 
 
@@ -415,6 +421,16 @@ def _fit(a: np.ndarray, side: int) -> np.ndarray:
     h, w = a.shape
     scale = side / max(h, w)
     return _resize(a, max(1, round(w * scale)), max(1, round(h * scale)))
+
+
+def _grow_smooth(a: np.ndarray, side: int) -> np.ndarray:
+    """:func:`_fit` enlarging bicubic (clipped to [0, 1]); shrinking stays area averaging."""
+    h, w = a.shape
+    scale = side / max(h, w)
+    if scale <= 1:
+        return _fit(a, side)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.clip(cv2.resize(a, size, interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
 
 
 def _disk(r: int) -> np.ndarray:
@@ -593,10 +609,14 @@ def _digit_v1(px: Pixels, cfg: PreprocessConfig, show: Show) -> np.ndarray | Non
 
 
 def finish(region: np.ndarray, cfg: PreprocessConfig, show: Show,
-           stroke: Callable[[np.ndarray, PreprocessConfig], np.ndarray]) -> np.ndarray | None:
+           stroke: Callable[[np.ndarray, PreprocessConfig], np.ndarray], smooth: bool = False) -> np.ndarray | None:
     """The stages every version shares once the digit is cropped: working scale → ``stroke`` (each
-    version's stroke-width rule) → deskew → 20 px box → centred by mass; None if nothing is left."""
-    crop = show("cropped", restore_contrast(_fit(frame(region), cfg.work)))
+    version's stroke-width rule) → deskew → 20 px box → centred by mass; None if nothing is left.
+    ``smooth`` (a thumbnail, v4): enlarged to the working scale bicubic, not bilinear, whose
+    straight ramps between a few big pixels leave diamond-shaped corners on every curve."""
+    framed = frame(region)
+    grown = _grow_smooth(framed, cfg.work) if smooth else _fit(framed, cfg.work)
+    crop = show("cropped", restore_contrast(grown))
     crop = show("stroke", stroke(crop, cfg))
     if cfg.deskew:
         crop = show("deskewed", _deskew(crop, cfg))

@@ -24,6 +24,8 @@ reaches it; nor does a 640×480 photo).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -40,6 +42,8 @@ _REDUCED_MIN = 16  # and never below this many pixels on the longer side
 _NOISELESS = 0.5  # smooth enlargements are only looked for in images this free of noise (see _noiseless)
 _LAPLACIAN = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
 _SMALL = 48  # a smooth image is only read at its native size if that is at most this large
+_THUMB_MIN = 8  # v4: a smooth enlargement may be reduced to this many pixels (an 8×8 thumbnail's)
+_THUMB_NOISE_SIDE = 32  # v4: an image this small is not checked for noise before the round trip
 
 
 def _runs(changes: np.ndarray) -> np.ndarray:
@@ -78,7 +82,7 @@ def _unblocked(px: Pixels, key: np.ndarray) -> Pixels | None:
     return Pixels(pick(px.color), None if px.alpha is None else pick(px.alpha))
 
 
-def _smooth_factor(gray: np.ndarray) -> int:
+def _smooth_factor(gray: np.ndarray, reduced_min: int = _REDUCED_MIN) -> int:
     """The largest factor (≤ :data:`_MAX_SMOOTH`) ``gray`` can be reduced by and enlarged back
     almost unchanged; 1 when there is none.
 
@@ -94,7 +98,7 @@ def _smooth_factor(gray: np.ndarray) -> int:
     h, w = gray.shape
     for f in range(_MAX_SMOOTH, 1, -1):
         sw, sh = round(w / f), round(h / f)
-        if max(sw, sh) < _REDUCED_MIN or min(sw, sh) < 1:
+        if max(sw, sh) < reduced_min or min(sw, sh) < 1:
             continue
         back = cv2.resize(cv2.resize(gray, (sw, sh), interpolation=cv2.INTER_AREA), (w, h),
                           interpolation=cv2.INTER_LINEAR)
@@ -130,9 +134,28 @@ def _gray(color: np.ndarray) -> np.ndarray:
 def at_native_size(px: Pixels) -> Pixels:
     """``px`` at the resolution it was made at: unchanged unless it is an enlargement (see the
     module docstring). Transparency marks a canvas export, which is never an enlargement."""
+    return native_size(px).pixels
+
+
+@dataclass(frozen=True)
+class Native:
+    """An image at the resolution it was made at, and how that was found: ``"as-is"`` (not an
+    enlargement), ``"unblocked"`` (a nearest-neighbour grid read back exactly) or ``"smoothed"``
+    (a smooth enlargement reduced while the round trip kept it)."""
+
+    pixels: Pixels
+    how: str
+
+
+def native_size(px: Pixels, thumbnails: bool = False) -> Native:
+    """:func:`at_native_size`, saying how the size was found. ``thumbnails`` (preprocessing v4):
+    a smooth enlargement may be reduced down to :data:`_THUMB_MIN` px (v3: :data:`_REDUCED_MIN`),
+    and an image of at most :data:`_THUMB_NOISE_SIDE` px is not asked to be noiseless first: so
+    few pixels hold too few flat ones to judge noise by, and the round trip's tolerance alone
+    refuses a noisy image (noise does not come back from a reduction)."""
     h, w = px.shape
     if px.alpha is not None or not _MIN_SIDE <= max(h, w) <= _MAX_SIDE or min(h, w) < 3:
-        return px  # (a line 1-2 px thin has no inner pixels to judge and nothing to reduce)
+        return Native(px, "as-is")  # (a line 1-2 px thin has no inner pixels to judge and nothing to reduce)
     raw = px.color_u8 if px.color_u8 is not None else px.color  # exact repeats either way
     if raw.ndim == 3:  # one exact integer per colour (float32 holds 24 bits: no room for 3 × 8 in floats)
         levels = raw if raw.dtype == np.uint8 else np.rint(raw * 255)
@@ -141,15 +164,19 @@ def at_native_size(px: Pixels) -> Pixels:
         key = raw
     unblocked = _unblocked(px, key)
     if unblocked is not None:
-        return unblocked
-    if _noiseless(raw) < _NOISELESS:
-        return px  # sensor noise: a photo or a scan of paper, read at the size it came in
+        return Native(unblocked, "unblocked")
+    small_enough = thumbnails and max(h, w) <= _THUMB_NOISE_SIDE
+    if not small_enough and _noiseless(raw) < _NOISELESS:
+        return Native(px, "as-is")  # sensor noise: a photo or a scan of paper, read at the size it came in
+    reduced_min = _THUMB_MIN if thumbnails else _REDUCED_MIN
     small = px
     while max(small.shape) >= _MIN_SIDE:  # a ×8 enlargement comes back in steps: 64 → 32 → 16
-        f = _smooth_factor(_gray(small.color))
+        f = _smooth_factor(_gray(small.color), reduced_min)
         if f == 1:
             break
         size = (round(small.shape[1] / f), round(small.shape[0] / f))
         small = Pixels(cv2.resize(small.color, size, interpolation=cv2.INTER_AREA), None)
     # only a small original is read small: one with more pixels than that is read well at its size
-    return small if max(small.shape) <= _SMALL else px
+    if small is px or max(small.shape) > _SMALL:
+        return Native(px, "as-is")
+    return Native(small, "smoothed")

@@ -98,6 +98,26 @@ def scan_inputs() -> dict[str, bytes | np.ndarray]:
     return items
 
 
+def thumbnail_inputs() -> dict[str, bytes | np.ndarray]:
+    """Since v4: 8×8 thumbnails at their size (arrays, both polarities) and USPS digits reduced to
+    8×8 and enlarged ×4 and ×8 by every filter (PNGs)."""
+    import cv2
+
+    from inkdigit.training.robustness.scale import to8
+
+    usps = load_usps("test")
+    items: dict[str, bytes | np.ndarray] = {}
+    filters = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC}
+    for i in range(4):
+        thumb = np.asarray(np.rint(to8(usps.images[60 + i] / 255.0) * 255), dtype=np.uint8)
+        items[f"scan_thumb_{i}"] = 255 - thumb if i % 2 else thumb
+    for k, (name, interpolation) in enumerate(filters.items()):
+        for i, size in enumerate((32, 64)):
+            thumb = np.asarray(np.rint(to8(usps.images[70 + 2 * k + i] / 255.0) * 255), dtype=np.uint8)
+            items[f"usps_from8_{name}_{size}"] = _png(cv2.resize(thumb, (size, size), interpolation=interpolation))
+    return items
+
+
 def _png(a: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(a).save(buf, format="PNG")
@@ -128,6 +148,8 @@ def inputs(version: str = "1") -> dict[str, bytes | np.ndarray]:
         items.update(suite_inputs())
     if int(version) >= 3:
         items.update(scan_inputs())
+    if int(version) >= 4:
+        items.update(thumbnail_inputs())
     return items
 
 

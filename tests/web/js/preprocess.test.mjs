@@ -135,12 +135,21 @@ describe("building blocks", () => {
 });
 
 describe("preprocessCanvas", () => {
-  test("implements versions 2 and 3 and refuses others", () => {
-    assert.deepEqual(VERSIONS, ["2", "3"]);
+  test("implements versions 2, 3 and 4 and refuses others", () => {
+    assert.deepEqual(VERSIONS, ["2", "3", "4"]);
     const c = canvas(60, 60, () => 0);
     assert.equal(preprocessCanvas(c, { ...CONFIG, version: "1" }).supported, false);
-    assert.equal(preprocessCanvas(c, { ...CONFIG, version: "4" }).supported, false);
+    assert.equal(preprocessCanvas(c, { ...CONFIG, version: "5" }).supported, false);
     assert.equal(preprocessCanvas(c, { version: "3" }).supported, false);
+  });
+
+  test("leaves a thumbnail-sized canvas to the server under v4 (Python reads it as a thumbnail)", () => {
+    const tiny = canvas(12, 12, (x, y) => (x > 3 && x < 8 && y > 1 && y < 10 ? 255 : 0));
+    const r = preprocessCanvas(tiny, { ...CONFIG, version: "4" });
+    assert.equal(r.supported, false);
+    assert.match(r.reason, /thumbnail/);
+    assert.equal(preprocessCanvas(tiny, { ...CONFIG, version: "3" }).supported, true);
+    assert.equal(preprocessCanvas(canvas(13, 13, () => 0), { ...CONFIG, version: "4" }).supported, true);
   });
 
   test("refuses a mostly opaque image (Python reads its colours, not its alpha)", () => {

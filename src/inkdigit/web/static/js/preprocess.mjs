@@ -1,6 +1,6 @@
 // preprocess: the digit of a canvas drawing in MNIST's 28×28 format, computed in the browser so
-// the page can read it without a round trip. A port of inkdigit.engine.preprocess (versions 2 and
-// 3, preprocess_v2.digit) restricted to the one input the page has: opaque strokes on a TRANSPARENT
+// the page can read it without a round trip. A port of inkdigit.engine.preprocess (versions 2,
+// 3 and 4, preprocess_v2.digit) restricted to the one input the page has: opaque strokes on a TRANSPARENT
 // ground, as `ctx.getImageData()` returns them. On that input Python reads the alpha channel alone
 // (the colours never matter) and skips the steps for photos and enlarged scans, so the port is
 // small; it computes the same float32 numbers step by step (see preprocess_ops.mjs), and a
@@ -19,8 +19,11 @@ import {
   roundHalfEven, shiftRows, slice,
 } from "./preprocess_ops.mjs";
 
-/** The preprocessing versions this port implements (v1 thins thick strokes: not ported). */
-export const VERSIONS = ["2", "3"];
+/** The preprocessing versions this port implements (v1 thins thick strokes: not ported). v4 reads
+ * as v3 but for thumbnails (images at most THUMBNAIL px, or enlargements of them), which a
+ * transparent canvas is not unless it is that small: such a canvas is left to the server. */
+export const VERSIONS = ["2", "3", "4"];
+const THUMBNAIL = 12; // preprocess_v2._THUMBNAIL
 
 const f32 = Math.fround;
 const BYTE = f32(1 / 255); // np.float32(1 / 255): an alpha byte's strength is byte * BYTE in float32
@@ -39,6 +42,7 @@ export function preprocessCanvas(imageData, config) {
   if (bad) return unsupported(`the preprocessing config has no numeric ${bad}`);
   if (!(w >= 1 && h >= 1) || data.length !== w * h * 4) return unsupported("not an RGBA image");
   if (w * h >= REDUCE_FROM) return unsupported("an image this large is reduced in 8 bits while decoding");
+  if (Number(config.version) >= 4 && Math.max(w, h) <= THUMBNAIL) return unsupported("a thumbnail (v4 reads it apart)");
   const found = alphaInk(data, w, h, config);
   if (found.unsupported) return unsupported(found.unsupported);
   const cfg = { ...config, version: Number(config.version) };
