@@ -11,7 +11,7 @@ which asks it for the data and cache directories when a caller gives none) and t
 | ``INKDIGIT_DATA_DIR`` (MNIST and USPS) | ``<user cache>/data`` |
 | ``INKDIGIT_DATA_MIRRORS`` (comma-separated base URLs replacing the public mirrors) | none |
 | ``INKDIGIT_MODEL_DIR`` (a directory searched first for recognizers) | none |
-| ``INKDIGIT_DEFAULT_MODEL`` (the recognizer used when none is named) | ``cnn-v15`` |
+| ``INKDIGIT_DEFAULT_MODEL`` (the recognizer used when none is named) | ``cnn-v17`` |
 """
 
 from __future__ import annotations

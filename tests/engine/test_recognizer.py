@@ -30,7 +30,8 @@ def sample(mnist_test):
 def test_shipped_model_card_holds_what_serving_and_users_need(rec: inkdigit.Recognizer) -> None:
     card = rec.card
     assert card.family == "cnn"
-    assert card.preprocessing.version == "3"
+    assert card.preprocessing.version == "4"  # trained on v3, which v4 reads alike but for thumbnails
+    assert card.training.extra["weights_of"] == "cnn-v15" and card.weights == "cnn-v15.onnx"
     assert card.training.seed == 1
     assert "inkdigit train" in card.training.command
     assert set(card.data) >= {"mnist/train-images-idx3-ubyte.gz", "usps/zip.test.gz"}

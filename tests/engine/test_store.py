@@ -31,7 +31,8 @@ def test_the_standard_store_searches_extra_then_home_then_shipped(tmp_path: Path
                             "cnn-v3": shipped_dir() / "cnn-v3.json", "cnn-v4": shipped_dir() / "cnn-v4.json",
                             "cnn-v5": shipped_dir() / "cnn-v5.json", "cnn-v6": shipped_dir() / "cnn-v6.json",
                             "cnn-v12": shipped_dir() / "cnn-v12.json",
-                            "cnn-v15": shipped_dir() / "cnn-v15.json", "mine": extra / "mine.json"}
+                            "cnn-v15": shipped_dir() / "cnn-v15.json", "cnn-v17": shipped_dir() / "cnn-v17.json",
+                            "mine": extra / "mine.json"}
     _copy_shipped(extra)  # the same name earlier in the order wins
     assert store.find("cnn-v1") == extra / "cnn-v1.json"
     assert store.find(str(extra / "mine.json")) == extra / "mine.json"  # a card path works as a name
@@ -65,5 +66,6 @@ def test_load_all_reports_a_broken_recognizer_and_loads_the_rest(tmp_path: Path)
     _copy_shipped(extra, rename="broken")
     (extra / "broken.onnx").write_bytes(b"not onnx")
     loaded = RecognizerStore.standard(tmp_path / "home", extra).load_all(threads=1)
-    assert set(loaded.recognizers) == {"cnn-v1", "cnn-v2", "cnn-v3", "cnn-v4", "cnn-v5", "cnn-v6", "cnn-v12", "cnn-v15"}
+    assert set(loaded.recognizers) == {"cnn-v1", "cnn-v2", "cnn-v3", "cnn-v4", "cnn-v5", "cnn-v6", "cnn-v12", "cnn-v15",
+                                       "cnn-v17"}
     assert set(loaded.failures) == {"broken"} and "Cannot load weights" in loaded.failures["broken"]

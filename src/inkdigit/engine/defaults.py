@@ -7,7 +7,7 @@ changed limit or default model is changed everywhere at once.
 from __future__ import annotations
 
 #: the recognizer used when a caller names none (shipped inside the package)
-DEFAULT_MODEL = "cnn-v15"
+DEFAULT_MODEL = "cnn-v17"
 
 #: largest encoded image accepted (bytes) and largest decoded image (pixels)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
