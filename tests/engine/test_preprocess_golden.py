@@ -6,8 +6,8 @@ USPS digits, scans, photo-like images) and what preprocessing v1 made of them;
 shadows, pencil, boxes and ruled lines, thin and thick canvas pens, enlarged 8×8 scans) and what
 v2 made of them; ``golden/preprocess_v3.npz`` those plus 12 enlarged scans (8×8 mosaics at 28,
 64 and 112 px by every filter, USPS digits ×4) and what v3 made of them; ``golden/preprocess_v4.npz``
-those plus 10 thumbnails (8×8 scans at their size, USPS digits reduced to 8×8 and enlarged ×4 and
-×8 by every filter) and what v4 made of them. Rewriting a stage for
+those plus 11 thumbnails (8×8 scans at their size, USPS digits reduced to 8×8 and enlarged ×4 and
+×8 by every filter and ×2 by nearest neighbour) and what v4 made of them. Rewriting a stage for
 speed is only allowed if these outputs survive; anything else must be a new version (and a
 retrained model).
 """

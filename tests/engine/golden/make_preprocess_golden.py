@@ -100,7 +100,7 @@ def scan_inputs() -> dict[str, bytes | np.ndarray]:
 
 def thumbnail_inputs() -> dict[str, bytes | np.ndarray]:
     """Since v4: 8×8 thumbnails at their size (arrays, both polarities) and USPS digits reduced to
-    8×8 and enlarged ×4 and ×8 by every filter (PNGs)."""
+    8×8 and enlarged ×4 and ×8 by every filter, and ×2 by nearest neighbour (PNGs)."""
     import cv2
 
     from inkdigit.training.robustness.scale import to8
@@ -115,6 +115,8 @@ def thumbnail_inputs() -> dict[str, bytes | np.ndarray]:
         for i, size in enumerate((32, 64)):
             thumb = np.asarray(np.rint(to8(usps.images[70 + 2 * k + i] / 255.0) * 255), dtype=np.uint8)
             items[f"usps_from8_{name}_{size}"] = _png(cv2.resize(thumb, (size, size), interpolation=interpolation))
+    thumb = np.asarray(np.rint(to8(usps.images[80] / 255.0) * 255), dtype=np.uint8)
+    items["usps_from8_nearest_16"] = _png(cv2.resize(thumb, (16, 16), interpolation=cv2.INTER_NEAREST))
     return items
 
 
