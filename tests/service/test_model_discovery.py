@@ -55,3 +55,25 @@ def test_a_model_whose_weights_are_repaired_is_loaded(tmp_path: Path) -> None:
         os.utime(extra / "mended.onnx", (later, later))  # a different time, even on a coarse clock
         assert (extra / "mended.json").stat().st_mtime == card_time
         assert "mended" in {m["name"] for m in client.get("/api/v1/models").json()["models"]}
+
+
+def test_repaired_weights_are_seen_under_a_card_that_names_another_file(tmp_path: Path) -> None:
+    """A card may name weights that are not ``NAME.onnx`` (the default cnn-v17 names cnn-v15's):
+    the file it names is the one watched."""
+    import os
+    import time
+
+    extra = tmp_path / "models"
+    extra.mkdir()
+    install_copy(extra, "shared-net")
+    card = json.loads((extra / "shared-net.json").read_text(encoding="utf-8"))
+    card["name"], card["weights"] = "served-apart", "shared-net.onnx"
+    (extra / "served-apart.json").write_text(json.dumps(card), encoding="utf-8")
+    (extra / "shared-net.json").unlink()
+    (extra / "shared-net.onnx").write_bytes(b"not an onnx graph")
+    with in_process({"INKDIGIT_MODEL_DIR": str(extra)}) as client:
+        assert "served-apart" not in {m["name"] for m in client.get("/api/v1/models").json()["models"]}
+        shutil.copyfile(shipped_dir() / "cnn-v1.onnx", extra / "shared-net.onnx")
+        later = time.time() + 2
+        os.utime(extra / "shared-net.onnx", (later, later))
+        assert "served-apart" in {m["name"] for m in client.get("/api/v1/models").json()["models"]}

@@ -102,13 +102,21 @@ class RecognizerStore:
         return target
 
 
+def weights_path(card_path: Path) -> Path | None:
+    """The weights file a card names (``weights``, else ``NAME.onnx``) beside it, read without
+    checking the rest of the card; None when the file is not a card (no family) or unreadable.
+    A card may name another card's weights: cnn-v17 is cnn-v15's network, served differently."""
+    try:
+        raw = json.loads(card_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict) or "family" not in raw:
+        return None
+    return card_path.parent / str(raw.get("weights") or f"{raw.get('name', card_path.stem)}.onnx")
+
+
 def _is_card(path: Path) -> bool:
     """A JSON file is a model card only if it names a family and its weights lie beside it
     (a run directory also holds metrics.json and the like)."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if not isinstance(raw, dict) or "family" not in raw:
-        return False
-    return (path.parent / (raw.get("weights") or f"{raw.get('name', path.stem)}.onnx")).exists()
+    weights = weights_path(path)
+    return weights is not None and weights.exists()

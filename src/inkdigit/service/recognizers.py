@@ -16,7 +16,7 @@ import time
 
 from inkdigit.engine.modelcard import ModelCardError, owner_of
 from inkdigit.engine.recognizer import Recognizer
-from inkdigit.engine.store import RecognizerStore
+from inkdigit.engine.store import RecognizerStore, weights_path
 from inkdigit.service.errors import APIError
 
 log = logging.getLogger("inkdigit.service")
@@ -56,14 +56,14 @@ class Recognizers:
         self._done.set()
 
     def _stamps(self) -> dict[str, tuple[str, float, float]]:
-        """Each card's path and the times its card and its weights (NAME.onnx) last changed: new
+        """Each card's path and the times its card and the weights it names last changed: new
         weights under an unchanged card (a broken model repaired) count as a change too."""
         stamps: dict[str, tuple[str, float, float]] = {}
         for name, card in self.store.list().items():
             try:
-                weights = card.with_suffix(".onnx")
+                weights = weights_path(card)
                 stamps[name] = (str(card), card.stat().st_mtime,
-                                weights.stat().st_mtime if weights.exists() else 0.0)
+                                weights.stat().st_mtime if weights is not None and weights.exists() else 0.0)
             except OSError:
                 continue
         return stamps
