@@ -11,7 +11,7 @@ from scipy import ndimage
 
 from inkdigit.engine.imageio import to_pixels
 from inkdigit.engine.preprocess import PreprocessConfig, preprocess
-from inkdigit.engine.rescale import native_size
+from inkdigit.engine.rescale import as_thumbnail
 from inkdigit.training import data
 from inkdigit.training.robustness.common import encode_png
 from inkdigit.training.robustness.scale import to8
@@ -76,8 +76,8 @@ def test_a_thumbnail_enlarged_by_any_filter_reads_as_it_does_at_its_size(usps: d
             if name == "nearest":  # the grid is read back exactly: the very same image
                 np.testing.assert_allclose(big, small, atol=1e-5)
             similar.append(_similarity(big, small))
-        # measured: means 0.963-0.976 for the smooth filters, the least alike 0.854 (bicubic, 32 px)
-        assert np.mean(similar) > 0.95 and np.min(similar) > 0.8, (name, size, similar)
+        # measured: means 0.965-0.976 for the smooth filters (v3: 0.957-0.966), the least alike 0.913
+        assert np.mean(similar) > 0.95 and np.min(similar) > 0.85, (name, size, similar)
 
 
 def test_a_thumbnail_doubled_by_nearest_neighbour_is_read_as_the_thumbnail(usps: data.Digits) -> None:
@@ -92,26 +92,57 @@ def test_a_thumbnail_doubled_by_nearest_neighbour_is_read_as_the_thumbnail(usps:
     assert differ == 20
 
 
-def test_native_size_says_how_it_found_the_size(usps: data.Digits) -> None:
+def test_as_thumbnail_finds_thumbnails_and_nothing_else(usps: data.Digits) -> None:
     thumb = _thumb(usps.images[5])
     blocky = to_pixels(_png(cv2.resize(thumb, (64, 64), interpolation=cv2.INTER_NEAREST)))
     smooth = to_pixels(_png(cv2.resize(thumb, (64, 64), interpolation=cv2.INTER_CUBIC)))
-    digit = to_pixels(_png(usps.images[5]))
-    assert native_size(blocky).how == "unblocked" and native_size(blocky).pixels.shape == (8, 8)
-    found = native_size(smooth, thumbnails=True)
-    assert found.how == "smoothed" and max(found.pixels.shape) <= 24
-    assert native_size(digit).how == "as-is" and native_size(digit).pixels is digit
+    found = as_thumbnail(blocky)
+    assert found is not None and found.shape == (8, 8)
+    found = as_thumbnail(smooth)  # read where v3 reads a smooth enlargement: reduced while lossless
+    assert found is not None and max(found.shape) <= 24
+    assert as_thumbnail(to_pixels(_png(thumb))) is not None  # at its size
+    digit = usps.images[5]  # a 16 px USPS digit, and enlargements of it: not thumbnails
+    assert as_thumbnail(to_pixels(_png(digit))) is None
+    for interpolation in FILTERS.values():
+        assert as_thumbnail(to_pixels(_png(cv2.resize(digit, (64, 64), interpolation=interpolation)))) is None
+    rgba = np.zeros((12, 12, 4), np.uint8)
+    rgba[2:10, 5:7, 3] = 255  # a transparent canvas export, however small: never
+    assert as_thumbnail(to_pixels(_png(rgba))) is None
 
 
-@pytest.mark.parametrize("name", ["clean/native", "scale/x4-bilinear", "canvas/opaque-dark-ink",
-                                  "canvas/transparent-light-ink", "canvas/thin-pen", "photo/paper",
-                                  "photo/shadow", "scan/shot-noise", "scan/glass-blur"])
-def test_everything_but_thumbnails_reads_as_in_v3(name: str) -> None:
-    """MNIST digits rendered as the suite does (not thumbnails): v4's output is v3's, bit for bit."""
-    digits = data.load("mnist", "test")
+@pytest.mark.parametrize("dataset", ["mnist", "usps"])
+@pytest.mark.parametrize("name", ["clean/native", "scale/x2-nearest", "scale/x4-bilinear", "scale/x4-bicubic",
+                                  "scale/x16-bicubic", "canvas/opaque-dark-ink", "canvas/transparent-light-ink",
+                                  "canvas/thin-pen", "photo/paper", "photo/shadow", "scan/shot-noise",
+                                  "scan/glass-blur", "scan/fog", "scan/binarised"])
+def test_everything_but_thumbnails_reads_as_in_v3(dataset: str, name: str) -> None:
+    """MNIST and USPS digits rendered as the suite does (none of them a thumbnail; USPS's are 16 px,
+    smooth enlargements among them): v4's output is v3's, bit for bit. Not quite for fog on USPS's
+    digits: so blurred a 28 px scan can pass the thumbnail test (3 of these 12 do), and v4 reads it
+    as one (in the suite: the same accuracy, fewer of them rejected; README, cnn-v17)."""
+    digits = data.load(dataset, "test")  # type: ignore[arg-type]
     render, rng = renderings()[name], np.random.default_rng(3)
+    differ = 0
     for i in range(12):
         image = render(digits.images[i].astype(np.float32) / 255.0, rng)
         a, b = preprocess(image, V3), preprocess(image, V4)
         assert a.is_empty == b.is_empty
-        np.testing.assert_array_equal(a.image, b.image)
+        differ += not np.array_equal(a.image, b.image)
+    assert differ <= (3 if (dataset, name) == ("usps", "scan/fog") else 0)
+
+
+def test_a_small_transparent_canvas_reads_as_in_v3() -> None:
+    rgba = np.zeros((12, 12, 4), np.uint8)
+    rgba[2:10, 5:7, 3] = 255
+    rgba[2:4, 3:8, 3] = 200
+    image = _png(rgba)
+    np.testing.assert_array_equal(preprocess(image, V4).image, preprocess(image, V3).image)
+
+
+def test_pieces_of_a_number_are_read_as_in_v3() -> None:
+    """A piece cut from a line is small but no thumbnail: a v4 card reads pieces with v3."""
+    from inkdigit.engine.pieces import piece_config
+
+    assert piece_config(V4) == V3
+    assert piece_config(V3) is V3
+    assert piece_config(PreprocessConfig(version="2")).version == "2"

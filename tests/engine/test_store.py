@@ -69,3 +69,27 @@ def test_load_all_reports_a_broken_recognizer_and_loads_the_rest(tmp_path: Path)
     assert set(loaded.recognizers) == {"cnn-v1", "cnn-v2", "cnn-v3", "cnn-v4", "cnn-v5", "cnn-v6", "cnn-v12", "cnn-v15",
                                        "cnn-v17"}
     assert set(loaded.failures) == {"broken"} and "Cannot load weights" in loaded.failures["broken"]
+
+
+def test_install_never_replaces_weights_another_installed_card_uses(tmp_path: Path) -> None:
+    """A card may name another model's weights (the shipped cnn-v17 names cnn-v15.onnx): installing
+    different weights under that file name would change the other model behind its back."""
+    import json
+
+    home = tmp_path / "home"
+    store = RecognizerStore.standard(home, None)
+    theirs, mine = tmp_path / "theirs", tmp_path / "mine"
+    for folder, source in ((theirs, "cnn-v1"), (mine, "cnn-v2")):
+        folder.mkdir()
+        card = json.loads((shipped_dir() / f"{source}.json").read_text(encoding="utf-8"))
+        card["weights"] = "net.onnx"
+        card["name"] = "theirs" if folder == theirs else "mine"
+        (folder / f"{card['name']}.json").write_text(json.dumps(card), encoding="utf-8")
+        shutil.copyfile(shipped_dir() / f"{source}.onnx", folder / "net.onnx")
+    store.install(theirs / "theirs.json")
+    with pytest.raises(ModelCardError, match="belongs to theirs"):
+        store.install(mine / "mine.json")
+    assert (home / "models" / "net.onnx").read_bytes() == (shipped_dir() / "cnn-v1.onnx").read_bytes()
+    store.install(theirs / "theirs.json")  # the same bytes again: fine
+    shutil.copyfile(shipped_dir() / "cnn-v2.onnx", theirs / "net.onnx")
+    store.install(theirs / "theirs.json")  # its own new weights: an update, fine

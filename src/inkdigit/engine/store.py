@@ -96,7 +96,17 @@ class RecognizerStore:
         if Path(card_path).resolve().parent == self.install_dir.resolve():
             return Path(card_path)  # already installed
         self.install_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(weights, self.install_dir / weights.name)
+        target_weights = self.install_dir / weights.name
+        if target_weights.exists() and target_weights.read_bytes() != weights.read_bytes():
+            # a card may name another model's weights (cnn-v17 names cnn-v15.onnx): new weights
+            # under a name another installed card uses would change that model behind its back
+            users = [c.stem for c in sorted(self.install_dir.glob("*.json"))
+                     if c.stem != card.name and weights_path(c) == target_weights]
+            if users:
+                raise ModelCardError(f"{weights.name} in {self.install_dir} belongs to {', '.join(users)} and "
+                                     f"differs from {card.name}'s; rename the weights (and the card's "
+                                     "\"weights\") before installing.")
+        shutil.copyfile(weights, target_weights)
         target = self.install_dir / f"{card.name}.json"
         shutil.copyfile(card_path, target)
         return target

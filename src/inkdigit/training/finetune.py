@@ -122,7 +122,7 @@ def _replay(cfg: FinetuneConfig, pre: PreprocessConfig, parent: ModelCard,
         seed = int(parent.training.config.get("seed", cfg.seed)) if parent.training.config else cfg.seed
         rcfg = train.TrainConfig(usps=True, rendered=cfg.replay_rendered, seed=seed, data_dir=cfg.data_dir)
         empty = np.zeros((0, pre.size, pre.size), np.float32)
-        xr, yr, _ = train._with_realistic(rcfg, empty, np.zeros(0, np.int64), {})
+        xr, yr, _ = train._with_realistic(rcfg, empty, np.zeros(0, np.int64), {}, pre)
         x, y = np.concatenate([x, xr]), np.concatenate([y, yr])
         record["rendered"] = int(len(yr))
     return x, y

@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from inkdigit.engine.defaults import DEFAULT_MODEL
 from inkdigit.engine.modelcard import ModelCard, Training
-from inkdigit.engine.preprocess import DEFAULT_CONFIG
+from inkdigit.engine.preprocess import DEFAULT_CONFIG, PreprocessConfig
 from inkdigit.engine.recognizer import Recognizer
 from inkdigit.training import data
 from inkdigit.training.dataset import prepare, preprocess_parallel
@@ -44,8 +43,9 @@ USPS_CALIBRATION = 1000
 
 @dataclass
 class TrainConfig:
-    name: str = DEFAULT_MODEL
-    out_dir: str = f"runs/{DEFAULT_MODEL}"
+    # not a shipped model's name: a run installed under it would shadow that model
+    name: str = "cnn-trained"
+    out_dir: str = "runs/cnn-trained"
     family: str = "cnn"
     # hyper-parameters of the family, overriding its defaults (e.g. {"epochs": 30}, {"k": 3})
     params: dict[str, Any] = field(default_factory=dict)
@@ -252,11 +252,11 @@ def usps_training_part(n: int) -> int:
     return n - min(USPS_CALIBRATION, n // 2)
 
 
-def _with_realistic(cfg: TrainConfig, x: np.ndarray, y: np.ndarray,
-                    record: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _with_realistic(cfg: TrainConfig, x: np.ndarray, y: np.ndarray, record: dict[str, Any],
+                    pre: PreprocessConfig = DEFAULT_CONFIG) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``x``/``y`` plus ``cfg.rendered`` rendered and ``cfg.styles`` style-variant training images,
-    made from the raw MNIST (and, with ``cfg.usps``, USPS) training digits; and which of all the
-    images were drawn without a variation (``realistic.Variation``)."""
+    made from the raw MNIST (and, with ``cfg.usps``, USPS) training digits and preprocessed with
+    ``pre``; and which of all the images were drawn without a variation (``realistic.Variation``)."""
     plain = np.ones(len(y), bool)
     if not cfg.rendered and not cfg.styles and not cfg.fonts:
         return x, y, plain
@@ -279,7 +279,7 @@ def _with_realistic(cfg: TrainConfig, x: np.ndarray, y: np.ndarray,
         weights = None
         if kind == "rendered" and cfg.usps_rendered is not None:
             weights = _source_weights(len(mnist.labels), len(raw) - len(mnist.labels), cfg.usps_rendered)
-        extra = realistic.make(kind, raw, labels, n, cfg.seed, checksums, style_set=cfg.style_set,
+        extra = realistic.make(kind, raw, labels, n, cfg.seed, checksums, cfg=pre, style_set=cfg.style_set,
                                variation=variation, weights=weights)
         if len(extra.labels):
             x = np.concatenate([x, extra.images.astype(np.float32) / 255.0])

@@ -20,10 +20,9 @@ import {
 } from "./preprocess_ops.mjs";
 
 /** The preprocessing versions this port implements (v1 thins thick strokes: not ported). v4 reads
- * as v3 but for thumbnails (images at most THUMBNAIL px, or enlargements of them), which a
- * transparent canvas is not unless it is that small: such a canvas is left to the server. */
+ * as v3 but for opaque thumbnails (8×8 scans and their enlargements): a transparent canvas, the
+ * one input ported here, is never one, so v4 is v3 here. */
 export const VERSIONS = ["2", "3", "4"];
-const THUMBNAIL = 12; // preprocess_v2._THUMBNAIL
 
 const f32 = Math.fround;
 const BYTE = f32(1 / 255); // np.float32(1 / 255): an alpha byte's strength is byte * BYTE in float32
@@ -42,7 +41,6 @@ export function preprocessCanvas(imageData, config) {
   if (bad) return unsupported(`the preprocessing config has no numeric ${bad}`);
   if (!(w >= 1 && h >= 1) || data.length !== w * h * 4) return unsupported("not an RGBA image");
   if (w * h >= REDUCE_FROM) return unsupported("an image this large is reduced in 8 bits while decoding");
-  if (Number(config.version) >= 4 && Math.max(w, h) <= THUMBNAIL) return unsupported("a thumbnail (v4 reads it apart)");
   const found = alphaInk(data, w, h, config);
   if (found.unsupported) return unsupported(found.unsupported);
   const cfg = { ...config, version: Number(config.version) };
