@@ -33,7 +33,7 @@ ramps looked like background noise to v3's ink floor (median + 6 × MAD of the f
 rose above the grey strokes and left a fragment of the digit (USPS test digits reduced to 8×8 and
 enlarged ×8 bilinear: 94.7 % read by cnn-v15 through v3). A thumbnail is an opaque image of at
 most :data:`~inkdigit.engine.rescale.THUMBNAIL` px at its native size: an 8×8 scan, or an
-enlargement of one that :func:`~inkdigit.engine.rescale.as_thumbnail` recognises (its test also
+enlargement of one that :func:`~inkdigit.engine.rescale.native_reading` recognises (its test also
 takes some 28 px scans blurred by fog: USPS fog read 75.9 → 81.3 %, MNIST's 87.0 → 85.7 %). Its ink starts
 at :data:`_THUMB_FLOOR` of its peak with no noise term, and it is enlarged to the working scale
 bicubic (bilinear ramps between a few big pixels leave diamond corners on every curve). Any other
@@ -62,7 +62,7 @@ from inkdigit.engine.preprocess import (
     plain_ink,
     stroke_width,
 )
-from inkdigit.engine.rescale import as_thumbnail, at_native_size
+from inkdigit.engine.rescale import native_reading
 
 _FAR = 0.6  # pieces farther than this × the digit's size from it are not part of it ...
 _BIG = 0.3  # ... unless at least this fraction of its area
@@ -319,17 +319,14 @@ def _photo_digit(ink: np.ndarray, cfg: PreprocessConfig) -> np.ndarray | None:
 def digit(px: Pixels, cfg: PreprocessConfig, show: Show) -> np.ndarray | None:
     """Preprocessing v2: ink → the digit's pieces → crop → thin strokes thickened → deskew → 20 px
     box → centred by mass. None when there is no digit-like ink."""
-    thumbnail = as_thumbnail(px) if int(cfg.version) >= 4 else None
-    if thumbnail is not None:  # v4: a thumbnail, read at its size (see the module docstring)
-        if thumbnail is not px:
-            show("native", _input_view(thumbnail))
-        px = thumbnail
-    elif int(cfg.version) >= 3:  # an enlarged small image is read at the size it was made at
-        smaller = at_native_size(px)
-        if smaller is not px:
-            px = smaller
+    thumbnail = False
+    if int(cfg.version) >= 3:  # an enlarged small image is read at the size it was made at
+        reading = native_reading(px, thumbnails=int(cfg.version) >= 4)  # v4: is it a thumbnail?
+        thumbnail = reading.thumbnail
+        if reading.pixels is not px:
+            px = reading.pixels
             show("native", _input_view(px))
-    found = plain_ink(px, cfg, strict=True, floor_share=None if thumbnail is None else _THUMB_FLOOR)
+    found = plain_ink(px, cfg, strict=True, floor_share=_THUMB_FLOOR if thumbnail else None)
     photo = isinstance(found, Pixels)
     ink = photo_ink(found, cfg) if isinstance(found, Pixels) else found
     if ink is None:
@@ -339,4 +336,4 @@ def digit(px: Pixels, cfg: PreprocessConfig, show: Show) -> np.ndarray | None:
     region = None if cleaned is None else _crop(show("cleaned", cleaned), 0.1)
     if region is None:
         return None
-    return finish(region, cfg, show, _thicken, smooth=thumbnail is not None)
+    return finish(region, cfg, show, _thicken, smooth=thumbnail)

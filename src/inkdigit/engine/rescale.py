@@ -20,10 +20,13 @@ Only images between :data:`_MIN_SIDE` and :data:`_MAX_SIDE` px on their longer s
 smaller ones are read well at their size (MNIST's 28 px digits are never blocky or that smooth), and
 larger ones would make the check costly for little (a canvas export, with transparency, never
 reaches it; nor does a 640×480 photo). Preprocessing v4 also asks whether an image is a
-thumbnail or an enlargement of one (:func:`as_thumbnail`), looking further than v3 looks.
+thumbnail or an enlargement of one (:func:`native_reading`), looking further than v3 looks.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -83,9 +86,9 @@ def _unblocked(px: Pixels, key: np.ndarray) -> Pixels | None:
     return Pixels(pick(px.color), None if px.alpha is None else pick(px.alpha))
 
 
-def _smooth_factor(gray: np.ndarray, reduced_min: int = _REDUCED_MIN) -> int:
-    """The largest factor (≤ :data:`_MAX_SMOOTH`) ``gray`` can be reduced by and enlarged back
-    almost unchanged; 1 when there is none.
+def _round_trip(gray: np.ndarray) -> Callable[[tuple[int, int], int], float] | None:
+    """A function giving ``gray``'s error after a reduction to ``size`` (area) and an enlargement
+    back (``interpolation``), relative to its range; None for a blank image.
 
     The error is measured where there is something to see (pixels off the border's colour, before
     or after the round trip) and relative to the image's range, so a small digit on a big blank
@@ -93,18 +96,31 @@ def _smooth_factor(gray: np.ndarray, reduced_min: int = _REDUCED_MIN) -> int:
     lo, hi = float(gray.min()), float(gray.max())
     span = hi - lo
     if span < 0.05:
-        return 1
+        return None
     ground = float(np.median(np.concatenate([gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]])))
     content = np.abs(gray - ground) > 0.05 * span
     h, w = gray.shape
+
+    def error(size: tuple[int, int], interpolation: int) -> float:
+        back = cv2.resize(cv2.resize(gray, size, interpolation=cv2.INTER_AREA), (w, h), interpolation=interpolation)
+        seen = content | (np.abs(back - ground) > 0.05 * span)
+        return float(np.sqrt(np.mean(np.square(back - gray)[seen]))) / span
+
+    return error
+
+
+def _smooth_factor(gray: np.ndarray) -> int:
+    """The largest factor (≤ :data:`_MAX_SMOOTH`) ``gray`` can be reduced by and enlarged back
+    almost unchanged (:func:`_round_trip`, bilinear); 1 when there is none."""
+    error = _round_trip(gray)
+    if error is None:
+        return 1
+    h, w = gray.shape
     for f in range(_MAX_SMOOTH, 1, -1):
         sw, sh = round(w / f), round(h / f)
-        if max(sw, sh) < reduced_min or min(sw, sh) < 1:
+        if max(sw, sh) < _REDUCED_MIN or min(sw, sh) < 1:
             continue
-        back = cv2.resize(cv2.resize(gray, (sw, sh), interpolation=cv2.INTER_AREA), (w, h),
-                          interpolation=cv2.INTER_LINEAR)
-        seen = content | (np.abs(back - ground) > 0.05 * span)
-        if float(np.sqrt(np.mean(np.square(back - gray)[seen]))) <= _SMOOTH_TOL * span:
+        if error((sw, sh), cv2.INTER_LINEAR) <= _SMOOTH_TOL:
             return f
     return 1
 
@@ -135,18 +151,65 @@ def _gray(color: np.ndarray) -> np.ndarray:
 def at_native_size(px: Pixels) -> Pixels:
     """``px`` at the resolution it was made at: unchanged unless it is an enlargement (see the
     module docstring). Transparency marks a canvas export, which is never an enlargement."""
+    return native_reading(px).pixels
+
+
+def as_thumbnail(px: Pixels) -> Pixels | None:
+    """The pixels to read ``px`` at when preprocessing v4 takes it for a thumbnail, else None
+    (see :func:`native_reading`)."""
+    found = native_reading(px, thumbnails=True)
+    return found.pixels if found.thumbnail else None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What to read an image at (:func:`native_reading`), and whether it is a thumbnail."""
+
+    pixels: Pixels
+    thumbnail: bool = False
+
+
+def native_reading(px: Pixels, thumbnails: bool = False) -> Reading:
+    """``px`` at the resolution v3 reads it at (:func:`at_native_size`), and with ``thumbnails``
+    (preprocessing v4) whether it is a thumbnail: at most :data:`THUMBNAIL` px, an 8×8 scan's size,
+    or an enlargement of one. Each test runs once, so v4 costs v3's work plus the thumbnail's.
+
+    A thumbnail is opaque (transparency marks a canvas export) and at most 12 px, or a
+    nearest-neighbour enlargement of one (looked for from 12 px: an 8×8 scan doubled is 16 px,
+    which v3 reads blocky and v4 on its grid), or a smooth enlargement that comes back through 8×8
+    (area reduction, bilinear or bicubic enlargement back) within :data:`_THUMB_TOL` of its range
+    where it is inked: USPS and MNIST test digits reduced to 8×8 and enlarged ×4 to ×14 come back
+    within 0.028–0.073, the same digits enlarged from their own 16 or 28 px only within 0.097 and
+    more (150 of each, every filter). A smooth thumbnail is read where v3 reads it (reduced while
+    lossless: measured better than at 8×8). Images over :data:`_THUMB_NOISE_SIDE` px must be
+    noise-free first. Any other image: exactly v3's reading, not a thumbnail."""
     h, w = px.shape
-    if px.alpha is not None or not _MIN_SIDE <= max(h, w) <= _MAX_SIDE or min(h, w) < 3:
-        return px  # (a line 1-2 px thin has no inner pixels to judge and nothing to reduce)
+    if px.alpha is not None or min(h, w) < 1:
+        return Reading(px)
+    if thumbnails and max(h, w) <= THUMBNAIL:
+        return Reading(px, True)
+    smallest = THUMBNAIL if thumbnails else _MIN_SIDE
+    if not smallest <= max(h, w) <= _MAX_SIDE or min(h, w) < 3:
+        return Reading(px)  # (a line 1-2 px thin has no inner pixels to judge and nothing to reduce)
     raw = px.color_u8 if px.color_u8 is not None else px.color  # exact repeats either way
     unblocked = _unblocked(px, _colour_key(raw))
+    if max(h, w) < _MIN_SIDE:  # v4 only: a thumbnail's blocks, or read as v3 reads it (as it is)
+        return Reading(unblocked, True) if unblocked is not None and max(unblocked.shape) <= THUMBNAIL else Reading(px)
     if unblocked is not None:
-        return unblocked
-    if _noiseless(raw) < _NOISELESS:
-        return px  # sensor noise: a photo or a scan of paper, read at the size it came in
-    small = _smooth_reduced(px, _MIN_SIDE, _REDUCED_MIN)
+        return Reading(unblocked, thumbnails and max(unblocked.shape) <= THUMBNAIL)
+    noiseless = _noiseless(raw) >= _NOISELESS
+    thumbnail = thumbnails and (noiseless or max(h, w) <= _THUMB_NOISE_SIDE) and _through_8x8(px)
+    if not noiseless:
+        return Reading(px, thumbnail)  # sensor noise: a photo or a scan of paper, read at the size it came in
+    small = px
+    while max(small.shape) >= _MIN_SIDE:  # a ×8 enlargement comes back in steps: 64 → 32 → 16
+        f = _smooth_factor(_gray(small.color))
+        if f == 1:
+            break
+        size = (round(small.shape[1] / f), round(small.shape[0] / f))
+        small = Pixels(cv2.resize(small.color, size, interpolation=cv2.INTER_AREA), None)
     # only a small original is read small: one with more pixels than that is read well at its size
-    return small if max(small.shape) <= _SMALL else px
+    return Reading(small if max(small.shape) <= _SMALL else px, thumbnail)
 
 
 def _colour_key(raw: np.ndarray) -> np.ndarray:
@@ -157,59 +220,11 @@ def _colour_key(raw: np.ndarray) -> np.ndarray:
     return np.asarray(levels.astype(np.int32) @ np.array([1, 256, 65536], dtype=np.int32))
 
 
-def _smooth_reduced(px: Pixels, down_to: int, reduced_min: int) -> Pixels:
-    """``px`` reduced while :func:`_smooth_factor` finds a factor and it is at least ``down_to`` px
-    (a ×8 enlargement comes back in steps: 64 → 32 → 16); ``px`` itself when none."""
-    small = px
-    while max(small.shape) >= down_to:
-        f = _smooth_factor(_gray(small.color), reduced_min)
-        if f == 1:
-            break
-        size = (round(small.shape[1] / f), round(small.shape[0] / f))
-        small = Pixels(cv2.resize(small.color, size, interpolation=cv2.INTER_AREA), None)
-    return small
-
-
-def as_thumbnail(px: Pixels) -> Pixels | None:
-    """Preprocessing v4: the pixels to read ``px`` at when it is a thumbnail (at most
-    :data:`THUMBNAIL` px, an 8×8 scan's size) or an enlargement of one; None otherwise, and then v4
-    reads ``px`` exactly as v3 does. A nearest-neighbour enlargement is read back on its grid
-    (looked for from 12 px: an 8×8 scan doubled is 16 px, which v3 reads blocky); a smooth one is
-    recognised by its round trip through 8×8 (area reduction, bilinear or bicubic enlargement
-    back), and read at the size :func:`at_native_size` gives it; the round trip gives it back within
-    :data:`_THUMB_TOL` of its range where it is inked: USPS and MNIST test digits reduced to 8×8 and
-    enlarged ×4 to ×14 come back within 0.028–0.073, the same digits enlarged from their own 16 or
-    28 px only within 0.097 and more (150 of each, every filter). Images over
-    :data:`_THUMB_NOISE_SIDE` px must be noise-free first, as in :func:`at_native_size`.
-    Transparency marks a canvas export: never a thumbnail."""
+def _through_8x8(px: Pixels) -> bool:
+    """Whether ``px`` comes back through :data:`_THUMB_SIDE` px (see :func:`native_reading`)."""
     h, w = px.shape
-    if px.alpha is not None or min(h, w) < 1:
-        return None
-    if max(h, w) <= THUMBNAIL:
-        return px
-    if max(h, w) > _MAX_SIDE or min(h, w) < 3:
-        return None
-    raw = px.color_u8 if px.color_u8 is not None else px.color
-    unblocked = _unblocked(px, _colour_key(raw))
-    if unblocked is not None:
-        return unblocked if max(unblocked.shape) <= THUMBNAIL else None
-    if max(h, w) < _MIN_SIDE or (max(h, w) > _THUMB_NOISE_SIDE and _noiseless(raw) < _NOISELESS):
-        return None
+    error = _round_trip(_gray(px.color))
+    if error is None:
+        return False
     size = (max(1, round(w * _THUMB_SIDE / max(h, w))), max(1, round(h * _THUMB_SIDE / max(h, w))))
-    small = cv2.resize(px.color, size, interpolation=cv2.INTER_AREA)
-    gray = _gray(px.color)
-    back = _gray(small)
-    lo, hi = float(gray.min()), float(gray.max())
-    span = hi - lo
-    if span < 0.05:
-        return None
-    ground = float(np.median(np.concatenate([gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]])))
-    content = np.abs(gray - ground) > 0.05 * span
-    for interpolation in (cv2.INTER_LINEAR, cv2.INTER_CUBIC):
-        again = cv2.resize(back, (w, h), interpolation=interpolation)
-        seen = content | (np.abs(again - ground) > 0.05 * span)
-        if float(np.sqrt(np.mean(np.square(again - gray)[seen]))) <= _THUMB_TOL * span:
-            # read where v3 reads it (reduced while lossless, 16-24 px): measured better than at 8×8
-            # (USPS thumbnails enlarged bilinear ×4/×8/×14: 96.9/97.1/97.3 % against 96.0/95.8/96.0)
-            return at_native_size(px)
-    return None
+    return any(error(size, interpolation) <= _THUMB_TOL for interpolation in (cv2.INTER_LINEAR, cv2.INTER_CUBIC))
