@@ -181,6 +181,10 @@ def train(
     pair_cut_strokes: Annotated[bool, typer.Option(
         "--pair-cut-strokes", help="Cut the --pair-cuts pairs along their strokes too, as the reader cuts a "
                                    "piece its scorer doubts.")] = False,
+    preprocessing: Annotated[str | None, typer.Option(
+        help="Preprocessing version every image is read through, in training and in serving (the card "
+             "records it; default the one new models are trained with, 3); 4 reads 8×8 thumbnails "
+             "without cutting their grey strokes.")] = None,
     install: Annotated[bool, typer.Option(
         "--install", help="Also copy the model into the user's models directory, so serving offers it.")] = False,
     dry_run: Annotated[bool, typer.Option(
@@ -213,6 +217,7 @@ def train(
                       calibration_rendered=calibration_rendered, gate=gate,
                       gate_epochs=gate_epochs, number_keep=number_keep, piece_gate=piece_gate,
                       pair_cuts=pair_cuts, pair_cut_strokes=pair_cut_strokes,
+                      preprocessing=preprocessing or TrainConfig.preprocessing,
                       data_dir=str(data_dir) if data_dir else None, dry_run=dry_run)
     try:
         build(cfg)  # refuse an unknown hyper-parameter or option before any data is prepared

@@ -16,7 +16,7 @@ import platform
 import shlex
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,8 @@ import numpy as np
 from PIL import Image
 
 from inkdigit.engine.modelcard import ModelCard, Training
-from inkdigit.engine.preprocess import DEFAULT_CONFIG, PreprocessConfig
+from inkdigit.engine.pieces import piece_config
+from inkdigit.engine.preprocess import DEFAULT_CONFIG, VERSION, VERSIONS, PreprocessConfig
 from inkdigit.engine.recognizer import Recognizer
 from inkdigit.training import data
 from inkdigit.training.dataset import prepare, preprocess_parallel
@@ -110,6 +111,10 @@ class TrainConfig:
     # the pair cuts also cut along the pairs' strokes (engine/strokesplit.py), as the reader cuts the
     # pieces its scorer doubts: the scorer then judges those halves having seen their kind
     pair_cut_strokes: bool = False
+    # the preprocessing version every image goes through, in training, calibration and the card
+    # (serving reads the card). v4 differs from v3 on thumbnails only (8×8 scans, enlarged or not):
+    # a model trained through it learns them as serving through v4 shows them
+    preprocessing: str = VERSION
     eval_limit: int | None = None
     data_dir: str | None = None
     dry_run: bool = False
@@ -134,6 +139,9 @@ def build(cfg: TrainConfig) -> DigitEstimator:
         raise ValueError("--pair-cuts teaches the piece scorer: it needs --piece-gate too.")
     if cfg.pair_cut_strokes and not cfg.pair_cuts:
         raise ValueError("--pair-cut-strokes says how the pair cuts are made: it needs --pair-cuts too.")
+    if cfg.preprocessing not in VERSIONS:
+        raise ValueError(f"preprocessing v{cfg.preprocessing} does not exist (there are "
+                         f"{', '.join('v' + v for v in VERSIONS)}).")
     if cfg.usps_copies > 1 and not cfg.usps:
         raise ValueError("--usps-copies needs --usps: it is how often USPS train is shown per epoch.")
     if cfg.usps_rendered is not None and not 0.0 <= cfg.usps_rendered <= 1.0:
@@ -154,10 +162,11 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
 
     # 1. data: every image through the serving preprocessing
     limit = min(cfg.limit or DRY_RUN_IMAGES, DRY_RUN_IMAGES) if cfg.dry_run else cfg.limit
-    train_set = prepare("mnist", "train", cfg.data_dir, DEFAULT_CONFIG, limit)
-    test_set = prepare("mnist", "test", cfg.data_dir, DEFAULT_CONFIG, cfg.eval_limit)
-    usps_cal = prepare("usps", "train", cfg.data_dir, DEFAULT_CONFIG, cfg.eval_limit)
-    usps_test = prepare("usps", "test", cfg.data_dir, DEFAULT_CONFIG, cfg.eval_limit)
+    pre = replace(DEFAULT_CONFIG, version=cfg.preprocessing)
+    train_set = prepare("mnist", "train", cfg.data_dir, pre, limit)
+    test_set = prepare("mnist", "test", cfg.data_dir, pre, cfg.eval_limit)
+    usps_cal = prepare("usps", "train", cfg.data_dir, pre, cfg.eval_limit)
+    usps_test = prepare("usps", "test", cfg.data_dir, pre, cfg.eval_limit)
     x_train, y_train = train_set.images.astype(np.float32) / 255.0, train_set.labels
     calibration_source = "usps/train"
     extra_data: dict[str, Any] = {}
@@ -169,15 +178,15 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
         usps_cal = usps_cal.subset_from(cut)
         calibration_source = f"usps/train[{cut}:]"
         extra_data["usps_train"] = cut
-    x_train, y_train, plain = _with_realistic(cfg, x_train, y_train, extra_data)
+    x_train, y_train, plain = _with_realistic(cfg, x_train, y_train, extra_data, pre)
     held_out_neg = None
     n_neg = min(cfg.negatives, 256) if cfg.dry_run else cfg.negatives
     if n_neg or cfg.gate:  # raw MNIST digits supply the two-digits-side-by-side kind of non-digit
         mnist_raw = data.load("mnist", "train", cfg.data_dir).images
         raw_digits = mnist_raw[:10000]
-        held_out_neg = make_negatives(300 if cfg.dry_run else 2000, cfg.seed + 1000, raw_digits)
+        held_out_neg = make_negatives(300 if cfg.dry_run else 2000, cfg.seed + 1000, raw_digits, pre)
     if n_neg:
-        x_neg = make_negatives(n_neg, cfg.seed, raw_digits).astype(np.float32) / 255.0
+        x_neg = make_negatives(n_neg, cfg.seed, raw_digits, pre).astype(np.float32) / 255.0
         x_train = np.concatenate([x_train, x_neg])
         y_train = np.concatenate([y_train, np.full(len(x_neg), NOT_A_DIGIT, dtype=np.int64)])
         plain = np.concatenate([plain, np.ones(len(x_neg), bool)])
@@ -190,18 +199,20 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
         gate_digits = x_train[(y_train != NOT_A_DIGIT) & (plain | (not cfg.gate_plain))]
         if cfg.gate_plain:
             extra_data["gate_positives"] = {"plain_only": True, "n": int(len(gate_digits))}
-        x_gate_neg = make_negatives(min(cfg.gate, 512) if cfg.dry_run else cfg.gate, cfg.seed + 2000, raw_digits)
+        x_gate_neg = make_negatives(min(cfg.gate, 512) if cfg.dry_run else cfg.gate, cfg.seed + 2000, raw_digits, pre)
         model.fit_gate(gate_digits, x_gate_neg,  # type: ignore[attr-defined]
                        epochs=cfg.gate_epochs, progress=progress)
         if cfg.piece_gate:  # and the piece scorer: the same non-digits, and pieces that are not one digit
             from inkdigit.training.fragments import make_fragments, make_pair_cuts
 
             n_piece = min(cfg.piece_gate, 256) if cfg.dry_run else cfg.piece_gate
-            pieces = make_fragments(n_piece, cfg.seed + 3000, mnist_raw)
+            # pieces of a line, read as serving reads them (pieces.piece_config: v3 for a v4 card)
+            pieces = make_fragments(n_piece, cfg.seed + 3000, mnist_raw, piece_config(pre))
             whole = not_whole = np.zeros((0, 28, 28), np.uint8)
             if cfg.pair_cuts:
                 n_cuts = min(cfg.pair_cuts, 64) if cfg.dry_run else cfg.pair_cuts
-                whole, not_whole = make_pair_cuts(n_cuts, cfg.seed + 4000, mnist_raw, strokes=cfg.pair_cut_strokes)
+                whole, not_whole = make_pair_cuts(n_cuts, cfg.seed + 4000, mnist_raw, piece_config(pre),
+                                                   strokes=cfg.pair_cut_strokes)
             model.fit_piece_gate(np.concatenate([gate_digits, whole.astype(np.float32) / 255.0]),  # type: ignore[attr-defined]
                                  np.concatenate([x_gate_neg, pieces, not_whole]), epochs=cfg.gate_epochs,
                                  progress=progress)
@@ -216,7 +227,8 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
     # 4. calibrate on USPS train: other writers, other scanner, never trained on
     x_cal, y_cal = usps_cal.images.astype(np.float32) / 255.0, usps_cal.labels
     if cfg.calibration_rendered:
-        x_cal, y_cal, calibration_source = _rendered_calibration(cfg, x_cal, y_cal, calibration_source, extra_data)
+        x_cal, y_cal, calibration_source = _rendered_calibration(cfg, x_cal, y_cal, calibration_source, extra_data,
+                                                                 pre)
     model.calibrate(x_cal, y_cal, keep=cfg.keep, source=calibration_source)
     if cfg.gate:
         model.calibrate_gate(x_cal, keep=cfg.keep, source=calibration_source,  # type: ignore[attr-defined]
@@ -230,7 +242,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> ModelCard:
                         machine=_machine(), extra={"family": cfg.family, **extra_data})
     checksums = {**train_set.checksums, **test_set.checksums, **usps_cal.checksums, **usps_test.checksums,
                  **font_checksums}
-    card = model.card(cfg.name, training=training, data=checksums)
+    card = model.card(cfg.name, preprocessing=pre, training=training, data=checksums)
     rec = Recognizer(card, weights=weights)
     card.metrics = {"mnist_test": evaluate_prepared(rec, test_set),
                     "usps_test": evaluate_prepared(rec, usps_test)}
@@ -318,7 +330,8 @@ def _source_weights(n_mnist: int, n_usps: int, usps_share: float) -> np.ndarray:
 
 
 def _rendered_calibration(cfg: TrainConfig, x: np.ndarray, y: np.ndarray, source: str,
-                          record: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, str]:
+                          record: dict[str, Any], pre: PreprocessConfig = DEFAULT_CONFIG
+                          ) -> tuple[np.ndarray, np.ndarray, str]:
     """The calibration digits ``x``/``y`` (USPS train's held-out tail, preprocessed) plus
     ``cfg.calibration_rendered`` renderings of those same digits as the robustness suite renders
     test digits; never trained on, so the threshold set on them holds on input that looks real."""
@@ -329,7 +342,7 @@ def _rendered_calibration(cfg: TrainConfig, x: np.ndarray, y: np.ndarray, source
     tail = np.stack([np.asarray(Image.fromarray(a).resize((28, 28), Image.Resampling.BICUBIC))
                      for a in usps.images[cut:]])
     n = max(1, int(cfg.calibration_rendered * 0.02)) if cfg.dry_run else cfg.calibration_rendered
-    extra = realistic.make("rendered", tail, usps.labels[cut:], n, cfg.seed + 100, dict(usps.checksums))
+    extra = realistic.make("rendered", tail, usps.labels[cut:], n, cfg.seed + 100, dict(usps.checksums), cfg=pre)
     record["calibration_rendered"] = {"n": int(len(extra.labels)), "by_kind": extra.kinds}
     return (np.concatenate([x, extra.images.astype(np.float32) / 255.0]), np.concatenate([y, extra.labels]),
             f"{source} + {len(extra.labels)} renderings of it")

@@ -23,7 +23,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
 from inkdigit.engine.modelcard import Calibration, ModelCard, ModelCardError, Output, Preprocessing, Rejection
-from inkdigit.engine.preprocess import DEFAULT_CONFIG
+from inkdigit.engine.preprocess import DEFAULT_CONFIG, PreprocessConfig
 from inkdigit.engine.recognizer import Recognizer
 
 Progress = Callable[[str, int, int, dict[str, float]], None]
@@ -129,13 +129,14 @@ class DigitEstimator(ABC):
         self.min_confidence_ = float(np.quantile(probs.max(axis=1)[correct], 1 - keep)) if correct.any() else 0.0
         return self
 
-    def card(self, name: str, **extra: Any) -> ModelCard:
-        """A model card for this fitted model; ``extra`` fills training, data and metrics."""
+    def card(self, name: str, preprocessing: PreprocessConfig = DEFAULT_CONFIG, **extra: Any) -> ModelCard:
+        """A model card for this fitted model, which was trained on images read through
+        ``preprocessing``; ``extra`` fills training, data and metrics."""
         logits = self.output_kind == "logits"
         return ModelCard(
             name=name, family=self.family,
             architecture={"class": type(self).__name__, "params": self.hyper_params(), **self.architecture()},
-            preprocessing=Preprocessing.of(DEFAULT_CONFIG),
+            preprocessing=Preprocessing.of(preprocessing),
             calibration=(Calibration(round(self.temperature_, 4), getattr(self, "calibration_source_", "usps/train"))
                          if logits else Calibration()),
             rejection=Rejection(round(self.min_confidence_, 4)),

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from inkdigit.engine.modelcard import ModelCard, Rejection
+from inkdigit.engine.preprocess import DEFAULT_CONFIG, PreprocessConfig
 from inkdigit.training.augment import augment
 from inkdigit.training.families.base import NOT_A_DIGIT, DigitEstimator, Progress, quiet
 
@@ -200,10 +201,10 @@ class TorchDigits(DigitEstimator):
         self.min_confidence_ = 0.0
         return self
 
-    def card(self, name: str, **extra: Any) -> ModelCard:
+    def card(self, name: str, preprocessing: PreprocessConfig = DEFAULT_CONFIG, **extra: Any) -> ModelCard:
         from inkdigit.training.gate import PIECE_OUTPUT, SCORE_OUTPUT
 
-        card = super().card(name, **extra)
+        card = super().card(name, preprocessing, **extra)
         if self.gate_ is not None:
             card.rejection = Rejection(
                 0.0, SCORE_OUTPUT, round(self.min_score_, 4), self.gate_source_,
