@@ -103,6 +103,8 @@ def test_train_rejects_options_that_do_not_fit_the_family(tmp_path: Path) -> Non
     assert res.returncode == 1 and "--usps-rendered needs --usps and --rendered" in res.stderr
     res = run("train", "--usps-copies", "2", "--out", str(tmp_path / "c"))
     assert res.returncode == 1 and "--usps-copies needs --usps" in res.stderr
+    res = run("train", "--preprocessing", "9", "--out", str(tmp_path / "p"))
+    assert res.returncode == 1 and "preprocessing v9 does not exist" in res.stderr
 
 
 def test_compare_writes_a_report(tmp_path: Path) -> None:

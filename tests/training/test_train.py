@@ -86,3 +86,25 @@ def test_run_options_can_be_overridden_and_stay_out_of_the_card(tmp_path: Path) 
 def test_dry_run_card_holds_hyper_parameters_not_run_options(dry_run: Path) -> None:
     params = ModelCard.load(dry_run / f"{NAME}.json").architecture["params"]
     assert params["epochs"] == 30 and not {"threads", "checkpoint", "dry_run"} & set(params)
+
+
+def test_dry_run_card_names_the_preprocessing_it_was_trained_through(dry_run: Path) -> None:
+    assert ModelCard.load(dry_run / f"{NAME}.json").preprocessing.version == "3"  # the default: v3
+
+
+def test_a_model_trained_through_v4_is_served_through_v4(tmp_path: Path) -> None:
+    """The card is the contract: what training read its images through, serving reads them through."""
+    train(TrainConfig(name="cnn-v4-dry", out_dir=str(tmp_path), dry_run=True, limit=512, eval_limit=200,
+                      preprocessing="4"))
+    card = ModelCard.load(tmp_path / "cnn-v4-dry.json")
+    assert card.preprocessing.version == "4" and card.training.config["preprocessing"] == "4"
+    rec = Recognizer(card, weights=tmp_path / "cnn-v4-dry.onnx")
+    assert rec.preprocess_config.version == "4"
+    assert card.metrics["mnist_test"]["n"] == 200
+
+
+def test_an_unknown_preprocessing_version_is_refused_before_any_data_is_prepared(tmp_path: Path) -> None:
+    from inkdigit.training.train import build
+
+    with pytest.raises(ValueError, match="preprocessing v9 does not exist"):
+        build(TrainConfig(out_dir=str(tmp_path), preprocessing="9"))
