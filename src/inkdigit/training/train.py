@@ -330,11 +330,12 @@ def _source_weights(n_mnist: int, n_usps: int, usps_share: float) -> np.ndarray:
 
 
 def _rendered_calibration(cfg: TrainConfig, x: np.ndarray, y: np.ndarray, source: str,
-                          record: dict[str, Any], pre: PreprocessConfig = DEFAULT_CONFIG
-                          ) -> tuple[np.ndarray, np.ndarray, str]:
+                          record: dict[str, Any], pre: PreprocessConfig) -> tuple[np.ndarray, np.ndarray, str]:
     """The calibration digits ``x``/``y`` (USPS train's held-out tail, preprocessed) plus
     ``cfg.calibration_rendered`` renderings of those same digits as the robustness suite renders
-    test digits; never trained on, so the threshold set on them holds on input that looks real."""
+    test digits, through the run's preprocessing ``pre`` (no default: a v4 run calibrated on v3
+    renderings would set its threshold on images serving never makes); never trained on, so the
+    threshold set on them holds on input that looks real."""
     from inkdigit.training import realistic
 
     usps = data.load("usps", "train", cfg.data_dir)
